@@ -1,0 +1,46 @@
+# nicvault: the commands a developer and CI run. `make demo` and `make test` work on a fresh machine
+# with only the Swift toolchain installed: `setup` brings libsodium and pkg-config from Debian.
+SWIFT    ?= swift
+SRC      := Package.swift Sources Tests
+BIN      := .build/debug/nicvault
+
+.PHONY: setup build release test demo lint fmt clean vectors asan tsan
+
+setup:
+	@if ! pkg-config --exists libsodium 2>/dev/null; then \
+		echo "Installing libsodium-dev and pkg-config (Debian packages)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev pkg-config; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) build
+	$(SWIFT) test
+
+demo: build
+	./scripts/demo.sh $(BIN)
+
+# Regenerate the test vectors of docs/format.md (they are checked by the tests; regenerate only on purpose).
+vectors: build
+	$(SWIFT) run -q nicvault-vectors > docs/format-vectors.md
+
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(SRC)
+
+fmt:
+	$(SWIFT) format --in-place --parallel --recursive $(SRC)
+
+asan: setup
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+tsan: setup
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+clean:
+	rm -rf .build .build-asan .build-tsan

@@ -1,0 +1,56 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Our own targets only: remote dependencies are built with their warnings suppressed.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "nicvault",
+    products: [
+        .executable(name: "nicvault", targets: ["nicvault"]),
+        .library(name: "NICVault", targets: ["NICVault"]),
+        .library(name: "GST", targets: ["GST"]),
+        .library(name: "SealedFile", targets: ["SealedFile"]),
+        .library(name: "Sodium", targets: ["Sodium"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // Debian's libsodium 1.0.18 (apt: libsodium-dev).
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Header-only shims for C calls Swift cannot import directly (variadic prctl).
+        .systemLibrary(name: "CPosix"),
+        // The Swift face of libsodium: nothing above this layer sees a C pointer.
+        .target(name: "Sodium", dependencies: ["CSodium", "CPosix"], swiftSettings: strict),
+        // A sealed file and its crash-safe store; knows nothing of what it holds.
+        .target(name: "SealedFile", dependencies: ["Sodium"], swiftSettings: strict),
+        // The GST domain in pure Swift: GSTINs, user ids, the password policy, credential records.
+        .target(name: "GST", dependencies: ["Sodium"], swiftSettings: strict),
+        // The vault of the mission: credentials and API clients kept in a SealedFile.
+        .target(name: "NICVault", dependencies: ["SealedFile", "GST", "Sodium"], swiftSettings: strict),
+        .executableTarget(
+            name: "nicvault",
+            dependencies: [
+                "NICVault",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
+        .testTarget(
+            name: "SealedFileTests",
+            dependencies: ["SealedFile", "Sodium"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GSTTests", dependencies: ["GST"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "NICVaultTests", dependencies: ["NICVault"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["NICVault"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,214 @@
+/// Where time comes from, so tests can drive due dates and expiry without sleeping.
+public protocol Clock: Sendable {
+    func now() -> Timestamp
+}
+
+/// The system clock.
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Timestamp { Timestamp.current() }
+}
+
+/// Portal login (a web user) or API user.
+public enum CredentialKind: String, Codable, Sendable, CaseIterable, Comparable {
+    case portal
+    case api
+
+    public static func < (a: CredentialKind, b: CredentialKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What names one credential: at most one per environment, GSTIN and kind.
+public struct CredentialKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let environment: Environment
+    public let gstin: GSTIN
+    public let kind: CredentialKind
+
+    public init(environment: Environment, gstin: GSTIN, kind: CredentialKind) {
+        self.environment = environment
+        self.gstin = gstin
+        self.kind = kind
+    }
+
+    public var description: String { "\(gstin) \(kind.rawValue) (\(environment.rawValue))" }
+
+    public static func < (a: CredentialKey, b: CredentialKey) -> Bool {
+        (a.gstin, a.environment, a.kind) < (b.gstin, b.environment, b.kind)
+    }
+}
+
+/// A password that was current once, with when it stopped being current.
+public struct RetiredPassword: Sendable, Equatable, Codable {
+    public let password: Secret
+    public let retiredAt: Timestamp
+
+    public init(password: Secret, retiredAt: Timestamp) {
+        self.password = password
+        self.retiredAt = retiredAt
+    }
+}
+
+/// A password waiting for the portal to accept it (rotation or registration in flight).
+public struct StagedPassword: Sendable, Equatable, Codable {
+    public let password: Secret
+    public let stagedAt: Timestamp
+
+    public init(password: Secret, stagedAt: Timestamp) {
+        self.password = password
+        self.stagedAt = stagedAt
+    }
+}
+
+/// The NIC credentials of one GSTIN for one kind in one environment, with their history.
+public struct Credential: Sendable, Equatable, Codable {
+    /// How many retired passwords are kept.
+    public static let historyLimit = 10
+    /// Default rotation interval: NIC publishes no expiry, so 90 days is a policy, configurable per credential.
+    public static let defaultRotationDays = 90
+
+    public var environment: Environment
+    public var gstin: GSTIN
+    public var kind: CredentialKind
+    public var legalName: String
+    public var tradeName: String?
+    /// The GSP an API user was made through; nil for portal users and direct API users.
+    public var gsp: String?
+    /// The e-invoice registration portal, NIC1 unless stated.
+    public var irp: String
+    public var userID: String
+    public var password: Secret
+    public var staged: StagedPassword?
+    /// Newest first, at most `historyLimit`.
+    public var retired: [RetiredPassword]
+    /// The API client record (by name) this credential authenticates with.
+    public var client: String?
+    public var createdAt: Timestamp
+    public var rotatedAt: Timestamp?
+    public var rotationDays: Int
+    /// Goes up by one on every change; used for check-and-set.
+    public var version: Int
+
+    public init(
+        environment: Environment, gstin: GSTIN, kind: CredentialKind, legalName: String, tradeName: String? = nil,
+        gsp: String? = nil, irp: String = "NIC1", userID: String, password: Secret, client: String? = nil,
+        createdAt: Timestamp, rotationDays: Int = Credential.defaultRotationDays
+    ) {
+        self.environment = environment
+        self.gstin = gstin
+        self.kind = kind
+        self.legalName = legalName
+        self.tradeName = tradeName
+        self.gsp = gsp
+        self.irp = irp
+        self.userID = userID
+        self.password = password
+        staged = nil
+        retired = []
+        self.client = client
+        self.createdAt = createdAt
+        rotatedAt = nil
+        self.rotationDays = rotationDays
+        version = 1
+    }
+
+    public var key: CredentialKey { CredentialKey(environment: environment, gstin: gstin, kind: kind) }
+
+    /// The state, derived from the GSTIN.
+    public var state: StateCode { gstin.state }
+
+    /// When the password should next change: the last rotation (or creation) plus the interval.
+    public var dueAt: Timestamp { (rotatedAt ?? createdAt).adding(days: rotationDays) }
+
+    /// True when the due date has passed.
+    public func isDue(at now: Timestamp) -> Bool { now >= dueAt }
+
+    /// Every password this credential has had that it must never get again: current, staged and retired.
+    public var passwordsToAvoid: [Secret] {
+        [password] + (staged.map { [$0.password] } ?? []) + retired.map(\.password)
+    }
+
+    /// Makes `newPassword` current, retiring the old one (history capped at `historyLimit`).
+    public mutating func replacePassword(with newPassword: Secret, at now: Timestamp) {
+        retired.insert(RetiredPassword(password: password, retiredAt: now), at: 0)
+        if retired.count > Self.historyLimit { retired.removeLast(retired.count - Self.historyLimit) }
+        password = newPassword
+        staged = nil
+        rotatedAt = now
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case environment, gstin, kind, legalName, tradeName, gsp, irp, userID, password, staged, retired, client
+        case createdAt, rotatedAt, rotationDays, version
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        environment = try c.decode(Environment.self, forKey: .environment)
+        let text = try c.decode(String.self, forKey: .gstin)
+        do {
+            gstin = try GSTIN(parsing: text, environment: environment)
+        } catch {
+            throw DecodingError.dataCorruptedError(
+                forKey: .gstin, in: c, debugDescription: "stored GSTIN \(text) is invalid: \(error)")
+        }
+        kind = try c.decode(CredentialKind.self, forKey: .kind)
+        legalName = try c.decode(String.self, forKey: .legalName)
+        tradeName = try c.decodeIfPresent(String.self, forKey: .tradeName)
+        gsp = try c.decodeIfPresent(String.self, forKey: .gsp)
+        irp = try c.decode(String.self, forKey: .irp)
+        userID = try c.decode(String.self, forKey: .userID)
+        password = try c.decode(Secret.self, forKey: .password)
+        staged = try c.decodeIfPresent(StagedPassword.self, forKey: .staged)
+        retired = try c.decode([RetiredPassword].self, forKey: .retired)
+        client = try c.decodeIfPresent(String.self, forKey: .client)
+        createdAt = try c.decode(Timestamp.self, forKey: .createdAt)
+        rotatedAt = try c.decodeIfPresent(Timestamp.self, forKey: .rotatedAt)
+        rotationDays = try c.decode(Int.self, forKey: .rotationDays)
+        version = try c.decode(Int.self, forKey: .version)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(environment, forKey: .environment)
+        try c.encode(gstin.value, forKey: .gstin)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(legalName, forKey: .legalName)
+        try c.encodeIfPresent(tradeName, forKey: .tradeName)
+        try c.encodeIfPresent(gsp, forKey: .gsp)
+        try c.encode(irp, forKey: .irp)
+        try c.encode(userID, forKey: .userID)
+        try c.encode(password, forKey: .password)
+        try c.encodeIfPresent(staged, forKey: .staged)
+        try c.encode(retired, forKey: .retired)
+        try c.encodeIfPresent(client, forKey: .client)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeIfPresent(rotatedAt, forKey: .rotatedAt)
+        try c.encode(rotationDays, forKey: .rotationDays)
+        try c.encode(version, forKey: .version)
+    }
+}
+
+/// An API client id and secret, issued to a GSP or to a direct taxpayer (serving every GSTIN of one PAN),
+/// stored once per name and environment and referred to by credentials.
+public struct APIClient: Sendable, Equatable, Codable {
+    public var name: String
+    public var environment: Environment
+    /// "direct", or the GSP's name.
+    public var issuer: String
+    public var clientID: String
+    public var clientSecret: Secret
+    public var createdAt: Timestamp
+    public var version: Int
+
+    public init(
+        name: String, environment: Environment, issuer: String, clientID: String, clientSecret: Secret,
+        createdAt: Timestamp
+    ) {
+        self.name = name
+        self.environment = environment
+        self.issuer = issuer
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.createdAt = createdAt
+        version = 1
+    }
+}

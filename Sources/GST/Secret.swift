@@ -1,0 +1,40 @@
+import Sodium
+
+/// A password or client secret: UTF-8 bytes in locked memory that never print.
+/// Equality is constant-time. It encodes as a JSON string, because the vault payload is JSON.
+public struct Secret: Sendable, Equatable, Codable, CustomStringConvertible, CustomDebugStringConvertible {
+    let bytes: SecureBytes
+
+    /// Copies UTF-8 bytes into locked memory.
+    public init(utf8Bytes: [UInt8]) throws { bytes = try SecureBytes(copying: utf8Bytes) }
+
+    /// Wraps bytes already in locked memory.
+    public init(_ bytes: SecureBytes) { self.bytes = bytes }
+
+    /// Number of UTF-8 bytes.
+    public var byteCount: Int { bytes.count }
+
+    /// Read access to the UTF-8 bytes.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    /// The secret as a Swift `String`. That copy cannot be wiped: use it only to hand the value to an API
+    /// that takes a `String`, and never to print or log it.
+    public func unsafeStringValue() -> String { bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+
+    public static func == (a: Secret, b: Secret) -> Bool { a.bytes.constantTimeEquals(b.bytes) }
+
+    public var description: String { "<secret>" }
+    public var debugDescription: String { "<secret>" }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        bytes = try SecureBytes(copying: Array(text.utf8))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(unsafeStringValue())
+    }
+}

@@ -1,0 +1,166 @@
+import GST
+import SealedFile
+import Sodium
+
+/// A summary of a vault that needs no secret to print.
+public struct VaultInfo: Sendable, Codable, Equatable {
+    public struct Slot: Sendable, Codable, Equatable {
+        public let type: String
+        public let opsLimit: UInt64?
+        public let memLimit: UInt64?
+        public let recipient: String?
+    }
+
+    public let path: String
+    public let vaultID: String
+    public let formatVersion: Int
+    public let payloadSchema: Int
+    public let generation: UInt64
+    public let slots: [Slot]
+    public let credentials: Int
+    public let clients: Int
+    public let stagedPasswords: Int
+    public let fileSize: Int
+}
+
+/// The credential vault: credentials and API clients kept in one sealed file.
+///
+/// Every change runs `VaultStore.update`: under the vault lock it re-reads the file, decodes the payload as it
+/// is now, applies the change there (with check-and-set on credential versions), and saves the next
+/// generation. A `Vault` value is a snapshot; changes return the new snapshot.
+public struct Vault: Sendable {
+    /// Passphrases shorter than this are refused when a passphrase is set.
+    public static let minimumPassphraseLength = 8
+
+    public let store: VaultStore
+    public private(set) var opened: OpenedVault
+    public private(set) var payload: VaultPayload
+    public let clock: any Clock
+
+    init(store: VaultStore, opened: OpenedVault, payload: VaultPayload, clock: any Clock) {
+        self.store = store
+        self.opened = opened
+        self.payload = payload
+        self.clock = clock
+    }
+
+    /// Creates a new vault at the store's path with a passphrase slot and optional recipients.
+    public static func create(
+        store: VaultStore, passphrase: SecureBytes, parameters: Argon2idParameters = .moderate,
+        recipients: [X25519PublicKey] = [], clock: any Clock = SystemClock(),
+        random: some RandomSource = SystemRandom()
+    ) throws -> Vault {
+        try checkNewPassphrase(passphrase)
+        try KDFLimits.check(parameters)
+        let payload = VaultPayload()
+        let opened = try store.create(payload: try payload.sealedBytes(), random: random) { key, vaultID in
+            var slots: [any KeySlot] = [
+                try PassphraseSlot(
+                    wrapping: key, passphrase: passphrase, parameters: parameters, vaultID: vaultID, random: random)
+            ]
+            for recipient in recipients { slots.append(try RecipientSlot(wrapping: key, for: recipient)) }
+            return slots
+        }
+        return Vault(store: store, opened: opened, payload: payload, clock: clock)
+    }
+
+    /// Opens the vault with a passphrase or identity.
+    public static func open(
+        store: VaultStore, unlocker: Unlocker, acceptRollback: Bool = false, clock: any Clock = SystemClock()
+    ) throws -> Vault {
+        let opened = try store.open(with: unlocker, acceptRollback: acceptRollback)
+        return Vault(store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock)
+    }
+
+    /// Opens the vault with its key already known (a session): no key derivation.
+    public static func open(
+        store: VaultStore, key: SymmetricKey, acceptRollback: Bool = false, clock: any Clock = SystemClock()
+    ) throws -> Vault {
+        let opened = try store.open(with: key, acceptRollback: acceptRollback)
+        return Vault(store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock)
+    }
+
+    /// Facts about the vault, without secrets.
+    public var info: VaultInfo {
+        let slots = opened.header.slots.map { slot -> VaultInfo.Slot in
+            if let p = slot as? PassphraseSlot {
+                return .init(
+                    type: "passphrase", opsLimit: p.parameters.opsLimit, memLimit: p.parameters.memLimit,
+                    recipient: nil)
+            }
+            let r = slot as! RecipientSlot
+            return .init(
+                type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation))
+        }
+        let size = opened.header.serialized().count + Int(opened.header.ciphertextLength)
+        return VaultInfo(
+            path: store.path, vaultID: opened.header.vaultIDHex, formatVersion: Int(VaultHeader.version),
+            payloadSchema: payload.schema, generation: opened.header.generation, slots: slots,
+            credentials: payload.credentials.count, clients: payload.clients.count,
+            stagedPasswords: payload.credentials.filter { $0.staged != nil }.count, fileSize: size)
+    }
+
+    // MARK: Changes
+
+    /// Applies `change` to the payload as it is inside the lock and saves the next generation.
+    @discardableResult
+    public mutating func modify<R>(
+        slots newSlots: ((VaultHeader, SymmetricKey) throws -> [any KeySlot])? = nil,
+        _ change: (inout VaultPayload) throws -> R
+    ) throws -> R {
+        var result: R?
+        var newPayload: VaultPayload?
+        let saved = try store.update(opened) { current in
+            var payload = try VaultPayload.decode(current.payload)
+            result = try change(&payload)
+            newPayload = payload
+            return VaultChange(
+                payload: try payload.sealedBytes(), slots: try newSlots?(current.header, current.key))
+        }
+        opened = saved
+        payload = newPayload!
+        return result!
+    }
+
+    /// Re-wraps the vault key under a new passphrase with a fresh salt. The payload keeps its key,
+    /// so recipients and sessions of the key stay valid.
+    public mutating func changePassphrase(
+        to newPassphrase: SecureBytes, parameters: Argon2idParameters? = nil,
+        random: some RandomSource = SystemRandom()
+    ) throws {
+        try Self.checkNewPassphrase(newPassphrase)
+        let cost = parameters ?? opened.header.passphraseSlot?.parameters ?? .moderate
+        try KDFLimits.check(cost)
+        try modify(slots: { header, key in
+            let slot = try PassphraseSlot(
+                wrapping: key, passphrase: newPassphrase, parameters: cost, vaultID: header.vaultID, random: random)
+            return [slot] + header.slots.filter { !($0 is PassphraseSlot) }
+        }) { _ in }
+    }
+
+    /// Adds an X25519 recipient slot (a machine or a team member).
+    public mutating func addRecipient(_ recipient: X25519PublicKey) throws {
+        try modify(slots: { header, key in
+            guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else { return header.slots }
+            return header.slots + [try RecipientSlot(wrapping: key, for: recipient)]
+        }) { _ in }
+    }
+
+    /// Removes a recipient slot. (The vault key stays the same: a removed recipient who kept a copy of the
+    /// key could still read later generations; re-keying on removal is future work, see docs/security.md.)
+    public mutating func removeRecipient(_ recipient: X25519PublicKey) throws {
+        try modify(slots: { header, _ in
+            let kept = header.slots.filter { ($0 as? RecipientSlot)?.recipient != recipient }
+            guard kept.count < header.slots.count else { throw VaultError.noSuchRecipient }
+            guard !kept.isEmpty else { throw VaultError.lastSlot }
+            return kept
+        }) { _ in }
+    }
+
+    static func checkNewPassphrase(_ passphrase: SecureBytes) throws {
+        let characters = passphrase.withUnsafeBytes { bytes in bytes.filter { $0 & 0xC0 != 0x80 }.count }
+        guard characters >= minimumPassphraseLength else {
+            throw VaultError.passphraseTooShort(minimum: minimumPassphraseLength)
+        }
+    }
+}

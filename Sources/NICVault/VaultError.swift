@@ -1,0 +1,41 @@
+import GST
+
+/// Errors of the credential vault: each says what happened, to which credential, and what to do.
+public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notFound(String)
+    case ambiguous(gstin: String, matches: [String])
+    case alreadyExists(String)
+    case conflict(String, expected: Int, actual: Int)
+    case clientNotFound(String)
+    case clientInUse(String, by: [String])
+    case unsupportedSchema(Int)
+    case payloadUnreadable(String)
+    case passphraseTooShort(minimum: Int)
+    case lastSlot
+    case noSuchRecipient
+
+    public var description: String {
+        switch self {
+        case .notFound(let what): "no credential for \(what); see: nicvault list"
+        case .ambiguous(let gstin, let matches):
+            "\(gstin) has \(matches.count) credentials (\(matches.joined(separator: ", "))); "
+                + "say which with --kind and --env"
+        case .alreadyExists(let what): "a credential for \(what) already exists; nothing was changed"
+        case .conflict(let what, let expected, let actual):
+            "\(what) changed while this command ran (expected version \(expected), found \(actual)); "
+                + "nothing was overwritten: run the command again"
+        case .clientNotFound(let name): "no API client named \(name); add it with: nicvault client add \(name)"
+        case .clientInUse(let name, let users):
+            "API client \(name) is used by \(users.joined(separator: ", ")); unlink those credentials first"
+        case .unsupportedSchema(let schema):
+            "the vault contents use schema \(schema), which this nicvault does not read (it reads "
+                + "\(VaultPayload.currentSchema)); upgrade nicvault"
+        case .payloadUnreadable(let why):
+            "the vault opened but its contents are unreadable (\(why)); restore the .bak backup"
+        case .passphraseTooShort(let minimum):
+            "the passphrase must be at least \(minimum) characters; nothing was changed"
+        case .lastSlot: "this is the vault's only key slot; add another before removing it"
+        case .noSuchRecipient: "that public key is not a recipient of this vault"
+        }
+    }
+}

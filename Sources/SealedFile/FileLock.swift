@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An exclusive `flock` on a lock file beside the vault, held until `release` or deinit.
+/// The lock file itself is never deleted, so two processes can never lock different inodes.
+public final class FileLock {
+    private var fd: Int32
+
+    /// Waits up to `timeout` seconds for the lock; throws `StoreError.locked` when it stays busy.
+    public init(path: String, timeout: Double) throws {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError.io(FileSystemError(operation: "open lock", path: path, code: errno)) }
+        let deadline = Monotonic.now() + timeout
+        var delay: UInt32 = 1_000
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                _ = Glibc.close(fd)
+                throw StoreError.io(FileSystemError(operation: "lock", path: path, code: code))
+            }
+            if Monotonic.now() >= deadline {
+                _ = Glibc.close(fd)
+                throw StoreError.locked(path: path, seconds: timeout)
+            }
+            usleep(delay)
+            delay = min(delay * 2, 50_000)
+        }
+        self.fd = fd
+    }
+
+    /// Releases the lock now.
+    public func release() {
+        if fd >= 0 {
+            _ = flock(fd, LOCK_UN)
+            _ = Glibc.close(fd)
+            fd = -1
+        }
+    }
+
+    deinit { release() }
+}
+
+/// Seconds on the monotonic clock.
+enum Monotonic {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

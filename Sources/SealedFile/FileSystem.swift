@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A failed system call, with the path and errno, phrased for the person who must fix it.
+public struct FileSystemError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What was being done: "write", "fsync", "rename", ...
+    public let operation: String
+    /// The file or folder concerned.
+    public let path: String
+    /// The errno value.
+    public let code: Int32
+
+    public init(operation: String, path: String, code: Int32) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    /// True when the disk (or quota) is full.
+    public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+
+    public var description: String {
+        let reason = String(cString: strerror(code))
+        let advice: String
+        switch code {
+        case ENOSPC, EDQUOT: advice = "free some disk space and run the command again"
+        case EACCES, EPERM: advice = "check the owner and permissions of the folder"
+        case EROFS: advice = "the file system is read-only"
+        case EIO: advice = "the disk reported an I/O error; check it before trusting new writes"
+        default: advice = "run the command again; if it keeps failing, check the disk"
+        }
+        return "\(operation) \(path) failed: \(reason); \(advice)"
+    }
+}
+
+/// The file-system calls a save is made of. Production uses `POSIXFileSystem`; tests wrap it to fail
+/// any single step and check that the vault survives.
+public protocol FileSystem: Sendable {
+    /// The whole file, or nil when it does not exist.
+    func read(_ path: String) throws(FileSystemError) -> [UInt8]?
+    /// The permission bits, or nil when the path does not exist.
+    func mode(of path: String) throws(FileSystemError) -> UInt32?
+    /// Creates a new file (O_EXCL) with `mode` and returns its descriptor.
+    func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32
+    /// Writes all of `bytes`.
+    func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError)
+    /// fsync.
+    func sync(_ fd: Int32, path: String) throws(FileSystemError)
+    /// close (errors ignored: the data was already synced).
+    func close(_ fd: Int32)
+    /// Atomically replaces `to` with `from`.
+    func rename(_ from: String, to: String) throws(FileSystemError)
+    /// A hard link `to` of `from`.
+    func link(_ from: String, to: String) throws(FileSystemError)
+    /// fsync of a folder, so that a rename in it is durable.
+    func syncDirectory(_ path: String) throws(FileSystemError)
+    /// Removes a file; a missing file is not an error.
+    func remove(_ path: String)
+    /// Creates a folder and its missing parents with `mode`.
+    func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError)
+    /// Sets permission bits.
+    func setMode(_ path: String, mode: UInt32) throws(FileSystemError)
+}
+
+/// The real file system through Glibc.
+public struct POSIXFileSystem: FileSystem {
+    public init() {}
+
+    public func read(_ path: String) throws(FileSystemError) -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystemError(operation: "open", path: path, code: errno)
+        }
+        defer { _ = Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileSystemError(operation: "stat", path: path, code: errno) }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while true {
+            if done == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(operation: "read", path: path, code: errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(bytes.count - done)
+        return bytes
+    }
+
+    public func mode(of path: String) throws(FileSystemError) -> UInt32? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystemError(operation: "stat", path: path, code: errno)
+        }
+        return UInt32(info.st_mode) & 0o7777
+    }
+
+    public func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32 {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
+        // The umask may have removed bits but never adds any; make the mode exact anyway.
+        _ = fchmod(fd, mode_t(mode))
+        return fd
+    }
+
+    public func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(operation: "write", path: path, code: errno)
+            }
+            done += n
+        }
+    }
+
+    public func sync(_ fd: Int32, path: String) throws(FileSystemError) {
+        guard fsync(fd) == 0 else { throw FileSystemError(operation: "fsync", path: path, code: errno) }
+    }
+
+    public func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    public func rename(_ from: String, to: String) throws(FileSystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw FileSystemError(operation: "rename", path: to, code: errno) }
+    }
+
+    public func link(_ from: String, to: String) throws(FileSystemError) {
+        guard Glibc.link(from, to) == 0 else { throw FileSystemError(operation: "link", path: to, code: errno) }
+    }
+
+    public func syncDirectory(_ path: String) throws(FileSystemError) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(operation: "open folder", path: path, code: errno) }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw FileSystemError(operation: "fsync folder", path: path, code: errno) }
+    }
+
+    public func remove(_ path: String) { _ = unlink(path) }
+
+    public func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError) {
+        if path.isEmpty || path == "/" { return }
+        var info = stat()
+        if stat(path, &info) == 0 { return }
+        try makeDirectories(Path.directory(of: path), mode: mode)
+        if mkdir(path, mode_t(mode)) != 0 && errno != EEXIST {
+            throw FileSystemError(operation: "mkdir", path: path, code: errno)
+        }
+        _ = chmod(path, mode_t(mode))
+    }
+
+    public func setMode(_ path: String, mode: UInt32) throws(FileSystemError) {
+        guard chmod(path, mode_t(mode)) == 0 else { throw FileSystemError(operation: "chmod", path: path, code: errno) }
+    }
+}
+
+/// Small helpers on POSIX path strings.
+public enum Path {
+    /// The folder part of a path ("." for a bare name).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let head = String(path[..<slash])
+        return head.isEmpty ? "/" : head
+    }
+
+    /// The last component of a path.
+    public static func fileName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Joins a folder and a name.
+    public static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}

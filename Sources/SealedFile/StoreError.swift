@@ -1,0 +1,43 @@
+/// Why the store refused or failed an operation. Each message says what to do.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A system call failed (disk full, I/O error, permissions of a folder).
+    case io(FileSystemError)
+    /// The new generation is in place but the folder fsync failed: it may not survive a power cut.
+    case notDurable(FileSystemError)
+    /// Another process holds the vault lock.
+    case locked(path: String, seconds: Double)
+    /// The vault or its backup can be read by group or others.
+    case unsafePermissions(path: String, mode: UInt32)
+    /// The vault is older than one this user has already seen.
+    case rollback(vaultID: String, found: UInt64, remembered: UInt64)
+    /// The vault has the generation already seen, but other contents.
+    case forked(vaultID: String, generation: UInt64)
+    /// `create` found a vault already there.
+    case vaultExists(path: String)
+    /// There is no vault at the path.
+    case vaultMissing(path: String)
+    /// Between opening and saving, the file at the path became another vault or was re-keyed.
+    case vaultReplaced(path: String)
+
+    public var description: String {
+        switch self {
+        case .io(let error): error.description + " (the vault is unchanged)"
+        case .notDurable(let error):
+            "the change was written, but " + error.description + " (it may be lost if power fails now)"
+        case .locked(let path, let seconds):
+            "the vault is busy: another nicvault process held \(path) for \(Int(seconds)) s; try again when it finishes"
+        case .unsafePermissions(let path, let mode):
+            "refusing \(path): its mode \(String(mode, radix: 8)) lets other users read it; run: chmod 600 '\(path)'"
+        case .rollback(let id, let found, let remembered):
+            "vault \(id) is at generation \(found) but generation \(remembered) was already seen: it went back in time "
+                + "(an old copy or a restore?). If you restored it on purpose, run again with --accept-rollback"
+        case .forked(let id, let generation):
+            "vault \(id) generation \(generation) differs from the copy seen before with the same generation; "
+                + "if you replaced the file on purpose, run again with --accept-rollback"
+        case .vaultExists(let path): "a vault already exists at \(path); nothing was changed"
+        case .vaultMissing(let path): "no vault at \(path); create one with: nicvault init"
+        case .vaultReplaced(let path):
+            "\(path) was replaced or re-keyed by another process while this command ran; run the command again"
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Sodium
+
+/// What a change to a vault writes: the new payload, and new key slots when they change.
+public struct VaultChange: Sendable {
+    /// The new plaintext payload.
+    public var payload: SecureBytes
+    /// New key slots, or nil to keep the current ones.
+    public var slots: [any KeySlot]?
+
+    public init(payload: SecureBytes, slots: [any KeySlot]? = nil) {
+        self.payload = payload
+        self.slots = slots
+    }
+}
+
+/// A vault file on disk and the rules for changing it without loss: an exclusive lock on a separate lock
+/// file, a re-read inside the lock, an atomic replace with the previous generation kept as `<path>.bak`,
+/// generations that go up by one, permission checks and rollback memory.
+public struct VaultStore: Sendable {
+    /// The vault file.
+    public let path: String
+    /// Seam for tests that fail single steps of a save.
+    public let fileSystem: any FileSystem
+    /// Where generations already seen are remembered; nil turns rollback detection off (tests only).
+    public let rollbackMemory: RollbackMemory?
+    /// Seconds to wait for another process's lock before giving up.
+    public let lockTimeout: Double
+
+    public init(
+        path: String, fileSystem: any FileSystem = POSIXFileSystem(), rollbackMemory: RollbackMemory?,
+        lockTimeout: Double = 30
+    ) {
+        self.path = path
+        self.fileSystem = fileSystem
+        self.rollbackMemory = rollbackMemory
+        self.lockTimeout = lockTimeout
+    }
+
+    /// The lock file beside the vault.
+    public var lockPath: String { path + ".lock" }
+    /// The previous generation.
+    public var backupPath: String { path + ".bak" }
+
+    /// True when a file exists at the vault path.
+    public func exists() throws -> Bool { try fileSystem.mode(of: path) != nil }
+
+    /// Creates generation 1 of a new vault with a fresh random key and id. `makeSlots` wraps the key.
+    /// Refuses to touch an existing file.
+    @discardableResult
+    public func create(
+        payload: SecureBytes, random: some RandomSource = SystemRandom(),
+        makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
+    ) throws -> OpenedVault {
+        try fileSystem.makeDirectories(Path.directory(of: path), mode: 0o700)
+        let lock = try FileLock(path: lockPath, timeout: lockTimeout)
+        defer { lock.release() }
+        guard try !exists() else { throw StoreError.vaultExists(path: path) }
+        let key = try SymmetricKey.random(using: random)
+        let vaultID = random.bytes(count: VaultHeader.vaultIDByteCount)
+        let header = VaultHeader(
+            vaultID: vaultID, generation: 1, slots: try makeSlots(key, vaultID), payloadNonce: [], ciphertextLength: 0)
+        let bytes = try VaultFormat.seal(payload, key: key, header: header, random: random)
+        try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: fileSystem)
+        let opened = try VaultFormat.open(bytes, with: key)
+        try remember(opened.header, bytes: bytes, force: true)
+        return opened
+    }
+
+    /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
+    public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
+        let bytes = try readChecked()
+        let opened = try VaultFormat.open(bytes, with: unlocker)
+        try checkAndRemember(opened.header, bytes: bytes, acceptRollback: acceptRollback)
+        return opened
+    }
+
+    /// As `open(with:)`, with the vault key already known (sessions): no key derivation.
+    public func open(with key: SymmetricKey, acceptRollback: Bool = false) throws -> OpenedVault {
+        let bytes = try readChecked()
+        let opened = try VaultFormat.open(bytes, with: key)
+        try checkAndRemember(opened.header, bytes: bytes, acceptRollback: acceptRollback)
+        return opened
+    }
+
+    /// Applies `change` to the current generation under the lock and saves generation + 1.
+    /// The vault is re-read inside the lock and opened with the key of `opened`, so a change made by
+    /// another process since `opened` was read is seen by `change`, never overwritten.
+    @discardableResult
+    public func update(
+        _ opened: OpenedVault, acceptRollback: Bool = false, random: some RandomSource = SystemRandom(),
+        change: (OpenedVault) throws -> VaultChange
+    ) throws -> OpenedVault {
+        let lock = try FileLock(path: lockPath, timeout: lockTimeout)
+        defer { lock.release() }
+        let bytes = try readChecked()
+        let parsed = try VaultFormat.parse(bytes)
+        guard parsed.header.vaultID == opened.header.vaultID else { throw StoreError.vaultReplaced(path: path) }
+        let current: OpenedVault
+        do {
+            current = try VaultFormat.open(parsed, with: opened.key)
+        } catch SealedFileError.payloadDamaged {
+            // Same vault id, but the key no longer opens it: re-keyed, or damaged since. Both need a fresh open.
+            throw StoreError.vaultReplaced(path: path)
+        }
+        try checkAndRemember(current.header, bytes: bytes, acceptRollback: acceptRollback)
+
+        let result = try change(current)
+        var header = current.header
+        header.generation += 1
+        if let slots = result.slots { header.slots = slots }
+        let newBytes = try VaultFormat.seal(result.payload, key: current.key, header: header, random: random)
+        try AtomicFile.replace(path, with: newBytes, backup: backupPath, fileSystem: fileSystem)
+        let saved = try VaultFormat.open(newBytes, with: current.key)
+        try remember(saved.header, bytes: newBytes, force: false)
+        return saved
+    }
+
+    /// The vault bytes, after refusing a vault or backup that group or others can read.
+    func readChecked() throws -> [UInt8] {
+        for file in [path, backupPath] {
+            if let mode = try fileSystem.mode(of: file), mode & 0o077 != 0 {
+                throw StoreError.unsafePermissions(path: file, mode: mode)
+            }
+        }
+        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
+        return bytes
+    }
+
+    private func checkAndRemember(_ header: VaultHeader, bytes: [UInt8], acceptRollback: Bool) throws {
+        guard let memory = rollbackMemory else { return }
+        let hash = RollbackMemory.hash(of: bytes)
+        if !acceptRollback {
+            try memory.check(vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash)
+        }
+        try memory.record(
+            vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash,
+            force: acceptRollback)
+    }
+
+    private func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {
+        try rollbackMemory?.record(
+            vaultID: header.vaultIDHex, generation: header.generation, fileHash: RollbackMemory.hash(of: bytes),
+            force: force)
+    }
+}

@@ -1,0 +1,52 @@
+import CSodium
+
+/// Length-hiding padding (ISO/IEC 7816-4, as `sodium_pad`: a 0x80 byte, then zeros).
+///
+/// The padded length is the content length plus at least one byte, rounded up to a multiple of a
+/// bucket: 512 bytes for small contents, otherwise 1/16 of the largest power of two not above the
+/// content length. The overhead stays under about 6.25 %, and a file's size only tells its content
+/// length to within one bucket.
+public enum Padding {
+    /// The smallest bucket.
+    public static let minimumBucket = 512
+
+    /// The padded length for a content of `length` bytes.
+    public static func paddedLength(for length: Int) -> Int {
+        precondition(length >= 0)
+        let needed = length + 1
+        var bucket = minimumBucket
+        if needed >= minimumBucket * 16 {
+            // 1/16 of the largest power of two <= needed.
+            let highBit = Int.bitWidth - 1 - needed.leadingZeroBitCount
+            bucket = 1 << (highBit - 4)
+        }
+        return (needed + bucket - 1) / bucket * bucket
+    }
+
+    /// Pads secret content into a new secure buffer of `paddedLength(for:)` bytes.
+    public static func pad(_ content: SecureBytes) throws -> SecureBytes {
+        let total = paddedLength(for: content.count)
+        return try SecureBytes(count: total) { out in
+            content.withUnsafeBytes { bytes in
+                if bytes.count > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: out[0..<bytes.count]).copyMemory(from: bytes)
+                }
+            }
+            out[content.count] = 0x80
+            for index in (content.count + 1)..<total { out[index] = 0 }
+        }
+    }
+
+    /// The content length of padded bytes, checked in constant time with `sodium_unpad`.
+    /// Throws `invalidPadding` when the padding marker is missing or the length is not the canonical one.
+    public static func unpaddedLength(of padded: UnsafeRawBufferPointer) throws -> Int {
+        try ensureSodium()
+        guard padded.count > 0 else { throw SodiumError.invalidPadding }
+        var length = 0
+        let result = sodium_unpad(
+            &length, padded.baseAddress!.assumingMemoryBound(to: UInt8.self),
+            padded.count, padded.count)
+        guard result == 0, paddedLength(for: length) == padded.count else { throw SodiumError.invalidPadding }
+        return length
+    }
+}

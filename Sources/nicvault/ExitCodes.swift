@@ -1,0 +1,65 @@
+import ArgumentParser
+import GST
+import NICVault
+import SealedFile
+import Sodium
+
+/// The exit codes nicvault promises (docs/cli.md). They never change meaning.
+enum Exit {
+    static let failure: Int32 = 1
+    static let wrongPassphrase: Int32 = 2
+    static let damaged: Int32 = 3
+    static let conflict: Int32 = 4
+    static let portalRefused: Int32 = 5
+    static let notFound: Int32 = 6
+    static let usage: Int32 = 64
+}
+
+/// An error the CLI itself raises, with the exit code it maps to.
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    let code: Int32
+
+    init(_ message: String, code: Int32 = Exit.failure) {
+        self.message = message
+        self.code = code
+    }
+
+    var description: String { message }
+}
+
+/// Maps any error to a one-line message and an exit code.
+enum ErrorReport {
+    static func exitCode(for error: any Error) -> Int32 {
+        switch error {
+        case let e as CLIError: return e.code
+        case let e as SealedFileError:
+            switch e {
+            case .wrongPassphrase, .noPassphraseSlot, .notARecipient: return Exit.wrongPassphrase
+            case .invalidArgument: return Exit.failure
+            default: return Exit.damaged
+            }
+        case let e as StoreError:
+            switch e {
+            case .locked, .rollback, .forked, .vaultExists, .vaultReplaced: return Exit.conflict
+            case .vaultMissing: return Exit.notFound
+            case .io, .notDurable, .unsafePermissions: return Exit.failure
+            }
+        case let e as VaultError:
+            switch e {
+            case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
+            case .ambiguous, .passphraseTooShort: return Exit.usage
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot: return Exit.conflict
+            case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
+            }
+        case is GSTINError: return Exit.usage
+        case let e as SodiumError:
+            return e == .authenticationFailed ? Exit.damaged : Exit.failure
+        default: return Exit.failure
+        }
+    }
+
+    static func message(for error: any Error) -> String {
+        String(describing: error)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Sodium
+
+@main
+struct NICVaultCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nicvault",
+        abstract: "Keeps the NIC e-invoice credentials of your GSTINs in one sealed file.",
+        discussion: """
+            Data goes to stdout; prompts and progress to stderr. Secrets are never taken from the command line.
+            Exit codes: 0 ok, 1 failure, 2 wrong passphrase, 3 vault damaged, 4 conflict or locked,
+            5 portal refused, 6 not found, 64 usage. See docs/cli.md.
+            """,
+        version: "0.1.0",
+        subcommands: [InitCommand.self, InfoCommand.self, PasswdCommand.self]
+    )
+
+    static func main() {
+        // Before anything can hold a secret: no core files, no ptrace by other processes of this user.
+        ProcessHardening.disableCoreDumps()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CLIError {
+            Console.note("nicvault: " + error.message)
+            Foundation.exit(error.code)
+        } catch {
+            // swift-argument-parser's own errors (help, version, usage) keep its behaviour, with usage = 64.
+            if Self.isParserError(error) { Self.exit(withError: error) }
+            Console.note("nicvault: " + ErrorReport.message(for: error))
+            Foundation.exit(ErrorReport.exitCode(for: error))
+        }
+    }
+
+    private static func isParserError(_ error: any Error) -> Bool {
+        error is ValidationError || error is CleanExit || error is ExitCode
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
+}

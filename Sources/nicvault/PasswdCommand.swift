@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import NICVault
+import Sodium
+
+struct PasswdCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passwd",
+        abstract: "Change the vault passphrase (the vault key is re-wrapped under a new salt).",
+        discussion: """
+            The current passphrase comes from the usual sources; the new one from --new-passphrase-file or,
+            on a terminal, a prompt asked twice.
+            Example:
+              nicvault passwd
+              nicvault passwd --passphrase-file old.txt --new-passphrase-file new.txt --kdf sensitive
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Option(name: .long, help: ArgumentHelp("Read the new passphrase from this file (first line).", valueName: "file"))
+    var newPassphraseFile: String?
+
+    @Option(name: .long, help: "New Argon2id cost (default: keep the current one).")
+    var kdf: KDFPreset?
+
+    func run() throws {
+        var vault = try options.openVault()
+        let newPassphrase: SecureBytes
+        if let newPassphraseFile {
+            newPassphrase = try PassphraseSource.file(newPassphraseFile, variable: nil).read(prompt: "")
+        } else {
+            guard let typed = try Terminal.readNewSecret(prompt: "New vault passphrase: ", confirm: "Repeat it: ")
+            else {
+                throw CLIError(
+                    "no terminal to ask for the new passphrase: pass --new-passphrase-file", code: Exit.usage)
+            }
+            newPassphrase = typed
+        }
+        try vault.changePassphrase(to: newPassphrase, parameters: kdf?.parameters)
+        Console.note("Passphrase changed (generation \(vault.info.generation)).")
+    }
+}
