@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "GST", dependencies: ["Sodium"], swiftSettings: strict),
         // The vault of the mission: credentials and API clients kept in a SealedFile.
         .target(name: "NICVault", dependencies: ["SealedFile", "GST", "Sodium"], swiftSettings: strict),
+        // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
+        .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
+        .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
         .executableTarget(
             name: "nicvault",
             dependencies: [
@@ -44,8 +47,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "SealedFileTests",
-            dependencies: ["SealedFile", "Sodium"],
-            resources: [.copy("Fixtures")],
+            dependencies: ["SealedFile", "Sodium", "FormatVectors"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,18 +2,19 @@
     import Glibc
 #endif
 
-/// An exclusive `flock` on a lock file beside the vault, held until `release` or deinit.
+/// A `flock` on a lock file beside the vault, held until `release` or deinit: exclusive for writers,
+/// shared for readers (so a reader sees the vault and the rollback memory of one and the same save).
 /// The lock file itself is never deleted, so two processes can never lock different inodes.
 public final class FileLock {
     private var fd: Int32
 
     /// Waits up to `timeout` seconds for the lock; throws `StoreError.locked` when it stays busy.
-    public init(path: String, timeout: Double) throws {
+    public init(path: String, timeout: Double, shared: Bool = false) throws {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io(FileSystemError(operation: "open lock", path: path, code: errno)) }
         let deadline = Monotonic.now() + timeout
         var delay: UInt32 = 1_000
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        while flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
             let code = errno
             guard code == EWOULDBLOCK || code == EINTR else {
                 _ = Glibc.close(fd)

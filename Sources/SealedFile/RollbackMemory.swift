@@ -30,8 +30,10 @@ public struct RollbackMemory: Sendable {
     }
 
     /// Throws when the file is older than what was seen, or the same generation with other bytes.
-    public func check(vaultID: String, generation: UInt64, fileHash: String) throws(StoreError) {
-        guard let seen = entry(for: vaultID) else { return }
+    public static func check(vaultID: String, generation: UInt64, fileHash: String, against seen: Entry?)
+        throws(StoreError)
+    {
+        guard let seen else { return }
         if generation < seen.generation {
             throw .rollback(vaultID: vaultID, found: generation, remembered: seen.generation)
         }

@@ -26,6 +26,18 @@ public struct VaultHeader: Sendable {
     /// Length of the sealed payload that follows the header (padded plaintext + 16-byte tag).
     public var ciphertextLength: UInt64
 
+    /// A header for sealing: `payloadNonce` and `ciphertextLength` are filled in by `VaultFormat.seal`.
+    public init(
+        vaultID: [UInt8], generation: UInt64, slots: [any KeySlot], payloadNonce: [UInt8] = [],
+        ciphertextLength: UInt64 = 0
+    ) {
+        self.vaultID = vaultID
+        self.generation = generation
+        self.slots = slots
+        self.payloadNonce = payloadNonce
+        self.ciphertextLength = ciphertextLength
+    }
+
     /// The vault id as lower-case hex.
     public var vaultIDHex: String { Hex.encode(vaultID) }
 

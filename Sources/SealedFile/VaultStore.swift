@@ -68,17 +68,17 @@ public struct VaultStore: Sendable {
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
-        let bytes = try readChecked()
+        let (bytes, seen) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: unlocker)
-        try checkAndRemember(opened.header, bytes: bytes, acceptRollback: acceptRollback)
+        try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
 
     /// As `open(with:)`, with the vault key already known (sessions): no key derivation.
     public func open(with key: SymmetricKey, acceptRollback: Bool = false) throws -> OpenedVault {
-        let bytes = try readChecked()
+        let (bytes, seen) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: key)
-        try checkAndRemember(opened.header, bytes: bytes, acceptRollback: acceptRollback)
+        try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
 
@@ -102,7 +102,8 @@ public struct VaultStore: Sendable {
             // Same vault id, but the key no longer opens it: re-keyed, or damaged since. Both need a fresh open.
             throw StoreError.vaultReplaced(path: path)
         }
-        try checkAndRemember(current.header, bytes: bytes, acceptRollback: acceptRollback)
+        let seen = rollbackMemory?.entry(for: parsed.header.vaultIDHex)
+        try checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
 
         let result = try change(current)
         var header = current.header
@@ -126,11 +127,26 @@ public struct VaultStore: Sendable {
         return bytes
     }
 
-    private func checkAndRemember(_ header: VaultHeader, bytes: [UInt8], acceptRollback: Bool) throws {
+    /// The vault bytes and what the rollback memory held for them, read together under a shared lock:
+    /// writers record a new generation before they release the exclusive lock, so a save that lands while
+    /// this reader derives its key is never mistaken for a rollback. The key derivation runs unlocked.
+    func readSnapshot() throws -> ([UInt8], RollbackMemory.Entry?) {
+        guard try exists() else { throw StoreError.vaultMissing(path: path) }
+        let lock = try FileLock(path: lockPath, timeout: lockTimeout, shared: true)
+        defer { lock.release() }
+        let bytes = try readChecked()
+        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return (bytes, nil) }
+        return (bytes, memory.entry(for: parsed.header.vaultIDHex))
+    }
+
+    private func checkAndRemember(
+        _ header: VaultHeader, bytes: [UInt8], seen: RollbackMemory.Entry?, acceptRollback: Bool
+    ) throws {
         guard let memory = rollbackMemory else { return }
         let hash = RollbackMemory.hash(of: bytes)
         if !acceptRollback {
-            try memory.check(vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash)
+            try RollbackMemory.check(
+                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, against: seen)
         }
         try memory.record(
             vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash,

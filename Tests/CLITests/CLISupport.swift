@@ -1,0 +1,86 @@
+import Foundation
+
+/// The built nicvault binary, beside the test bundle.
+let nicvaultBinary: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "nicvault"
+    ).path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/nicvault").path
+}()
+
+struct RunResult {
+    let code: Int32
+    let out: String
+    let err: String
+}
+
+/// A sandbox for one CLI test: a temporary HOME with XDG folders, and a 0600 passphrase file.
+final class CLISandbox: Sendable {
+    let root: String
+    let passphraseFile: String
+    static let passphrase = "correct horse battery staple"
+
+    init() {
+        root = NSTemporaryDirectory() + "nicvault-cli-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        passphraseFile = root + "/pass"
+        write(Self.passphrase + "\n", to: passphraseFile)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    var vault: String { root + "/vault.nicv" }
+
+    func write(_ text: String, to path: String, mode: Int = 0o600) {
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+    }
+
+    /// A clean environment: no passphrase variables from the caller, HOME and XDG inside the sandbox.
+    var environment: [String: String] {
+        [
+            "HOME": root, "XDG_DATA_HOME": root + "/data", "XDG_STATE_HOME": root + "/state",
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+        ]
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil) throws
+        -> RunResult
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: nicvaultBinary)
+        process.arguments = arguments
+        process.environment = environment.merging(extra) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return RunResult(
+            code: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+            err: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// `nicvault init` of an INTERACTIVE-cost vault at `vault`.
+    func initVault() throws {
+        let result = try run(["init", "--vault", vault, "--passphrase-file", passphraseFile, "--kdf", "interactive"])
+        precondition(result.code == 0, "init failed: \(result.err)")
+    }
+
+    func info() throws -> [String: Any] {
+        let result = try run(["info", "--vault", vault, "--passphrase-file", passphraseFile, "--json"])
+        precondition(result.code == 0, "info failed: \(result.err)")
+        return try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    }
+}
