@@ -4,13 +4,18 @@ SWIFT    ?= swift
 SRC      := Package.swift Sources Tests
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test demo lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop demo lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium 2>/dev/null; then \
 		echo "Installing libsodium-dev and pkg-config (Debian packages)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev pkg-config; \
+	fi
+	@if ! /usr/bin/python3 -c 'import nacl' 2>/dev/null; then \
+		echo "Installing python3-nacl (Debian) for the independent format reader"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-nacl; \
 	fi
 
 build: setup
@@ -22,6 +27,11 @@ release: setup
 test: setup
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) -s interop
+
+# An independent reader (Python + libsodium), written from docs/format.md alone, opens the test vectors.
+interop:
+	/usr/bin/python3 interop/read_vault.py docs/format-vectors.md
 
 demo: build
 	./scripts/demo.sh $(BIN)
