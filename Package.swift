@@ -52,7 +52,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GSTTests", dependencies: ["GST"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "NICVaultTests", dependencies: ["NICVault"], swiftSettings: strict),
+        .testTarget(
+            name: "NICVaultTests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["NICVault"], swiftSettings: strict),
     ]
 )

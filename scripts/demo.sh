@@ -25,4 +25,6 @@ step nicvault info --json '(with the new passphrase; generation 2)'
 "$bin" info --passphrase-file "$work/new-pass" --json
 step nicvault info '(with the old passphrase: refused, exit 2)'
 if "$bin" info --passphrase-file "$work/pass"; then echo "unexpected: the old passphrase opened the vault" >&2; exit 1; fi
+step nicvault gstin 27AAPFU0939F1ZV 27AAPFU0939F1ZO '(no vault needed; one is refused, exit 64)'
+"$bin" gstin 27AAPFU0939F1ZV 27AAPFU0939F1ZO || true
 printf '\nDemo finished; the throwaway vault in %s is removed.\n' "$work" >&2

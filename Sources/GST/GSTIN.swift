@@ -34,7 +34,9 @@ public enum GSTINError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .wrongLength(let n): "\(n) characters, expected 15"
         case .invalidCharacter(let c, let position):
-            "character \(position) is \"\(c)\"; a GSTIN has only letters A-Z and digits"
+            c == " "
+                ? "character \(position) is a space; a GSTIN has only letters A-Z and digits"
+                : "character \(position) is \"\(c)\"; a GSTIN has only letters A-Z and digits"
         case .unknownStateCode(let code): "unknown state code \(code)"
         case .transporterID(let id):
             "\(id) is a transporter id (it starts with 88), not a GSTIN that has e-invoice credentials"
@@ -56,10 +58,11 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(parsing text: String, environment: Environment) throws(GSTINError) {
         let canonical = text.trimmingWhitespace().uppercased()
         let chars = Array(canonical)
-        guard chars.count == 15 else { throw .wrongLength(chars.count) }
+        // A stray character explains a wrong length better than the length does.
         for (index, c) in chars.enumerated() where !(c.isASCII && (c.isNumber || c.isUppercase)) {
             throw .invalidCharacter(c, position: index + 1)
         }
+        guard chars.count == 15 else { throw .wrongLength(chars.count) }
         let state = String(chars[0..<2])
         if state == "88" { throw .transporterID(canonical) }
         guard StateCode(code: state) != nil else { throw .unknownStateCode(state) }
@@ -103,8 +106,14 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    /// Character 13: which registration this is for the PAN in the state (1-9, then A-Z).
-    public var entityNumber: Character { Array(value)[12] }
+    /// Character 13 of a PAN- or TAN-based GSTIN: which registration this is for the PAN in the state
+    /// (1-9, then A-Z). Nil for UIN, non-resident, OIDAR and government layouts, where it means something else.
+    public var entityNumber: Character? {
+        switch registrationType {
+        case .regular, .tdsDeductor, .tcsCollector: Array(value)[12]
+        default: nil
+        }
+    }
 
     /// Things worth telling the user that do not make the GSTIN unusable.
     public var warnings: [String] {

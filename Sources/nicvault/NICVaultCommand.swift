@@ -13,7 +13,7 @@ struct NICVaultCommand: ParsableCommand {
             5 portal refused, 6 not found, 64 usage. See docs/cli.md.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, InfoCommand.self, PasswdCommand.self]
+        subcommands: [InitCommand.self, InfoCommand.self, PasswdCommand.self, GSTINCommand.self]
     )
 
     static func main() {

@@ -208,3 +208,23 @@ struct FoundationCLITests {
         #expect(process.terminationStatus == 0)
     }
 }
+
+@Suite("nicvault gstin (the real binary)")
+struct GSTINCLITests {
+    @Test func explainsAndRefuses() throws {
+        let box = CLISandbox()
+        let good = try box.run(["gstin", "27aapfu0939f1zv"])
+        #expect(good.code == 0)
+        #expect(good.out.contains("27AAPFU0939F1ZV  accepted"))
+        #expect(good.out.contains("27 Maharashtra"))
+        #expect(good.out.contains("firm or LLP"))
+        let bad = try box.run(["gstin", "27AAPFU0939F1ZV", "27AAPFU0939F1ZO"])
+        #expect(bad.code == 64)
+        #expect(bad.out.contains("check character should be V, not O"))
+        let sandbox = try box.run(["gstin", "--env", "sandbox", "37ARZPT4384Q1MT", "--json"])
+        #expect(sandbox.code == 0)
+        let reports = try JSONSerialization.jsonObject(with: Data(sandbox.out.utf8)) as! [[String: Any]]
+        #expect(reports.first?["checkCharacterValid"] as? Bool == false)
+        #expect(reports.first?["stateCode"] as? String == "37")
+    }
+}

@@ -1,0 +1,120 @@
+import GST
+
+/// Look-ups and check-and-set changes of credentials and API clients.
+extension Vault {
+    /// The time now, from the vault's clock.
+    public var now: Timestamp { clock.now() }
+
+    /// Credentials matching every filter given, in GSTIN order.
+    public func credentials(
+        gstin: GSTIN? = nil, kind: CredentialKind? = nil, environment: Environment? = nil
+    ) -> [Credential] {
+        payload.credentials.filter { credential in
+            (gstin == nil || credential.gstin == gstin) && (kind == nil || credential.kind == kind)
+                && (environment == nil || credential.environment == environment)
+        }.sorted { $0.key < $1.key }
+    }
+
+    /// The one credential of `gstin` that matches the filters; a clear error when there is none or several.
+    public func credential(gstin: GSTIN, kind: CredentialKind? = nil, environment: Environment? = nil) throws
+        -> Credential
+    {
+        let matches = credentials(gstin: gstin, kind: kind, environment: environment)
+        guard let first = matches.first else {
+            let filters = [kind?.rawValue, environment?.rawValue].compactMap { $0 }
+            throw VaultError.notFound(
+                gstin.value + (filters.isEmpty ? "" : " (" + filters.joined(separator: ", ") + ")"))
+        }
+        guard matches.count == 1 else {
+            throw VaultError.ambiguous(
+                gstin: gstin.value, matches: matches.map { "\($0.kind.rawValue) in \($0.environment.rawValue)" })
+        }
+        return first
+    }
+
+    /// Adds a new credential (version 1). Refuses a second credential for the same environment, GSTIN and kind.
+    @discardableResult
+    public mutating func add(_ credential: Credential) throws -> Credential {
+        var added = credential
+        added.version = 1
+        try modify { payload in
+            guard !payload.credentials.contains(where: { $0.key == credential.key }) else {
+                throw VaultError.alreadyExists(credential.key.description)
+            }
+            if let client = credential.client {
+                guard payload.clients.contains(where: { $0.name == client && $0.environment == credential.environment })
+                else { throw VaultError.clientNotFound(client) }
+            }
+            payload.credentials.append(added)
+        }
+        return added
+    }
+
+    /// Changes a credential if its version is still `expectedVersion` (check-and-set under the vault lock);
+    /// the version goes up by one. A change made meanwhile by another process is a `conflict`, never lost.
+    @discardableResult
+    public mutating func update(
+        _ key: CredentialKey, expectedVersion: Int, _ change: (inout Credential) throws -> Void
+    ) throws -> Credential {
+        try modify { payload in
+            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
+                throw VaultError.notFound(key.description)
+            }
+            let current = payload.credentials[index]
+            guard current.version == expectedVersion else {
+                throw VaultError.conflict(key.description, expected: expectedVersion, actual: current.version)
+            }
+            var changed = current
+            try change(&changed)
+            // The identity of a credential is not changed through update.
+            changed.environment = current.environment
+            changed.gstin = current.gstin
+            changed.kind = current.kind
+            changed.version = current.version + 1
+            payload.credentials[index] = changed
+            return changed
+        }
+    }
+
+    /// Removes a credential if its version is still `expectedVersion`.
+    public mutating func remove(_ key: CredentialKey, expectedVersion: Int) throws {
+        try modify { payload in
+            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
+                throw VaultError.notFound(key.description)
+            }
+            let actual = payload.credentials[index].version
+            guard actual == expectedVersion else {
+                throw VaultError.conflict(key.description, expected: expectedVersion, actual: actual)
+            }
+            payload.credentials.remove(at: index)
+        }
+    }
+
+    /// The API client called `name` in `environment`.
+    public func client(named name: String, environment: Environment) throws -> APIClient {
+        guard let client = payload.clients.first(where: { $0.name == name && $0.environment == environment }) else {
+            throw VaultError.clientNotFound(name)
+        }
+        return client
+    }
+
+    /// Adds an API client record; the name must be new in its environment.
+    public mutating func addClient(_ client: APIClient) throws {
+        try modify { payload in
+            guard !payload.clients.contains(where: { $0.name == client.name && $0.environment == client.environment })
+            else { throw VaultError.alreadyExists("API client \(client.name) (\(client.environment.rawValue))") }
+            payload.clients.append(client)
+        }
+    }
+
+    /// Removes an API client record that no credential refers to.
+    public mutating func removeClient(named name: String, environment: Environment) throws {
+        try modify { payload in
+            guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
+            else { throw VaultError.clientNotFound(name) }
+            let users = payload.credentials.filter { $0.client == name && $0.environment == environment }
+            guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
+            payload.clients.remove(at: index)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import GST
+
+extension Environment: ExpressibleByArgument {}
+
+struct GSTINCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gstin",
+        abstract: "Check and explain GSTINs (no vault needed).",
+        discussion: """
+            Shows the canonical form, state, PAN and holder type, entity number, registration type and check
+            character of each GSTIN, and exits 64 when any is refused.
+            Production needs the full format and check character; the sandbox only 15 upper-case letters and
+            digits that start with a known state code (NIC's own sandbox GSTINs fail the check).
+            Example:
+              nicvault gstin 27AAPFU0939F1ZV 29AAACI1681G1ZL
+              nicvault gstin --env sandbox 37ARZPT4384Q1MT --json
+            """
+    )
+
+    @Argument(help: "The GSTINs to check.")
+    var gstins: [String]
+
+    @Option(name: .long, help: "The rules to apply: production (default) or sandbox.")
+    var env: Environment = .production
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    struct Report: Encodable {
+        var input: String
+        var accepted: Bool
+        var reason: String?
+        var gstin: String?
+        var environment: String
+        var stateCode: String?
+        var state: String?
+        var pan: String?
+        var panHolder: String?
+        var entityNumber: String?
+        var registrationType: String?
+        var checkCharacter: String?
+        var checkCharacterValid: Bool?
+        var warnings: [String]
+    }
+
+    func run() throws {
+        let reports = gstins.map(report)
+        if json {
+            try JSONOutput.print(reports)
+        } else {
+            for report in reports { print(report) }
+        }
+        if reports.contains(where: { !$0.accepted }) {
+            throw CLIError("\(reports.filter { !$0.accepted }.count) of \(reports.count) refused", code: Exit.usage)
+        }
+    }
+
+    func report(_ input: String) -> Report {
+        var report = Report(input: input, accepted: false, environment: env.rawValue, warnings: [])
+        do {
+            let gstin = try GSTIN(parsing: input, environment: env)
+            report.accepted = true
+            report.gstin = gstin.value
+            report.stateCode = gstin.state.code
+            report.state = gstin.state.name
+            report.pan = gstin.pan?.value
+            report.panHolder = gstin.pan?.holderType
+            report.entityNumber = gstin.entityNumber.map { String($0) }
+            report.registrationType = gstin.registrationType.rawValue
+            report.checkCharacter = String(gstin.value.last!)
+            report.checkCharacterValid = gstin.hasValidCheckCharacter
+            report.warnings = gstin.warnings
+        } catch {
+            report.reason = error.description
+        }
+        return report
+    }
+
+    func print(_ report: Report) {
+        guard report.accepted, let gstin = report.gstin else {
+            Console.out("\(report.input)  refused (\(report.environment)): \(report.reason ?? "invalid")")
+            return
+        }
+        Console.out("\(gstin)  accepted (\(report.environment))")
+        Console.out("  state:              \(report.stateCode ?? "") \(report.state ?? "")")
+        if let pan = report.pan { Console.out("  PAN:                \(pan) (\(report.panHolder ?? ""))") }
+        if let entity = report.entityNumber { Console.out("  entity number:      \(entity)") }
+        Console.out("  registration type:  \(report.registrationType ?? "")")
+        let valid = report.checkCharacterValid == true ? "valid" : "does not match"
+        Console.out("  check character:    \(report.checkCharacter ?? "") (\(valid))")
+        for warning in report.warnings { Console.out("  warning:            \(warning)") }
+    }
+}

@@ -1,0 +1,193 @@
+import FormatVectors
+import Foundation
+import GST
+import NICVault
+import SealedFile
+import Sodium
+import Testing
+
+/// A clock the test moves by hand.
+final class TestClock: Clock, @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var current = Timestamp(iso8601: "2026-11-26T00:00:00Z")!
+    func now() -> Timestamp { lock.withLock { current } }
+    func advance(days: Int) { lock.withLock { current = current.adding(days: days) } }
+}
+
+private let pass = "correct horse battery staple"
+
+private func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
+
+private func makeVault(_ folder: String, clock: TestClock = TestClock()) throws -> Vault {
+    let store = VaultStore(
+        path: folder + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder + "/state"), lockTimeout: 5)
+    return try Vault.create(
+        store: store, passphrase: SecureBytes(copying: Array(pass.utf8)), parameters: .interactive, clock: clock)
+}
+
+private func temporaryFolder() -> String {
+    let path = NSTemporaryDirectory() + "nicvault-vault-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+private func credential(
+    _ gstin: String, kind: CredentialKind = .portal, environment: Environment = .sandbox, at time: Timestamp
+) throws -> Credential {
+    Credential(
+        environment: environment, gstin: try GSTIN(parsing: gstin, environment: environment), kind: kind,
+        legalName: "Demo Traders Private Limited", userID: "DEMOTRAD274821", password: secret("Xk7@pQ2mRt9#vLw"),
+        createdAt: time)
+}
+
+@Suite("the credential vault")
+struct VaultTests {
+    @Test func oneCredentialVectorDecodesToTheRecord() throws {
+        let vector = try FormatVectors.positives()[1]
+        let opened = try VaultFormat.open(vector.bytes, with: .passphrase(SecureBytes(copying: Array(pass.utf8))))
+        let payload = try VaultPayload.decode(opened.payload)
+        #expect(payload.schema == 1)
+        let record = try #require(payload.credentials.first)
+        #expect(record.gstin.value == "27AAPFU0939F1ZV")
+        #expect(record.kind == .portal && record.environment == .sandbox)
+        #expect(record.password == secret("Xk7@pQ2mRt9#vLw"))
+        #expect(record.dueAt == Timestamp(iso8601: "2027-02-24T00:00:00Z")!)
+        // And nicvault writes exactly the bytes of the vector.
+        let written = try payload.sealedBytes()
+        #expect(written.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == FormatVectors.oneCredentialPayload)
+        let empty = try VaultPayload().sealedBytes()
+        #expect(empty.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == FormatVectors.emptyPayload)
+    }
+
+    @Test func addLookUpUpdateRemove() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let clock = TestClock()
+        var vault = try makeVault(folder, clock: clock)
+        let added = try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
+        #expect(added.version == 1)
+        let gstin = try GSTIN(parsing: "27AAPFU0939F1ZV", environment: .sandbox)
+        #expect(try vault.credential(gstin: gstin).userID == "DEMOTRAD274821")
+
+        clock.advance(days: 5)
+        let updated = try vault.update(added.key, expectedVersion: 1) { record in
+            record.replacePassword(with: secret("New@Password77"), at: clock.now())
+        }
+        #expect(updated.version == 2)
+        #expect(updated.retired.count == 1)
+
+        // Reopened from disk with the passphrase, the change is there.
+        let reopened = try Vault.open(
+            store: vault.store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))), clock: clock)
+        #expect(try reopened.credential(gstin: gstin).password == secret("New@Password77"))
+        #expect(reopened.info.credentials == 1)
+
+        try vault.remove(added.key, expectedVersion: 2)
+        #expect(vault.credentials().isEmpty)
+        #expect(throws: VaultError.notFound("27AAPFU0939F1ZV")) { try vault.credential(gstin: gstin) }
+    }
+
+    @Test func secondCredentialForTheSameKeyIsRefused() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
+        #expect(throws: VaultError.self) { try vault.add(credential("27aapfu0939f1zv", at: vault.now)) }
+        // Another kind or environment is another credential.
+        try vault.add(credential("27AAPFU0939F1ZV", kind: .api, at: vault.now))
+        try vault.add(credential("27AAPFU0939F1ZV", environment: .production, at: vault.now))
+        #expect(vault.credentials().count == 3)
+    }
+
+    @Test func ambiguousLookUpSaysHowToChoose() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
+        try vault.add(credential("27AAPFU0939F1ZV", kind: .api, at: vault.now))
+        let gstin = try GSTIN(parsing: "27AAPFU0939F1ZV", environment: .sandbox)
+        do {
+            _ = try vault.credential(gstin: gstin)
+            Issue.record("an ambiguous look-up returned a credential")
+        } catch let error as VaultError {
+            #expect(error.description.contains("--kind"))
+            #expect(error.description.contains("2 credentials"))
+        }
+        #expect(try vault.credential(gstin: gstin, kind: .api).kind == .api)
+    }
+
+    @Test func staleVersionIsAConflictAndNothingIsLost() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var first = try makeVault(folder)
+        let added = try first.add(credential("27AAPFU0939F1ZV", at: first.now))
+        // A second process opened the vault at the same time.
+        var second = try Vault.open(store: first.store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))))
+        try first.update(added.key, expectedVersion: 1) { $0.userID = "WINNER270001" }
+        #expect(throws: VaultError.conflict(added.key.description, expected: 1, actual: 2)) {
+            try second.update(added.key, expectedVersion: 1) { $0.userID = "LOSER2700002" }
+        }
+        let final = try Vault.open(store: first.store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))))
+        #expect(final.credentials().first?.userID == "WINNER270001")
+        #expect(final.credentials().first?.version == 2)
+    }
+
+    @Test func clientsAreReferencedByName() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        var record = try credential("27AAPFU0939F1ZV", kind: .api, at: vault.now)
+        record.client = "demo-gsp"
+        #expect(throws: VaultError.clientNotFound("demo-gsp")) { try vault.add(record) }
+        try vault.addClient(
+            APIClient(
+                name: "demo-gsp", environment: .sandbox, issuer: "Demo GSP", clientID: "AAACD29GSPB5H8G",
+                clientSecret: secret("client-secret-1"), createdAt: vault.now))
+        try vault.add(record)
+        #expect(throws: VaultError.self) { try vault.removeClient(named: "demo-gsp", environment: .sandbox) }
+        #expect(try vault.client(named: "demo-gsp", environment: .sandbox).clientSecret == secret("client-secret-1"))
+    }
+
+    @Test func unknownPayloadSchemaIsRefused() throws {
+        let json = #"{"schema":2,"credentials":[],"clients":[],"settings":{"defaultRotationDays":90}}"#
+        #expect(throws: VaultError.unsupportedSchema(2)) {
+            try VaultPayload.decode(SecureBytes(copying: Array(json.utf8)))
+        }
+    }
+
+    @Test func passphraseChangeKeepsCredentialsAndRecipients() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
+        let machine = try X25519PrivateKey()
+        try vault.addRecipient(machine.publicKey)
+        try vault.changePassphrase(to: SecureBytes(copying: Array("a new long passphrase".utf8)))
+        #expect(throws: SealedFileError.wrongPassphrase) {
+            try Vault.open(store: vault.store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))))
+        }
+        let byPassphrase = try Vault.open(
+            store: vault.store, unlocker: .passphrase(SecureBytes(copying: Array("a new long passphrase".utf8))))
+        #expect(byPassphrase.credentials().count == 1)
+        let byMachine = try Vault.open(store: vault.store, unlocker: .identity(machine))
+        #expect(byMachine.credentials().count == 1)
+        #expect(byMachine.info.slots.map(\.type) == ["passphrase", "x25519"])
+        try vault.removeRecipient(machine.publicKey)
+        #expect(throws: SealedFileError.notARecipient) {
+            try Vault.open(store: vault.store, unlocker: .identity(machine))
+        }
+    }
+
+    @Test func vaultFileNeverHoldsAPasswordInPlainText() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
+        for file in [vault.store.path, vault.store.backupPath] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(bytes.range(of: Data("Xk7@pQ2mRt9#vLw".utf8)) == nil)
+            #expect(bytes.range(of: Data("DEMOTRAD274821".utf8)) == nil)
+        }
+    }
+}
