@@ -14,7 +14,9 @@ let package = Package(
         .library(name: "Sodium", targets: ["Sodium"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // Debian's libsodium 1.0.18 (apt: libsodium-dev).
@@ -33,14 +35,25 @@ let package = Package(
         .target(name: "GST", dependencies: ["Sodium"], swiftSettings: strict),
         // The vault of the mission: credentials and API clients kept in a SealedFile.
         .target(name: "NICVault", dependencies: ["SealedFile", "GST", "Sodium"], swiftSettings: strict),
+        // The NIC e-invoice portal emulator: a Hummingbird application over one state actor.
+        .target(
+            name: "SandboxPortal",
+            dependencies: [
+                "GST", "Sodium", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The registration flow and the portal drivers (sandbox over HTTP with URLSession, assisted on a terminal).
+        .target(name: "Portal", dependencies: ["GST"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
         .executableTarget(
             name: "nicvault",
             dependencies: [
-                "NICVault",
+                "NICVault", "Portal", "SandboxPortal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -77,6 +77,9 @@ public struct Credential: Sendable, Equatable, Codable {
     public var userID: String
     public var password: Secret
     public var staged: StagedPassword?
+    /// Set while a registration is in flight: the credential was stored before the portal was asked to create it,
+    /// and it is not known yet whether the portal did. `register --resume` settles it.
+    public var pendingSince: Timestamp?
     /// Newest first, at most `historyLimit`.
     public var retired: [RetiredPassword]
     /// The API client record (by name) this credential authenticates with.
@@ -102,6 +105,7 @@ public struct Credential: Sendable, Equatable, Codable {
         self.userID = userID
         self.password = password
         staged = nil
+        pendingSince = nil
         retired = []
         self.client = client
         self.createdAt = createdAt
@@ -136,7 +140,8 @@ public struct Credential: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case environment, gstin, kind, legalName, tradeName, gsp, irp, userID, password, staged, retired, client
+        case environment, gstin, kind, legalName, tradeName, gsp, irp, userID, password, staged, pendingSince, retired,
+            client
         case createdAt, rotatedAt, rotationDays, version
     }
 
@@ -158,6 +163,7 @@ public struct Credential: Sendable, Equatable, Codable {
         userID = try c.decode(String.self, forKey: .userID)
         password = try c.decode(Secret.self, forKey: .password)
         staged = try c.decodeIfPresent(StagedPassword.self, forKey: .staged)
+        pendingSince = try c.decodeIfPresent(Timestamp.self, forKey: .pendingSince)
         retired = try c.decode([RetiredPassword].self, forKey: .retired)
         client = try c.decodeIfPresent(String.self, forKey: .client)
         createdAt = try c.decode(Timestamp.self, forKey: .createdAt)
@@ -178,6 +184,7 @@ public struct Credential: Sendable, Equatable, Codable {
         try c.encode(userID, forKey: .userID)
         try c.encode(password, forKey: .password)
         try c.encodeIfPresent(staged, forKey: .staged)
+        try c.encodeIfPresent(pendingSince, forKey: .pendingSince)
         try c.encode(retired, forKey: .retired)
         try c.encodeIfPresent(client, forKey: .client)
         try c.encode(createdAt, forKey: .createdAt)

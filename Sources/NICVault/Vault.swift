@@ -100,6 +100,13 @@ public struct Vault: Sendable {
             stagedPasswords: payload.credentials.filter { $0.staged != nil }.count, fileSize: size)
     }
 
+    /// Re-reads the vault with the key already held (no key derivation), to see changes of other processes.
+    public mutating func reload() throws {
+        let fresh = try store.open(with: opened.key)
+        opened = fresh
+        payload = try VaultPayload.decode(fresh.payload)
+    }
+
     // MARK: Changes
 
     /// Applies `change` to the payload as it is inside the lock and saves the next generation.

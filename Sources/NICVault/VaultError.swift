@@ -12,6 +12,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case payloadUnreadable(String)
     case passphraseTooShort(minimum: Int)
     case lastSlot
+    case notPending(String)
     case noSuchRecipient
 
     public var description: String {
@@ -34,6 +35,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the vault opened but its contents are unreadable (\(why)); restore the .bak backup"
         case .passphraseTooShort(let minimum):
             "the passphrase must be at least \(minimum) characters; nothing was changed"
+        case .notPending(let what): "\(what) has no pending registration; nothing to resume"
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GST
 import NICVault
+import Portal
 import SealedFile
 import Sodium
 
@@ -49,10 +50,13 @@ enum ErrorReport {
             switch e {
             case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
             case .ambiguous, .passphraseTooShort: return Exit.usage
-            case .alreadyExists, .conflict, .clientInUse, .lastSlot: return Exit.conflict
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending: return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
         case is GSTINError: return Exit.usage
+        case let e as PortalError:
+            if case .stoppedByUser = e { return Exit.failure }
+            return Exit.portalRefused
         case let e as SodiumError:
             return e == .authenticationFailed ? Exit.damaged : Exit.failure
         default: return Exit.failure

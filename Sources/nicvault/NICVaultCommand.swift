@@ -3,25 +3,32 @@ import Foundation
 import Sodium
 
 @main
-struct NICVaultCommand: ParsableCommand {
+struct NICVaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nicvault",
         abstract: "Keeps the NIC e-invoice credentials of your GSTINs in one sealed file.",
         discussion: """
             Data goes to stdout; prompts and progress to stderr. Secrets are never taken from the command line.
             Exit codes: 0 ok, 1 failure, 2 wrong passphrase, 3 vault damaged, 4 conflict or locked,
-            5 portal refused, 6 not found, 64 usage. See docs/cli.md.
+            5 portal refused or unreachable, 6 not found, 64 usage. See docs/cli.md.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, InfoCommand.self, PasswdCommand.self, GSTINCommand.self]
+        subcommands: [
+            InitCommand.self, InfoCommand.self, PasswdCommand.self, RegisterCommand.self, ListCommand.self,
+            ShowCommand.self, GSTINCommand.self, SandboxCommand.self,
+        ]
     )
 
-    static func main() {
+    static func main() async {
         // Before anything can hold a secret: no core files, no ptrace by other processes of this user.
         ProcessHardening.disableCoreDumps()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let error as CLIError {
             Console.note("nicvault: " + error.message)
             Foundation.exit(error.code)

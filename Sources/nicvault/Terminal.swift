@@ -47,6 +47,24 @@ enum Terminal {
         return try SecretReader.readLine(fd: fd)
     }
 
+    /// Shows `prompt` and reads one line with echo on (for answers that are not secret). Nil without a terminal.
+    static func readLine(prompt: String) throws -> String? {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        let line = try SecretReader.readLine(fd: fd)
+        return line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes straight to the terminal, never to stdout or stderr (which may be logged).
+    static func writeToTerminal(_ text: String) {
+        let fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+    }
+
     /// Asks twice and insists that both answers match (for a new passphrase or password).
     static func readNewSecret(prompt: String, confirm: String) throws -> SecureBytes? {
         for _ in 0..<3 {

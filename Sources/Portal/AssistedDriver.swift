@@ -1,0 +1,83 @@
+import GST
+
+/// The person at the terminal, for the assisted driver: it tells them what to do and asks what happened.
+public protocol Conversation: Sendable {
+    /// Shows a line of instructions.
+    func say(_ text: String)
+    /// Asks for one line of text.
+    func ask(_ question: String) throws -> String
+    /// Asks a yes/no question.
+    func confirm(_ question: String) throws -> Bool
+    /// Shows a secret only when the person asks for it (they type "show"), then hides the prompt.
+    func offerSecret(_ label: String, _ secret: Secret) throws
+}
+
+/// The real NIC portal, which has a captcha and no registration API: nicvault tells the person each step,
+/// generates what they must type, and records what they say the portal answered. It never claims to have
+/// talked to NIC itself.
+public struct AssistedDriver: PortalDriver {
+    public let portalURL: String
+    let conversation: any Conversation
+
+    public init(portalURL: String = "https://einvoice1.gst.gov.in", conversation: any Conversation) {
+        self.portalURL = portalURL
+        self.conversation = conversation
+    }
+
+    public var name: String { "assisted registration on \(portalURL)" }
+    public var needsOTPCode: Bool { false }
+
+    public func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails {
+        conversation.say("1. Open \(portalURL) and choose Registration (Portal Login, or API Registration).")
+        conversation.say("2. Enter the GSTIN \(gstin.value) and the captcha, then Go.")
+        let legal = try conversation.ask("Legal name the portal shows (empty if it shows an error): ")
+        guard !legal.isEmpty else { throw PortalError.stoppedByUser("the portal did not show the GSTIN's details") }
+        let trade = try conversation.ask("Trade name (empty if none): ")
+        let mobile = try conversation.ask("Last 4 digits of the mobile it shows: ")
+        return TaxpayerDetails(
+            gstin: gstin.value, legalName: legal, tradeName: trade.isEmpty ? nil : trade, state: gstin.state.name,
+            maskedMobile: "******" + mobile.suffix(4), maskedEmail: "")
+    }
+
+    public func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge {
+        conversation.say("3. Click Send OTP. It goes to the mobile registered on the GST portal.")
+        guard try conversation.confirm("Did the portal say the OTP was sent?") else {
+            throw PortalError.stoppedByUser("sending the OTP")
+        }
+        return OTPChallenge(requestID: "assisted", sentTo: "the registered mobile")
+    }
+
+    public func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
+        conversation.say("4. Type the OTP from the SMS into the portal and click Verify OTP.")
+        guard try conversation.confirm("Did the portal accept the OTP?") else {
+            throw PortalError.stoppedByUser("verifying the OTP")
+        }
+        return Verification(token: "assisted")
+    }
+
+    public func createUser(
+        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
+    ) async throws {
+        if kind == .api {
+            conversation.say(
+                "5. Choose Create API User, " + (gsp.map { "Through GSP, and pick \($0)" } ?? "Direct") + ".")
+        }
+        conversation.say("5. Enter the user id: \(userID)")
+        try conversation.offerSecret("password (type it twice on the portal)", password)
+        conversation.say("6. Click Save (Submit).")
+        let answer = try conversation.ask("What did the portal answer? [s]aved, [t]aken (user id exists), [o]ther: ")
+        switch answer.lowercased().first {
+        case "s": return
+        case "t": throw PortalError.refused(code: "user-id-taken", message: "the portal says \(userID) exists")
+        default:
+            let message = try conversation.ask("What did it say? ")
+            throw PortalError.refused(code: "assisted-refused", message: message.isEmpty ? "refused" : message)
+        }
+    }
+
+    public func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
+        conversation.say("Log in at \(portalURL) with the user id \(userID) and the stored password.")
+        try conversation.offerSecret("password", password)
+        return try conversation.confirm("Did the log-in work?") ? .accepted : .rejected
+    }
+}

@@ -1,0 +1,127 @@
+import GST
+
+/// What the portal showed for a GSTIN at registration (mobile and e-mail masked, as the portal masks them).
+public struct TaxpayerDetails: Sendable, Equatable, Codable {
+    public var gstin: String
+    public var legalName: String
+    public var tradeName: String?
+    public var state: String
+    public var maskedMobile: String
+    public var maskedEmail: String
+
+    public init(
+        gstin: String, legalName: String, tradeName: String?, state: String, maskedMobile: String, maskedEmail: String
+    ) {
+        self.gstin = gstin
+        self.legalName = legalName
+        self.tradeName = tradeName
+        self.state = state
+        self.maskedMobile = maskedMobile
+        self.maskedEmail = maskedEmail
+    }
+}
+
+/// An OTP the portal sent, to be verified.
+public struct OTPChallenge: Sendable, Equatable {
+    public var requestID: String
+    public var sentTo: String
+    /// The last outbox message id before this OTP was sent (sandbox only), so the OTP can be found there.
+    public var outboxMark: Int?
+
+    public init(requestID: String, sentTo: String, outboxMark: Int? = nil) {
+        self.requestID = requestID
+        self.sentTo = sentTo
+        self.outboxMark = outboxMark
+    }
+}
+
+/// Proof that the OTP was verified; it lets the flow create the user (and retry when a user id is taken).
+public struct Verification: Sendable, Equatable {
+    public var token: String
+    public init(token: String) { self.token = token }
+}
+
+/// What the portal says about a stored user id and password.
+public enum LoginOutcome: Sendable, Equatable {
+    case accepted
+    case rejected
+}
+
+/// A refusal or failure of the portal, worded for the person who must act on it.
+public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The portal answered and said no. `code` is the portal's stable code.
+    case refused(
+        code: String, message: String, problems: [String] = [], attemptsLeft: Int? = nil, retryAfter: Int? = nil)
+    /// No connection could be made.
+    case unreachable(portal: String, reason: String)
+    /// The portal did not answer in time.
+    case timedOut(portal: String, seconds: Double)
+    /// The portal answered something this client does not understand.
+    case badAnswer(String)
+    /// The person running the assisted flow stopped it.
+    case stoppedByUser(String)
+
+    /// True when the portal may have done what was asked even though no answer arrived.
+    public var answerLost: Bool {
+        switch self {
+        case .timedOut, .badAnswer: true
+        default: false
+        }
+    }
+
+    public var code: String? { if case .refused(let code, _, _, _, _) = self { code } else { nil } }
+
+    public var description: String {
+        switch self {
+        case .refused(let code, let message, let problems, let attemptsLeft, let retryAfter):
+            var text = "the portal refused (\(code)): \(message)"
+            if !problems.isEmpty { text += ": " + problems.joined(separator: "; ") }
+            if let advice = Self.advice(code: code, attemptsLeft: attemptsLeft, retryAfter: retryAfter) {
+                text += ". " + advice
+            }
+            return text
+        case .unreachable(let portal, let reason):
+            return
+                "cannot reach the portal at \(portal) (\(reason)); check the address, or start it with: nicvault sandbox serve"
+        case .timedOut(let portal, let seconds):
+            return
+                "the portal at \(portal) did not answer within \(Int(seconds)) s; try again later (--timeout sets the wait)"
+        case .badAnswer(let what): return "the portal's answer was not understood: \(what)"
+        case .stoppedByUser(let step): return "stopped at: \(step); nothing more was sent"
+        }
+    }
+
+    static func advice(code: String, attemptsLeft: Int?, retryAfter: Int?) -> String? {
+        let wait = retryAfter.map { " (about \(max(1, $0 / 60)) minutes)" } ?? ""
+        switch code {
+        case "gstin-not-found": return "Check the GSTIN with: nicvault gstin GSTIN"
+        case "gstin-cancelled": return "A cancelled registration cannot get e-invoice credentials"
+        case "wrong-otp": return attemptsLeft.map { "\($0) tries left; run the command again" } ?? nil
+        case "otp-expired", "otp-attempts-exceeded", "otp-used", "verification-expired":
+            return "Run the command again to get a new OTP"
+        case "otp-resend-limit": return "Wait before asking for another OTP\(wait)"
+        case "account-locked": return "Wait until the lock ends\(wait) and try again"
+        case "already-registered":
+            return "If its credentials were made outside nicvault, recover them on the portal (Forgot password)"
+        case "user-id-taken": return "Choose another user id, or leave out --user-id to have one proposed"
+        default: return nil
+        }
+    }
+}
+
+/// The steps of the NIC portal's registration and log-in, whoever carries them out.
+public protocol PortalDriver: Sendable {
+    /// A short name for messages: "sandbox at http://127.0.0.1:PORT", "assisted".
+    var name: String { get }
+    /// True when nicvault must obtain the OTP and pass it on (sandbox); false when the person types it into
+    /// the portal themselves (assisted).
+    var needsOTPCode: Bool { get }
+    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails
+    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge
+    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification
+    func createUser(
+        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
+    ) async throws
+    /// Does the portal accept this user id and password now?
+    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome
+}

@@ -1,0 +1,157 @@
+import GST
+
+/// What to register.
+public struct RegistrationRequest: Sendable {
+    public var gstin: GSTIN
+    public var environment: Environment
+    public var kind: CredentialKind
+    /// The GSP an API user is made through; nil for portal users and direct API users.
+    public var gsp: String?
+    /// A user id the person chose; nil to have candidates proposed.
+    public var userID: String?
+    public var client: String?
+    public var rotationDays: Int
+
+    public init(
+        gstin: GSTIN, environment: Environment, kind: CredentialKind, gsp: String? = nil, userID: String? = nil,
+        client: String? = nil, rotationDays: Int = Credential.defaultRotationDays
+    ) {
+        self.gstin = gstin
+        self.environment = environment
+        self.kind = kind
+        self.gsp = gsp
+        self.userID = userID
+        self.client = client
+        self.rotationDays = rotationDays
+    }
+}
+
+/// How a resumed registration ended.
+public enum ResumeOutcome: Sendable, Equatable {
+    /// The portal knows the user: the credential is committed.
+    case committed
+    /// The portal does not: the pending credential was removed, register again.
+    case dropped
+}
+
+/// The NIC registration flow: details, OTP, user id and password, with the credential staged in the ledger
+/// before the portal is asked to create it. A crash or a lost answer after staging leaves a pending
+/// credential, which `resume` settles; nothing the portal may have accepted is ever lost.
+public struct RegistrationFlow<Ledger: RegistrationLedger> {
+    public let driver: any PortalDriver
+    public let ledger: Ledger
+    public let clock: any Clock
+    public var policy = PasswordPolicy.standard
+    public var userIDs = UserIDGenerator()
+    /// Most user id candidates tried before giving up.
+    public var maximumCandidates = 5
+    /// Progress lines for stderr.
+    public var progress: (String) -> Void = { _ in }
+    /// Where the OTP comes from (terminal, stdin, or the sandbox outbox).
+    public var otpCode: (OTPChallenge, Int) async throws -> String = { _, _ in "" }
+    /// Called at "staged" and "submitted"; the crash tests kill the process there.
+    public var checkpoint: (String) -> Void = { _ in }
+
+    public init(driver: any PortalDriver, ledger: Ledger, clock: any Clock) {
+        self.driver = driver
+        self.ledger = ledger
+        self.clock = clock
+    }
+
+    /// Runs the whole flow and returns the committed credential.
+    public func register(_ request: RegistrationRequest) async throws -> Credential {
+        let details = try await driver.lookUp(request.gstin)
+        progress(
+            "\(details.gstin): \(details.legalName)" + (details.tradeName.map { " (\($0))" } ?? "")
+                + ", \(details.state), mobile \(details.maskedMobile)")
+        let challenge = try await driver.sendOTP(request.gstin)
+        progress("OTP sent to \(challenge.sentTo)")
+        let verification = try await verify(challenge)
+        progress("OTP verified")
+
+        if let chosen = request.userID {
+            let problems = UserIDRules.problems(with: chosen)
+            guard problems.isEmpty else {
+                throw PortalError.refused(
+                    code: "invalid-user-id", message: "\(chosen) is not a valid user id", problems: problems)
+            }
+        }
+        let name = details.tradeName ?? details.legalName
+        var userID = request.userID ?? userIDs.candidate(name: name, state: request.gstin.state)
+        let password = try policy.generate()
+        var credential = Credential(
+            environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: details.legalName,
+            tradeName: details.tradeName, gsp: request.gsp, userID: userID, password: password, client: request.client,
+            createdAt: clock.now(), rotationDays: request.rotationDays)
+        credential = try ledger.stage(credential)
+        progress("staged \(credential.key) with user id \(userID) in the vault")
+        checkpoint("staged")
+
+        for attempt in 1...maximumCandidates {
+            do {
+                try await driver.createUser(
+                    verification, gstin: request.gstin, kind: request.kind, gsp: request.gsp, userID: userID,
+                    password: password)
+                checkpoint("submitted")
+                let committed = try ledger.commitPending(credential.key)
+                progress("the portal created user \(userID); saved")
+                return committed
+            } catch let error as PortalError
+                where error.code == "user-id-taken" && request.userID == nil
+                && attempt < maximumCandidates
+            {
+                let next = userIDs.candidate(name: name, state: request.gstin.state)
+                progress("user id \(userID) is taken; trying \(next)")
+                credential = try ledger.changePendingUserID(credential.key, to: next)
+                userID = next
+            } catch let error as PortalError where !error.answerLost && !isUnreachable(error) {
+                // A clear refusal: the portal did not create the user.
+                try ledger.dropPending(credential.key)
+                throw error
+            }
+            // Anything else (no answer, a crash) leaves the credential pending for `resume`.
+        }
+        try ledger.dropPending(credential.key)
+        throw PortalError.refused(
+            code: "user-id-taken", message: "\(maximumCandidates) user id candidates were all taken")
+    }
+
+    /// Settles a pending registration by asking the portal whether the staged user id and password work.
+    public func resume(_ pending: Credential) async throws -> ResumeOutcome {
+        switch try await driver.checkLogin(userID: pending.userID, password: pending.password) {
+        case .accepted:
+            _ = try ledger.commitPending(pending.key)
+            progress("the portal accepts \(pending.userID): the registration is committed")
+            return .committed
+        case .rejected:
+            try ledger.dropPending(pending.key)
+            progress(
+                "the portal does not know \(pending.userID) with that password: the pending registration was removed")
+            return .dropped
+        }
+    }
+
+    private func verify(_ challenge: OTPChallenge) async throws -> Verification {
+        guard driver.needsOTPCode else { return try await driver.verifyOTP(challenge, code: "") }
+        var attempt = 1
+        while true {
+            let code = try await otpCode(challenge, attempt)
+            do {
+                return try await driver.verifyOTP(challenge, code: code)
+            } catch PortalError.refused(let code, let message, let problems, let left, let retry)
+                where code == "wrong-otp" && (left ?? 0) > 0
+            {
+                progress("wrong OTP; \(left ?? 0) tries left")
+                attempt += 1
+                if attempt > 3 {
+                    throw PortalError.refused(
+                        code: code, message: message, problems: problems, attemptsLeft: left, retryAfter: retry)
+                }
+            }
+        }
+    }
+
+    private func isUnreachable(_ error: PortalError) -> Bool {
+        if case .unreachable = error { true } else { false }
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import GST
+import Logging
+import Sodium
+
+/// A refusal, as the portal words it: an HTTP status, a stable code and a message, plus optional details.
+public struct PortalFailure: Error, Sendable, Equatable {
+    public let statusCode: Int
+    public let code: String
+    public let message: String
+    public var attemptsLeft: Int?
+    public var retryAfterSeconds: Int?
+    public var problems: [String]?
+
+    init(_ status: Int, _ code: String, _ message: String) {
+        self.statusCode = status
+        self.code = code
+        self.message = message
+    }
+}
+
+/// The rules the sandbox enforces; tests shorten nothing here, they move the clock instead.
+public struct PortalRules: Sendable {
+    public var otpLifetimeSeconds: Int64 = 600
+    public var otpWrongTriesAllowed = 3
+    public var otpSendsPerWindow = 3
+    public var otpSendWindowSeconds: Int64 = 1800
+    public var verificationLifetimeSeconds: Int64 = 900
+    public var loginFailuresBeforeLock = 5
+    public var lockSeconds: Int64 = 900
+    public var passwordHistory = 3
+    public var passwordPolicy = PasswordPolicy.standard
+    /// Argon2id cost of the stored password hashes (OWASP's 19 MiB, 2 passes: a sandbox, not a vault).
+    public var hashParameters = Argon2idParameters(opsLimit: 2, memLimit: 19 << 20)
+
+    public init() {}
+}
+
+/// Everything the sandbox remembers between runs. Passwords only as Argon2id hash strings.
+struct PortalStateFile: Codable {
+    struct OTP: Codable {
+        var requestID: String
+        var gstin: String
+        var code: String
+        var createdAt: Timestamp
+        var wrongTries: Int
+        var verified: Bool
+    }
+
+    struct Verification: Codable {
+        var token: String
+        var gstin: String
+        var expiresAt: Timestamp
+    }
+
+    struct User: Codable {
+        var userID: String
+        var gstin: String
+        var kind: String
+        var gsp: String?
+        var passwordHash: String
+        /// The hashes of the passwords before the current one, newest first.
+        var previousHashes: [String]
+        var failedLogins: Int
+        var lockedUntil: Timestamp?
+        var createdAt: Timestamp
+        var passwordChangedAt: Timestamp?
+    }
+
+    struct Message: Codable {
+        var id: Int
+        var gstin: String
+        var to: String
+        var text: String
+        var sentAt: Timestamp
+    }
+
+    var format = 1
+    var otps: [OTP] = []
+    var sends: [String: [Timestamp]] = [:]
+    var verifications: [Verification] = []
+    var users: [User] = []
+    var outbox: [Message] = []
+    var nextMessageID = 1
+}
+
+/// The portal's state, guarded by one actor; every change is saved to the state file before it is answered.
+public actor PortalState {
+    let taxpayers: [String: Taxpayer]
+    let rules: PortalRules
+    let clock: any Clock
+    let stateFile: String?
+    let logger: Logger
+    var state: PortalStateFile
+
+    public init(
+        taxpayers: [Taxpayer], stateFile: String?, rules: PortalRules = PortalRules(), clock: any Clock = SystemClock(),
+        logger: Logger = Logger(label: "nicvault.sandbox")
+    ) throws {
+        self.taxpayers = Dictionary(uniqueKeysWithValues: taxpayers.map { ($0.gstin, $0) })
+        self.rules = rules
+        self.clock = clock
+        self.stateFile = stateFile
+        self.logger = logger
+        if let stateFile, let data = FileManager.default.contents(atPath: stateFile) {
+            state = try JSONDecoder().decode(PortalStateFile.self, from: data)
+        } else {
+            state = PortalStateFile()
+        }
+    }
+
+    // MARK: Registration
+
+    func taxpayer(_ text: String) throws(PortalFailure) -> Taxpayer {
+        let gstin: GSTIN
+        do {
+            gstin = try GSTIN(parsing: text, environment: .sandbox)
+        } catch {
+            throw PortalFailure(400, "invalid-gstin", "\(text) is not a GSTIN: \(error)")
+        }
+        guard let taxpayer = taxpayers[gstin.value] else {
+            throw PortalFailure(404, "gstin-not-found", "\(gstin) is not registered on the GST Common Portal")
+        }
+        guard taxpayer.status == "active" else {
+            throw PortalFailure(403, "gstin-cancelled", "the registration of \(gstin) is cancelled; it cannot register")
+        }
+        return taxpayer
+    }
+
+    public func lookUp(_ gstin: String) throws(PortalFailure) -> Taxpayer { try taxpayer(gstin) }
+
+    public func sendOTP(_ gstin: String) throws -> (requestID: String, sentTo: String) {
+        let taxpayer = try taxpayer(gstin)
+        let now = clock.now()
+        let window = now.adding(seconds: -rules.otpSendWindowSeconds)
+        let recent = (state.sends[taxpayer.gstin] ?? []).filter { $0 > window }
+        if recent.count >= rules.otpSendsPerWindow {
+            var failure = PortalFailure(
+                429, "otp-resend-limit",
+                "\(rules.otpSendsPerWindow) OTPs were sent to this mobile in the last "
+                    + "\(rules.otpSendWindowSeconds / 60) minutes; wait before asking again")
+            failure.retryAfterSeconds = Int(
+                recent.min()!.adding(seconds: rules.otpSendWindowSeconds).secondsSince1970
+                    - now.secondsSince1970)
+            throw failure
+        }
+        let random = SystemRandom()
+        let code = String(format: "%06d", random.uniform(1_000_000))
+        let requestID = Hex.encode(random.bytes(count: 12))
+        state.otps.removeAll { $0.gstin == taxpayer.gstin }  // a new OTP replaces the previous one
+        state.otps.append(
+            .init(
+                requestID: requestID, gstin: taxpayer.gstin, code: code, createdAt: now, wrongTries: 0, verified: false)
+        )
+        state.sends[taxpayer.gstin] = recent + [now]
+        let text =
+            "\(code) is the OTP for e-invoice registration of \(taxpayer.gstin). Valid for \(rules.otpLifetimeSeconds / 60) minutes. Do not share it. - NIC (sandbox)"
+        state.outbox.append(
+            .init(id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: now))
+        state.nextMessageID += 1
+        try save()
+        logger.info("SMS to \(taxpayer.maskedMobile): \(text)")
+        return (requestID, taxpayer.maskedMobile)
+    }
+
+    public func verifyOTP(requestID: String, code: String) throws -> String {
+        guard let index = state.otps.firstIndex(where: { $0.requestID == requestID }) else {
+            throw PortalFailure(404, "otp-request-not-found", "no such OTP request; ask for a new OTP")
+        }
+        let otp = state.otps[index]
+        if otp.verified { throw PortalFailure(409, "otp-used", "this OTP was already used; ask for a new OTP") }
+        if clock.now() >= otp.createdAt.adding(seconds: rules.otpLifetimeSeconds) {
+            throw PortalFailure(410, "otp-expired", "the OTP has expired; ask for a new OTP")
+        }
+        if otp.wrongTries >= rules.otpWrongTriesAllowed {
+            throw PortalFailure(429, "otp-attempts-exceeded", "too many wrong OTPs; ask for a new OTP")
+        }
+        guard ConstantTime.equals(Array(otp.code.utf8), Array(code.utf8)) else {
+            state.otps[index].wrongTries += 1
+            try save()
+            let left = rules.otpWrongTriesAllowed - state.otps[index].wrongTries
+            var failure = PortalFailure(
+                401, left > 0 ? "wrong-otp" : "otp-attempts-exceeded",
+                left > 0 ? "wrong OTP; \(left) tries left" : "wrong OTP; no tries left, ask for a new OTP")
+            failure.attemptsLeft = left
+            throw failure
+        }
+        state.otps[index].verified = true
+        let token = Hex.encode(SystemRandom().bytes(count: 24))
+        state.verifications.removeAll { $0.expiresAt <= clock.now() }
+        state.verifications.append(
+            .init(
+                token: token, gstin: otp.gstin,
+                expiresAt: clock.now().adding(seconds: rules.verificationLifetimeSeconds)))
+        try save()
+        return token
+    }
+
+    public func createUser(token: String, kind: String, gsp: String?, userID: String, password: SecureBytes) throws
+        -> (gstin: String, userID: String)
+    {
+        guard
+            let verification = state.verifications.first(where: {
+                ConstantTime.equals(Array($0.token.utf8), Array(token.utf8))
+            }),
+            verification.expiresAt > clock.now()
+        else {
+            throw PortalFailure(
+                401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
+        }
+        guard kind == "portal" || kind == "api" else {
+            throw PortalFailure(400, "invalid-kind", "kind must be portal or api")
+        }
+        let gspName = kind == "api" ? gsp.flatMap { $0.isEmpty ? nil : $0 } : nil
+        if state.users.contains(where: { $0.gstin == verification.gstin && $0.kind == kind && $0.gsp == gspName }) {
+            let what =
+                kind == "portal"
+                ? "a portal login" : "an API user" + (gspName.map { " through \($0)" } ?? " for direct access")
+            throw PortalFailure(409, "already-registered", "\(verification.gstin) already has \(what)")
+        }
+        let idProblems = UserIDRules.problems(with: userID)
+        if !idProblems.isEmpty {
+            var failure = PortalFailure(422, "invalid-user-id", "the user id breaks the portal's rules")
+            failure.problems = idProblems
+            throw failure
+        }
+        if state.users.contains(where: { $0.userID.lowercased() == userID.lowercased() }) {
+            throw PortalFailure(409, "user-id-taken", "the user id \(userID) is already taken; choose another")
+        }
+        let passwordText = password.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        let passwordProblems = rules.passwordPolicy.problems(with: passwordText)
+        if !passwordProblems.isEmpty {
+            var failure = PortalFailure(422, "weak-password", "the password breaks the portal's rules")
+            failure.problems = passwordProblems
+            throw failure
+        }
+        let hash = try PasswordHash.hash(password, parameters: rules.hashParameters)
+        state.users.append(
+            .init(
+                userID: userID, gstin: verification.gstin, kind: kind, gsp: gspName, passwordHash: hash,
+                previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(), passwordChangedAt: nil))
+        state.verifications.removeAll { $0.token == verification.token }
+        try save()
+        logger.info("created \(kind) user \(userID) for \(verification.gstin)")
+        return (verification.gstin, userID)
+    }
+
+    // MARK: Log-in and password change
+
+    func authenticate(_ userID: String, _ password: SecureBytes) throws -> Int {
+        guard let index = state.users.firstIndex(where: { $0.userID.lowercased() == userID.lowercased() }) else {
+            throw PortalFailure(401, "invalid-credentials", "invalid user id or password")
+        }
+        let now = clock.now()
+        if let until = state.users[index].lockedUntil, until > now {
+            var failure = PortalFailure(423, "account-locked", "too many failed log-ins; the account is locked")
+            failure.retryAfterSeconds = Int(until.secondsSince1970 - now.secondsSince1970)
+            throw failure
+        }
+        guard PasswordHash.verify(password, against: state.users[index].passwordHash) else {
+            state.users[index].failedLogins += 1
+            if state.users[index].failedLogins >= rules.loginFailuresBeforeLock {
+                state.users[index].lockedUntil = now.adding(seconds: rules.lockSeconds)
+                state.users[index].failedLogins = 0
+            }
+            try save()
+            throw PortalFailure(401, "invalid-credentials", "invalid user id or password")
+        }
+        if state.users[index].failedLogins != 0 || state.users[index].lockedUntil != nil {
+            state.users[index].failedLogins = 0
+            state.users[index].lockedUntil = nil
+            try save()
+        }
+        return index
+    }
+
+    public func logIn(userID: String, password: SecureBytes) throws -> (gstin: String, kind: String, gsp: String?) {
+        let index = try authenticate(userID, password)
+        let user = state.users[index]
+        return (user.gstin, user.kind, user.gsp)
+    }
+
+    public func changePassword(userID: String, old: SecureBytes, new: SecureBytes) throws {
+        let index = try authenticate(userID, old)
+        let newText = new.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        let problems = rules.passwordPolicy.problems(with: newText)
+        if !problems.isEmpty {
+            var failure = PortalFailure(422, "weak-password", "the new password breaks the portal's rules")
+            failure.problems = problems
+            throw failure
+        }
+        let user = state.users[index]
+        let recent = [user.passwordHash] + user.previousHashes.prefix(rules.passwordHistory - 1)
+        if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
+            throw PortalFailure(
+                422, "password-reused", "the new password must differ from the last \(rules.passwordHistory)")
+        }
+        state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
+        state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)
+        state.users[index].passwordChangedAt = clock.now()
+        try save()
+    }
+
+    // MARK: Outbox (sandbox only)
+
+    public func outbox(gstin: String?, after: Int) -> [(
+        id: Int, gstin: String, to: String, text: String, sentAt: Timestamp
+    )] {
+        state.outbox.filter { $0.id > after && (gstin == nil || $0.gstin == gstin) }.map {
+            ($0.id, $0.gstin, $0.to, $0.text, $0.sentAt)
+        }
+    }
+
+    // MARK: Persistence
+
+    func save() throws {
+        guard let stateFile else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(state)
+        let folder = (stateFile as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // Temp file and rename, so a crash leaves the old or the new state.
+        let temporary = stateFile + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw PortalFailure(500, "state-not-saved", "could not write the sandbox state file \(stateFile)") }
+        if rename(temporary, stateFile) != 0 {
+            unlink(temporary)
+            throw PortalFailure(500, "state-not-saved", "could not replace the sandbox state file \(stateFile)")
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GST
+import Hummingbird
+import Logging
+import NIOCore
+import Sodium
+
+/// Request and response bodies of the sandbox portal's JSON API (docs/sandbox-portal.md).
+public enum PortalAPI {
+    public struct TaxpayerResponse: Codable, Sendable {
+        public var gstin: String
+        public var legalName: String
+        public var tradeName: String?
+        public var status: String
+        public var stateCode: String
+        public var state: String
+        public var mobile: String
+        public var email: String
+    }
+
+    public struct OTPRequest: Codable, Sendable { public var gstin: String }
+    public struct OTPResponse: Codable, Sendable {
+        public var requestId: String
+        public var sentTo: String
+        public var expiresInSeconds: Int
+    }
+
+    public struct VerifyRequest: Codable, Sendable {
+        public var requestId: String
+        public var otp: String
+    }
+    public struct VerifyResponse: Codable, Sendable {
+        public var verificationToken: String
+        public var expiresInSeconds: Int
+    }
+
+    public struct CreateUserRequest: Codable, Sendable {
+        public var verificationToken: String
+        public var kind: String
+        public var gsp: String?
+        public var userId: String
+        public var password: String
+    }
+    public struct UserResponse: Codable, Sendable {
+        public var userId: String
+        public var gstin: String
+        public var kind: String?
+        public var gsp: String?
+    }
+
+    public struct LoginRequest: Codable, Sendable {
+        public var userId: String
+        public var password: String
+    }
+
+    public struct ChangePasswordRequest: Codable, Sendable {
+        public var userId: String
+        public var oldPassword: String
+        public var newPassword: String
+    }
+
+    public struct StatusResponse: Codable, Sendable { public var status: String }
+
+    public struct OutboxMessage: Codable, Sendable {
+        public var id: Int
+        public var gstin: String
+        public var to: String
+        public var text: String
+        public var sentAt: String
+    }
+    public struct OutboxResponse: Codable, Sendable { public var messages: [OutboxMessage] }
+
+    public struct ErrorBody: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var attemptsLeft: Int?
+        public var retryAfterSeconds: Int?
+        public var problems: [String]?
+    }
+    public struct ErrorResponse: Codable, Sendable { public var error: ErrorBody }
+}
+
+/// The routes of the sandbox portal, as `docs/sandbox-portal.openapi.json` lists them.
+public enum SandboxRoutes {
+    public static let all: [(method: String, path: String)] = [
+        ("GET", "/health"),
+        ("GET", "/api/v1/taxpayers/{gstin}"),
+        ("POST", "/api/v1/otp"),
+        ("POST", "/api/v1/otp/verify"),
+        ("POST", "/api/v1/users"),
+        ("POST", "/api/v1/login"),
+        ("POST", "/api/v1/password"),
+        ("GET", "/sandbox/outbox"),
+    ]
+}
+
+extension PortalFailure: HTTPResponseError {
+    public var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = PortalAPI.ErrorResponse(
+            error: .init(
+                code: code, message: message, attemptsLeft: attemptsLeft, retryAfterSeconds: retryAfterSeconds,
+                problems: problems))
+        return try jsonResponse(body, status: .init(code: statusCode))
+    }
+}
+
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = try encoder.encode(value)
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// Builds the sandbox portal: a router of small handlers over one `PortalState` actor.
+public enum SandboxPortalApp {
+    /// The router with every route of the portal.
+    public static func router(state: PortalState) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in try jsonResponse(PortalAPI.StatusResponse(status: "ok")) }
+
+        router.get("/api/v1/taxpayers/:gstin") { _, context in
+            let text = try context.parameters.require("gstin")
+            let taxpayer = try await state.lookUp(text)
+            let gstin = try GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
+            return try jsonResponse(
+                PortalAPI.TaxpayerResponse(
+                    gstin: taxpayer.gstin, legalName: taxpayer.legalName, tradeName: taxpayer.tradeName,
+                    status: taxpayer.status, stateCode: gstin.state.code, state: gstin.state.name,
+                    mobile: taxpayer.maskedMobile, email: taxpayer.maskedEmail))
+        }
+
+        router.post("/api/v1/otp") { request, context in
+            let body = try await decode(PortalAPI.OTPRequest.self, request, context)
+            let sent = try await state.sendOTP(body.gstin)
+            return try jsonResponse(
+                PortalAPI.OTPResponse(
+                    requestId: sent.requestID, sentTo: sent.sentTo,
+                    expiresInSeconds: Int(state.rules.otpLifetimeSeconds)))
+        }
+
+        router.post("/api/v1/otp/verify") { request, context in
+            let body = try await decode(PortalAPI.VerifyRequest.self, request, context)
+            let token = try await state.verifyOTP(requestID: body.requestId, code: body.otp)
+            return try jsonResponse(
+                PortalAPI.VerifyResponse(
+                    verificationToken: token, expiresInSeconds: Int(state.rules.verificationLifetimeSeconds)))
+        }
+
+        router.post("/api/v1/users") { request, context in
+            let body = try await decode(PortalAPI.CreateUserRequest.self, request, context)
+            let password = try SecureBytes(copying: Array(body.password.utf8))
+            let created = try await state.createUser(
+                token: body.verificationToken, kind: body.kind, gsp: body.gsp, userID: body.userId, password: password)
+            return try jsonResponse(
+                PortalAPI.UserResponse(userId: created.userID, gstin: created.gstin, kind: body.kind, gsp: body.gsp),
+                status: .created)
+        }
+
+        router.post("/api/v1/login") { request, context in
+            let body = try await decode(PortalAPI.LoginRequest.self, request, context)
+            let user = try await state.logIn(
+                userID: body.userId, password: SecureBytes(copying: Array(body.password.utf8)))
+            return try jsonResponse(
+                PortalAPI.UserResponse(userId: body.userId, gstin: user.gstin, kind: user.kind, gsp: user.gsp))
+        }
+
+        router.post("/api/v1/password") { request, context in
+            let body = try await decode(PortalAPI.ChangePasswordRequest.self, request, context)
+            try await state.changePassword(
+                userID: body.userId, old: SecureBytes(copying: Array(body.oldPassword.utf8)),
+                new: SecureBytes(copying: Array(body.newPassword.utf8)))
+            return try jsonResponse(PortalAPI.StatusResponse(status: "changed"))
+        }
+
+        router.get("/sandbox/outbox") { request, _ in
+            let gstin = request.uri.queryParameters.get("gstin").map { $0.uppercased() }
+            let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
+            let messages = await state.outbox(gstin: gstin, after: after).map {
+                PortalAPI.OutboxMessage(
+                    id: $0.id, gstin: $0.gstin, to: $0.to, text: $0.text, sentAt: $0.sentAt.description)
+            }
+            return try jsonResponse(PortalAPI.OutboxResponse(messages: messages))
+        }
+        return router
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws
+        -> T
+    {
+        do {
+            return try await request.decode(as: type, context: context)
+        } catch {
+            throw PortalFailure(400, "bad-request", "the request body is not the JSON this route takes")
+        }
+    }
+
+    /// The application on `host`:`port` (0 for an ephemeral port); `onRunning` gets the bound port.
+    public static func application(
+        state: PortalState, host: String = "127.0.0.1", port: Int = 0, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(state: state),
+            configuration: .init(address: .hostname(host, port: port), serverName: "nicvault-sandbox-portal"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}

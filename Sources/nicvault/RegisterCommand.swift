@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import Portal
+
+extension CredentialKind: ExpressibleByArgument {}
+
+struct RegisterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register a GSTIN on the NIC portal and store the new user id and password.",
+        discussion: """
+            Shows the GSTIN's details, sends the OTP to the registered mobile, reads it (terminal, or one line of
+            stdin when stdin is not a terminal), proposes a user id, generates the password, stages the
+            credential in the vault, asks the portal to create the user and commits on success. A crash or a
+            lost answer leaves a pending registration: settle it with --resume.
+            The portal follows the environment: sandbox uses the embedded sandbox portal, production the
+            assisted driver (you act on https://einvoice1.gst.gov.in, nicvault tells you what to type).
+            Example:
+              nicvault register 27AABCD1234E1Z8
+              nicvault register 27AABCD1234E1Z8 --kind api --gsp "Demo GSP" --otp-from-outbox
+              nicvault register 29AACCK5521H1ZK --env production
+              nicvault register 27AABCD1234E1Z8 --resume
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Argument(help: "The GSTIN to register.")
+    var gstin: String
+
+    @Option(help: "sandbox (default) or production.")
+    var env: Environment = .sandbox
+
+    @Option(help: "portal (a web login, default) or api (an API user).")
+    var kind: CredentialKind = .portal
+
+    @Option(help: "The GSP an API user is made through (leave out for direct API access).")
+    var gsp: String?
+
+    @Option(name: .customLong("user-id"), help: "Use this user id instead of proposed ones.")
+    var userID: String?
+
+    @Option(
+        help: ArgumentHelp("sandbox (embedded), assisted, or the URL of a running sandbox portal.", valueName: "portal")
+    )
+    var portal: String?
+
+    @Flag(help: "Read the OTP from the sandbox portal's outbox (sandbox portals only).")
+    var otpFromOutbox = false
+
+    @Flag(help: "Settle a pending registration instead of starting one.")
+    var resume = false
+
+    @Option(help: "Seconds to wait for each portal answer.")
+    var timeout: Double = 15
+
+    @Option(help: "Rotation interval of the new credential, in days.")
+    var every: Int?
+
+    @Option(help: ArgumentHelp("State file of the embedded sandbox portal.", valueName: "file"))
+    var sandboxState: String?
+
+    func validate() throws {
+        if kind == .portal && gsp != nil { throw ValidationError("--gsp applies to --kind api only") }
+        if let every, every < 1 { throw ValidationError("--every must be at least 1 day") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        let gstin = try GSTIN(parsing: gstin, environment: env)
+        if gstin.registrationType == .unrecognised && env == .production {
+            throw CLIError("\(gstin) does not have a production GSTIN layout", code: Exit.usage)
+        }
+        let vault = try options.openVault()
+        let ledger = VaultLedger(vault: vault)
+        let pending = vault.credentials(gstin: gstin, kind: kind, environment: env).first { $0.pendingSince != nil }
+        if resume && pending == nil {
+            throw CLIError(
+                "no pending registration for \(gstin) (\(kind.rawValue), \(env.rawValue))", code: Exit.notFound)
+        }
+        if !resume, let existing = vault.credentials(gstin: gstin, kind: kind, environment: env).first {
+            if existing.pendingSince != nil {
+                throw CLIError(
+                    "\(existing.key) has a pending registration since \(existing.pendingSince!); settle it first: "
+                        + "nicvault register \(gstin.value) --resume", code: Exit.conflict)
+            }
+            throw VaultError.alreadyExists(existing.key.description)
+        }
+        let (driver, embedded) = try await makeDriver()
+        defer { embedded?.stop() }
+        Console.note("Using the \(driver.name).")
+
+        var flow = RegistrationFlow(driver: driver, ledger: ledger, clock: vault.clock)
+        flow.progress = { Console.note($0) }
+        flow.checkpoint = { point in
+            // Test hook for the crash tests: die exactly at a step of the protocol.
+            if ProcessInfo.processInfo.environment["NICVAULT_TEST_CRASH_AT"] == point { kill(getpid(), SIGKILL) }
+        }
+        flow.otpCode = otpSource(driver: driver, gstin: gstin)
+
+        if resume, let credential = pending {
+            switch try await flow.resume(credential) {
+            case .committed: Console.note("Registered: \(credential.key) as \(credential.userID).")
+            case .dropped: Console.note("Run nicvault register \(gstin.value) again to register it.")
+            }
+            return
+        }
+        let request = RegistrationRequest(
+            gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID,
+            rotationDays: every ?? vault.payload.settings.defaultRotationDays)
+        let credential = try await flow.register(request)
+        Console.note(
+            "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
+    }
+
+    func makeDriver() async throws -> (any PortalDriver, EmbeddedSandbox?) {
+        let choice = portal ?? (env == .sandbox ? "sandbox" : "assisted")
+        switch choice {
+        case "sandbox":
+            guard env == .sandbox else {
+                throw CLIError(
+                    "the sandbox portal cannot make production credentials; use --portal assisted", code: Exit.usage)
+            }
+            let embedded = try await EmbeddedSandbox.start(stateFile: sandboxState ?? EmbeddedSandbox.defaultStateFile)
+            return (SandboxDriver(baseURL: embedded.url, timeout: timeout), embedded)
+        case "assisted":
+            if otpFromOutbox { throw CLIError("--otp-from-outbox needs a sandbox portal", code: Exit.usage) }
+            guard Terminal.isAvailable else {
+                throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
+            }
+            let url = env == .production ? "https://einvoice1.gst.gov.in" : "https://einv-apisandbox.nic.in"
+            return (AssistedDriver(portalURL: url, conversation: TerminalConversation()), nil)
+        default:
+            guard let url = URL(string: choice), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw CLIError("--portal takes sandbox, assisted or a URL, not \(choice)", code: Exit.usage)
+            }
+            guard env == .sandbox else {
+                throw CLIError("a sandbox portal URL cannot make production credentials", code: Exit.usage)
+            }
+            return (SandboxDriver(baseURL: url, timeout: timeout), nil)
+        }
+    }
+
+    func otpSource(driver: any PortalDriver, gstin: GSTIN) -> (OTPChallenge, Int) async throws -> String {
+        let fromOutbox = otpFromOutbox
+        return { challenge, attempt in
+            if fromOutbox {
+                guard let sandbox = driver as? SandboxDriver, attempt == 1 else {
+                    throw CLIError("the OTP from the outbox was refused", code: Exit.portalRefused)
+                }
+                return try await sandbox.otpFromOutbox(challenge, gstin: gstin)
+            }
+            if isatty(0) == 0 {
+                guard attempt == 1 else {
+                    throw CLIError("the OTP read from stdin was wrong", code: Exit.portalRefused)
+                }
+                let line = try SecretReader.readLine(fd: 0)
+                return line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
+            }
+            guard let typed = try Terminal.readLine(prompt: "OTP sent to \(challenge.sentTo): ") else {
+                throw CLIError("no terminal to read the OTP from", code: Exit.usage)
+            }
+            return typed.trimmingCharacters(in: .whitespaces)
+        }
+    }
+}
+
+/// The assisted driver's conversation on the controlling terminal.
+struct TerminalConversation: Conversation {
+    func say(_ text: String) { Console.note(text) }
+
+    func ask(_ question: String) throws -> String {
+        guard let answer = try Terminal.readLine(prompt: question) else {
+            throw CLIError("no terminal to ask: \(question)", code: Exit.usage)
+        }
+        return answer.trimmingCharacters(in: .whitespaces)
+    }
+
+    func confirm(_ question: String) throws -> Bool {
+        while true {
+            let answer = try ask(question + " [y/n] ").lowercased()
+            if answer == "y" || answer == "yes" { return true }
+            if answer == "n" || answer == "no" { return false }
+        }
+    }
+
+    func offerSecret(_ label: String, _ secret: Secret) throws {
+        let answer = try ask("Type show and Enter to display the \(label) (Enter to skip): ")
+        if answer.lowercased() == "show" {
+            Terminal.writeToTerminal("  \(label): \(secret.unsafeStringValue())\n")
+            _ = try ask("Press Enter once you have typed it; the screen line stays, clear your terminal after. ")
+        }
+    }
+}

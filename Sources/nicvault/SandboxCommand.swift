@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SandboxPortal
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "The NIC e-invoice portal emulator that ships with nicvault.",
+        subcommands: [Serve.self]
+    )
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Run the sandbox portal as an HTTP server.",
+            discussion: """
+                Serves the routes of docs/sandbox-portal.md. OTPs are "sent" to the log on stderr
+                (SMS to ******4321: ...) and to GET /sandbox/outbox. State (users, hashed passwords, OTPs)
+                is kept in --state so that user ids stay unique across runs.
+                Example:
+                  nicvault sandbox serve --port 8600 --state ./sandbox-state.json
+                  nicvault register 27AABCD1234E1Z8 --portal http://127.0.0.1:8600
+                """
+        )
+
+        @Option(help: "Address to listen on (loopback by default).")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port (0 picks a free one and prints it).")
+        var port = 8600
+
+        @Option(
+            help: ArgumentHelp("State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file")
+        )
+        var state: String?
+
+        @Option(help: ArgumentHelp("Taxpayers to serve, as JSON (default: the built-in seed).", valueName: "file"))
+        var seed: String?
+
+        func run() async throws {
+            let taxpayers = try SandboxServe.loadSeed(seed)
+            let stateFile = state ?? EmbeddedSandbox.defaultStateFile
+            let portalState = try PortalState(
+                taxpayers: taxpayers, stateFile: stateFile, logger: SandboxServe.smsLogger())
+            let host = host
+            let app = SandboxPortalApp.application(
+                state: portalState, host: host, port: port, logger: SandboxServe.quietLogger()
+            ) { port in
+                Console.note(
+                    "nicvault sandbox portal listening on http://\(host):\(port) (\(taxpayers.count) taxpayers, state \(stateFile))"
+                )
+            }
+            try await app.runService()
+        }
+    }
+}
