@@ -68,6 +68,13 @@ let package = Package(
         .testTarget(
             name: "NICVaultTests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
             swiftSettings: strict),
+        .testTarget(
+            name: "SandboxPortalTests",
+            dependencies: [
+                "SandboxPortal", "Portal", "GST", "NICVault", "SealedFile", "Sodium",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["NICVault"], swiftSettings: strict),
     ]
 )

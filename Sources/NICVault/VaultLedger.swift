@@ -7,6 +7,9 @@ public final class VaultLedger: RegistrationLedger {
 
     public init(vault: Vault) { self.vault = vault }
 
+    /// Re-reads the vault to see what other processes saved.
+    public func reload() throws { try vault.reload() }
+
     public func stage(_ credential: Credential) throws -> Credential {
         var pending = credential
         pending.pendingSince = vault.now

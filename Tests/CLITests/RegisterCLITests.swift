@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+extension CLISandbox {
+    var vaultFlags: [String] { ["--vault", vault, "--passphrase-file", passphraseFile] }
+
+    func listJSON() throws -> [[String: Any]] {
+        let result = try run(["list", "--json"] + vaultFlags)
+        precondition(result.code == 0, result.err)
+        return try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [[String: Any]]
+    }
+}
+
+@Suite("nicvault register, list, show (the real binary, sandbox on loopback)")
+struct RegisterCLITests {
+    @Test func registerListAndShow() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let registered = try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(registered.code == 0, "\(registered.err)")
+        #expect(registered.err.contains("SMS to ******4321"))
+        let api = try box.run(
+            ["register", "27aabcd1234e1z8", "--kind", "api", "--gsp", "Demo GSP", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(api.code == 0, "\(api.err)")
+        let rows = try box.listJSON()
+        #expect(rows.count == 2)
+        #expect(rows.allSatisfy { $0["status"] as? String == "ok" && $0["environment"] as? String == "sandbox" })
+        let list = try box.run(["list"] + box.vaultFlags)
+        #expect(list.out.contains("Demo Traders Private Limited"))
+
+        let shown = try box.run(["show", "27AABCD1234E1Z8", "--kind", "portal"] + box.vaultFlags)
+        #expect(shown.code == 0)
+        #expect(shown.out.contains("(hidden; --reveal to show)"))
+        let password = try box.run(
+            ["show", "27AABCD1234E1Z8", "--kind", "portal", "--field", "password"] + box.vaultFlags)
+        #expect(password.code == 0)
+        let value = password.out.trimmingCharacters(in: .newlines)
+        #expect(value.count == 15)
+        #expect(!list.out.contains(value) && !shown.out.contains(value) && !registered.err.contains(value))
+        // Two credentials for one GSTIN: show needs --kind.
+        let ambiguous = try box.run(["show", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(ambiguous.code == 64)
+        #expect(ambiguous.err.contains("--kind"))
+        // Already registered: refused before the portal is asked.
+        let again = try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(again.code == 4)
+    }
+
+    @Test func badGSTINsAndPortalRefusalsHaveTheirExitCodes() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let malformed = try box.run(["register", "27AABCD1234E1Z", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(malformed.code == 64)
+        #expect(malformed.err.contains("14 characters"))
+        let cancelled = try box.run(["register", "30AAMCG3003U1ZF", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(cancelled.code == 5)
+        #expect(cancelled.err.contains("cancelled"))
+        let unknown = try box.run(["register", "27AAPFU0939F1ZV", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(unknown.code == 5)
+        #expect(unknown.err.contains("nicvault gstin"))
+        let production = try box.run(
+            ["register", "27AABCD1234E1Z8", "--env", "production", "--portal", "sandbox"] + box.vaultFlags)
+        #expect(production.code == 64)
+        #expect(try box.listJSON().isEmpty)
+    }
+
+    @Test func unreachablePortalExitsFiveAndStoresNothing() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let result = try box.run(
+            ["register", "27AABCD1234E1Z8", "--portal", "http://127.0.0.1:9", "--timeout", "2"] + box.vaultFlags)
+        #expect(result.code == 5)
+        #expect(result.err.contains("cannot reach the portal"))
+        #expect(try box.listJSON().isEmpty)
+    }
+
+    @Test(arguments: ["staged", "submitted"])
+    func killedMidRegistrationIsSettledByResume(point: String) throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let killed = try box.run(
+            ["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags,
+            environment: ["NICVAULT_TEST_CRASH_AT": point])
+        #expect(killed.code != 0)
+        let rows = try box.listJSON()
+        #expect(rows.count == 1)
+        #expect(rows.first?["status"] as? String == "pending")
+        let list = try box.run(["list"] + box.vaultFlags)
+        #expect(list.out.contains("pending since"))
+        // A new registration is refused until the pending one is settled.
+        let blocked = try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(blocked.code == 4)
+        #expect(blocked.err.contains("--resume"))
+
+        let resumed = try box.run(["register", "27AABCD1234E1Z8", "--resume"] + box.vaultFlags)
+        #expect(resumed.code == 0, "\(resumed.err)")
+        if point == "submitted" {
+            // The portal had created the user: the credential is kept and committed.
+            #expect(try box.listJSON().first?["status"] as? String == "ok")
+        } else {
+            // The portal never saw it: the pending credential is dropped, and registering again works.
+            #expect(try box.listJSON().isEmpty)
+            let again = try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags)
+            #expect(again.code == 0, "\(again.err)")
+        }
+    }
+
+    @Test func otpFromStdinAgainstAStandaloneServer() async throws {
+        let box = CLISandbox()
+        try box.initVault()
+        // nicvault sandbox serve on an ephemeral port.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: nicvaultBinary)
+        server.arguments = ["sandbox", "serve", "--port", "0", "--state", box.root + "/portal.json"]
+        server.environment = box.environment
+        let serverErr = Pipe()
+        server.standardError = serverErr
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        var banner = ""
+        while !banner.contains("listening on") {
+            let chunk = serverErr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        let url = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://") }).description
+
+        let register = Process()
+        register.executableURL = URL(fileURLWithPath: nicvaultBinary)
+        register.arguments = ["register", "29AACCK5521H1ZK", "--portal", url] + box.vaultFlags
+        register.environment = box.environment
+        let input = Pipe()
+        register.standardInput = input
+        register.standardOutput = FileHandle.nullDevice
+        register.standardError = FileHandle.nullDevice
+        try register.run()
+        // Wait for the OTP in the outbox, then type it on register's stdin.
+        var otp: String?
+        for _ in 0..<200 where otp == nil {
+            let (data, _) = try await URLSession.shared.data(
+                from: URL(string: url + "/sandbox/outbox?gstin=29AACCK5521H1ZK")!)
+            let text = String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: #"\d{6} is the OTP"#, options: .regularExpression) {
+                otp = String(text[range].prefix(6))
+            } else {
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+        }
+        input.fileHandleForWriting.write(Data(((otp ?? "000000") + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        register.waitUntilExit()
+        #expect(register.terminationStatus == 0)
+        #expect(try box.listJSON().first?["gstin"] as? String == "29AACCK5521H1ZK")
+    }
+}

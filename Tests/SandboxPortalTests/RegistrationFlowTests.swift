@@ -1,0 +1,154 @@
+import Foundation
+import GST
+import NICVault
+import Portal
+import SealedFile
+import Sodium
+import Testing
+
+private func makeLedger(_ folder: Folder, clock: TestClock) throws -> VaultLedger {
+    let store = VaultStore(
+        path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
+        lockTimeout: 5)
+    let vault = try Vault.create(
+        store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
+        parameters: .interactive, clock: clock)
+    return VaultLedger(vault: vault)
+}
+
+/// A driver that passes everything to the sandbox, except that user creation can be made to lose its answer.
+struct LossyDriver: PortalDriver {
+    let inner: SandboxDriver
+    let loseCreateAnswer: Bool
+    var name: String { "lossy " + inner.name }
+    var needsOTPCode: Bool { true }
+    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
+    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
+    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
+        try await inner.verifyOTP(challenge, code: code)
+    }
+    func createUser(
+        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
+    ) async throws {
+        try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
+        if loseCreateAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
+    }
+    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
+        try await inner.checkLogin(userID: userID, password: password)
+    }
+}
+
+private func flow(
+    _ driver: any PortalDriver, _ ledger: VaultLedger, clock: TestClock, label: String = "flow"
+) -> RegistrationFlow<VaultLedger> {
+    var flow = RegistrationFlow(driver: driver, ledger: ledger, clock: clock)
+    flow.userIDs = UserIDGenerator(random: DeterministicRandom(label: label))
+    if let sandbox = (driver as? SandboxDriver) ?? (driver as? LossyDriver)?.inner {
+        flow.otpCode = { challenge, _ in try await sandbox.otpFromOutbox(challenge, gstin: gstin("27AABCD1234E1Z8")) }
+    }
+    return flow
+}
+
+@Suite("the registration flow against the sandbox, with the vault as ledger")
+struct RegistrationFlowTests {
+    @Test func registersAndCommits() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        let credential = try await flow(portal.driver, ledger, clock: portal.clock).register(
+            RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
+        #expect(credential.pendingSince == nil)
+        #expect(credential.legalName == "Demo Traders Private Limited")
+        #expect(credential.tradeName == "Demo Traders")
+        #expect(UserIDRules.isValid(credential.userID))
+        #expect(PasswordPolicy.standard.problems(with: credential.password.unsafeStringValue()).isEmpty)
+        #expect(
+            try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
+        #expect(ledger.vault.credentials().count == 1)
+    }
+
+    @Test func takenUserIDLeadsToTheNextCandidate() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        // Someone else already holds the first candidate the flow will propose.
+        let firstCandidate = UserIDGenerator(random: DeterministicRandom(label: "taken")).candidate(
+            name: "Demo Traders", state: StateCode(code: "27")!)
+        let other = gstin("27AABCD1234E2Z7")
+        try await portal.driver.createUser(
+            try await verified(portal.driver, other), gstin: other, kind: .portal, gsp: nil, userID: firstCandidate,
+            password: secret("Other@Pass2024"))
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        let credential = try await flow(portal.driver, ledger, clock: portal.clock, label: "taken").register(
+            RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
+        #expect(credential.userID != firstCandidate)
+        #expect(
+            try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
+    }
+
+    @Test func chosenUserIDThatIsTakenDropsThePendingCredential() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let other = gstin("27AABCD1234E2Z7")
+        try await portal.driver.createUser(
+            try await verified(portal.driver, other), gstin: other, kind: .portal, gsp: nil, userID: "DEMOCHOSEN",
+            password: secret("Other@Pass2024"))
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        await #expect(throws: PortalError.self) {
+            try await flow(portal.driver, ledger, clock: portal.clock).register(
+                RegistrationRequest(
+                    gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal, userID: "DEMOCHOSEN"))
+        }
+        #expect(ledger.vault.credentials().isEmpty)
+    }
+
+    @Test func lostAnswerKeepsThePendingCredentialAndResumeCommitsIt() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        let lossy = LossyDriver(inner: portal.driver, loseCreateAnswer: true)
+        await #expect(throws: PortalError.self) {
+            try await flow(lossy, ledger, clock: portal.clock).register(
+                RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
+        }
+        try ledger.reload()
+        let pending = try #require(ledger.vault.credentials().first)
+        #expect(pending.pendingSince != nil)
+        // The portal did create the user: resume finds out and commits.
+        #expect(try await flow(portal.driver, ledger, clock: portal.clock).resume(pending) == .committed)
+        try ledger.reload()
+        #expect(ledger.vault.credentials().first?.pendingSince == nil)
+    }
+
+    @Test func resumeDropsWhatThePortalNeverCreated() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        // Staged, then the process died before the portal was asked.
+        let staged = try ledger.stage(
+            Credential(
+                environment: .sandbox, gstin: gstin("27AABCD1234E1Z8"), kind: .portal, legalName: "Demo Traders",
+                userID: "NEVERMADE27", password: secret("Never@Made2024"), createdAt: portal.clock.now()))
+        #expect(try await flow(portal.driver, ledger, clock: portal.clock).resume(staged) == .dropped)
+        #expect(ledger.vault.credentials().isEmpty)
+    }
+
+    @Test func clearRefusalLeavesNothingPending() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        var weak = flow(portal.driver, ledger, clock: portal.clock)
+        weak.policy = PasswordPolicy(length: 8, minimumLength: 4, maximumLength: 8, specials: "@", forbidden: "")
+        weak.policy.length = 6  // below the portal's 8-character minimum
+        await #expect(throws: PortalError.self) {
+            try await weak.register(
+                RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
+        }
+        #expect(ledger.vault.credentials().isEmpty)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GST
+import Logging
+import Portal
+import SandboxPortal
+
+/// A clock the test moves by hand.
+final class TestClock: Clock, @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var current = Timestamp(iso8601: "2026-11-26T00:00:00Z")!
+    func now() -> Timestamp { lock.withLock { current } }
+    func advance(seconds: Int64) { lock.withLock { current = current.adding(seconds: seconds) } }
+}
+
+/// A temporary folder removed at deinit.
+final class Folder: Sendable {
+    let path = NSTemporaryDirectory() + "nicvault-portal-" + UUID().uuidString
+    init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The sandbox portal on an ephemeral loopback port, with a test clock and a state file.
+final class RunningPortal: Sendable {
+    let url: URL
+    let state: PortalState
+    let clock: TestClock
+    private let task: Task<Void, any Error>
+
+    private init(url: URL, state: PortalState, clock: TestClock, task: Task<Void, any Error>) {
+        self.url = url
+        self.state = state
+        self.clock = clock
+        self.task = task
+    }
+
+    static func start(stateFile: String? = nil, clock: TestClock = TestClock()) async throws -> RunningPortal {
+        var quiet = Logger(label: "test.portal")
+        quiet.logLevel = .critical
+        let state = try PortalState(
+            taxpayers: try Seed.load(json: Seed.builtIn), stateFile: stateFile, clock: clock, logger: quiet)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = SandboxPortalApp.application(state: state, logger: quiet) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await iterator.next()!
+        return RunningPortal(url: URL(string: "http://127.0.0.1:\(port)")!, state: state, clock: clock, task: task)
+    }
+
+    var driver: SandboxDriver { SandboxDriver(baseURL: url, timeout: 5) }
+
+    func stop() { task.cancel() }
+}
+
+func gstin(_ text: String) -> GSTIN { try! GSTIN(parsing: text, environment: .sandbox) }
+func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
+
+/// Runs the OTP part of the flow and returns a verification.
+func verified(_ driver: SandboxDriver, _ id: GSTIN) async throws -> Verification {
+    let challenge = try await driver.sendOTP(id)
+    let code = try await driver.otpFromOutbox(challenge, gstin: id)
+    return try await driver.verifyOTP(challenge, code: code)
+}
+
+/// The refusal code of a portal error, or nil.
+func refusalCode(_ body: () async throws -> Void) async -> String? {
+    do {
+        try await body()
+        return nil
+    } catch let error as PortalError {
+        return error.code ?? "\(error)"
+    } catch {
+        return "\(error)"
+    }
+}
