@@ -75,6 +75,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["NICVault"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium"], swiftSettings: strict),
     ]
 )

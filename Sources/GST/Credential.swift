@@ -47,6 +47,21 @@ public struct RetiredPassword: Sendable, Equatable, Codable {
     }
 }
 
+/// One change of a credential, for `nicvault history`.
+public struct CredentialEvent: Sendable, Equatable, Codable {
+    /// The credential version the change produced.
+    public let version: Int
+    public let at: Timestamp
+    /// What changed, in words ("registered", "password rotated", ...). Never a secret.
+    public let change: String
+
+    public init(version: Int, at: Timestamp, change: String) {
+        self.version = version
+        self.at = at
+        self.change = change
+    }
+}
+
 /// A password waiting for the portal to accept it (rotation or registration in flight).
 public struct StagedPassword: Sendable, Equatable, Codable {
     public let password: Secret
@@ -89,6 +104,17 @@ public struct Credential: Sendable, Equatable, Codable {
     public var rotationDays: Int
     /// Goes up by one on every change; used for check-and-set.
     public var version: Int
+    /// What changed and when, oldest first (at most `eventLimit`).
+    public var events: [CredentialEvent]
+
+    /// How many events are kept.
+    public static let eventLimit = 100
+
+    /// Notes a change that will produce version `version + 1`.
+    public mutating func note(_ change: String, at time: Timestamp) {
+        events.append(CredentialEvent(version: version + 1, at: time, change: change))
+        if events.count > Self.eventLimit { events.removeFirst(events.count - Self.eventLimit) }
+    }
 
     public init(
         environment: Environment, gstin: GSTIN, kind: CredentialKind, legalName: String, tradeName: String? = nil,
@@ -112,6 +138,7 @@ public struct Credential: Sendable, Equatable, Codable {
         rotatedAt = nil
         self.rotationDays = rotationDays
         version = 1
+        events = []
     }
 
     public var key: CredentialKey { CredentialKey(environment: environment, gstin: gstin, kind: kind) }
@@ -142,7 +169,7 @@ public struct Credential: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case environment, gstin, kind, legalName, tradeName, gsp, irp, userID, password, staged, pendingSince, retired,
             client
-        case createdAt, rotatedAt, rotationDays, version
+        case createdAt, rotatedAt, rotationDays, version, events
     }
 
     public init(from decoder: any Decoder) throws {
@@ -170,6 +197,7 @@ public struct Credential: Sendable, Equatable, Codable {
         rotatedAt = try c.decodeIfPresent(Timestamp.self, forKey: .rotatedAt)
         rotationDays = try c.decode(Int.self, forKey: .rotationDays)
         version = try c.decode(Int.self, forKey: .version)
+        events = try c.decodeIfPresent([CredentialEvent].self, forKey: .events) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -191,6 +219,7 @@ public struct Credential: Sendable, Equatable, Codable {
         try c.encodeIfPresent(rotatedAt, forKey: .rotatedAt)
         try c.encode(rotationDays, forKey: .rotationDays)
         try c.encode(version, forKey: .version)
+        if !events.isEmpty { try c.encode(events, forKey: .events) }
     }
 }
 

@@ -11,3 +11,14 @@ public protocol RegistrationLedger: AnyObject {
     /// The portal refused: the pending credential is removed.
     func dropPending(_ key: CredentialKey) throws
 }
+
+/// Where a rotation keeps its new password while the portal is being asked: staged (beside the current one)
+/// before the portal is asked to change it, committed once the portal accepts it, dropped when it refuses.
+public protocol RotationLedger: AnyObject {
+    /// Stages `password` on the credential if it is still at `expectedVersion` and has nothing staged.
+    func stageRotation(_ key: CredentialKey, expectedVersion: Int, password: Secret) throws -> Credential
+    /// The staged password becomes current; the old one goes to history.
+    func commitRotation(_ key: CredentialKey) throws -> Credential
+    /// The staged password is dropped; the current one stays.
+    func dropRotation(_ key: CredentialKey) throws -> Credential
+}

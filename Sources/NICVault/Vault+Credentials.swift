@@ -36,6 +36,8 @@ extension Vault {
     @discardableResult
     public mutating func add(_ credential: Credential) throws -> Credential {
         var added = credential
+        added.version = 0
+        added.note(credential.pendingSince == nil ? "added" : "registration staged", at: now)
         added.version = 1
         try modify { payload in
             guard !payload.credentials.contains(where: { $0.key == credential.key }) else {
@@ -54,9 +56,10 @@ extension Vault {
     /// the version goes up by one. A change made meanwhile by another process is a `conflict`, never lost.
     @discardableResult
     public mutating func update(
-        _ key: CredentialKey, expectedVersion: Int, _ change: (inout Credential) throws -> Void
+        _ key: CredentialKey, expectedVersion: Int, note: String? = nil, _ change: (inout Credential) throws -> Void
     ) throws -> Credential {
-        try modify { payload in
+        let time = now
+        return try modify { payload in
             guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
                 throw VaultError.notFound(key.description)
             }
@@ -70,6 +73,8 @@ extension Vault {
             changed.environment = current.environment
             changed.gstin = current.gstin
             changed.kind = current.kind
+            changed.version = current.version
+            if let note { changed.note(note, at: time) }
             changed.version = current.version + 1
             payload.credentials[index] = changed
             return changed

@@ -13,6 +13,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case passphraseTooShort(minimum: Int)
     case lastSlot
     case notPending(String)
+    case rotationBlocked(String, String)
     case noSuchRecipient
 
     public var description: String {
@@ -35,6 +36,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the vault opened but its contents are unreadable (\(why)); restore the .bak backup"
         case .passphraseTooShort(let minimum):
             "the passphrase must be at least \(minimum) characters; nothing was changed"
+        case .rotationBlocked(let what, let why):
+            "cannot rotate \(what): \(why); settle it first with --resume"
         case .notPending(let what): "\(what) has no pending registration; nothing to resume"
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"

@@ -75,6 +75,24 @@ public struct AssistedDriver: PortalDriver {
         }
     }
 
+    public func changePassword(userID: String, old: Secret, new: Secret) async throws {
+        conversation.say("1. Log in at \(portalURL) with the user id \(userID) and the current password.")
+        try conversation.offerSecret("current password", old)
+        conversation.say(
+            "2. Open User Credentials > Change Password (for an API user: API Registration > Change Password).")
+        conversation.say("3. Enter the current password, then the new one twice.")
+        try conversation.offerSecret("new password", new)
+        let answer = try conversation.ask("What did the portal answer? [c]hanged, [r]efused, [n]o answer / not sure: ")
+        switch answer.lowercased().first {
+        case "c": return
+        case "r":
+            let message = try conversation.ask("What did it say? ")
+            throw PortalError.refused(code: "assisted-refused", message: message.isEmpty ? "refused" : message)
+        default:
+            throw PortalError.timedOut(portal: portalURL, seconds: 0)
+        }
+    }
+
     public func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
         conversation.say("Log in at \(portalURL) with the user id \(userID) and the stored password.")
         try conversation.offerSecret("password", password)

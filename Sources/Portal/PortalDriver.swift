@@ -104,6 +104,10 @@ public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
         case "already-registered":
             return "If its credentials were made outside nicvault, recover them on the portal (Forgot password)"
         case "user-id-taken": return "Choose another user id, or leave out --user-id to have one proposed"
+        case "invalid-credentials":
+            return
+                "The stored password is not the one the portal has; if it was changed elsewhere, record it with: nicvault update"
+        case "password-reused": return "The portal remembers that password; run rotate again for a fresh one"
         default: return nil
         }
     }
@@ -124,4 +128,6 @@ public protocol PortalDriver: Sendable {
     ) async throws
     /// Does the portal accept this user id and password now?
     func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome
+    /// Changes the password on the portal (the old one is required).
+    func changePassword(userID: String, old: Secret, new: Secret) async throws
 }

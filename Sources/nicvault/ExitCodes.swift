@@ -50,7 +50,7 @@ enum ErrorReport {
             switch e {
             case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
             case .ambiguous, .passphraseTooShort: return Exit.usage
-            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending: return Exit.conflict
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked: return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
         case is GSTINError: return Exit.usage

@@ -7,9 +7,10 @@ import NICVault
 enum CredentialStatus: String, Encodable {
     case ok, due, overdue, pending
 
-    /// "due" within a week of the due date, "overdue" past it, "pending" while a registration is unsettled.
+    /// "due" within a week of the due date, "overdue" past it, "pending" while a registration or a
+    /// rotation is unsettled.
     init(_ credential: Credential, now: Timestamp) {
-        if credential.pendingSince != nil {
+        if credential.pendingSince != nil || credential.staged != nil {
             self = .pending
         } else if credential.isDue(at: now) {
             self = .overdue
@@ -40,6 +41,9 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Only sandbox or production.")
     var env: Environment?
 
+    @Flag(help: "Only credentials that are due or overdue.")
+    var due = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -56,18 +60,27 @@ struct ListCommand: ParsableCommand {
         var dueDate: String
         var status: CredentialStatus
         var pendingSince: String?
+        var rotationPendingSince: String?
+
+        var statusText: String {
+            if let since = pendingSince { return "registration pending since \(since)" }
+            if let since = rotationPendingSince { return "rotation pending since \(since)" }
+            return status.rawValue
+        }
     }
 
     func run() throws {
         let vault = try options.openVault()
         let now = vault.now
-        let rows = vault.credentials(environment: env).map { c in
+        let rows = vault.credentials(environment: env).filter {
+            !due || [.due, .overdue].contains(CredentialStatus($0, now: now))
+        }.map { c in
             Row(
                 gstin: c.gstin.value, stateCode: c.state.code, state: c.state.name, legalName: c.legalName,
                 kind: c.kind.rawValue, environment: c.environment.rawValue, userID: c.userID, gsp: c.gsp,
                 daysSinceRotation: Int((now.secondsSince1970 - (c.rotatedAt ?? c.createdAt).secondsSince1970) / 86_400),
                 dueDate: c.dueAt.dateString, status: CredentialStatus(c, now: now),
-                pendingSince: c.pendingSince?.description)
+                pendingSince: c.pendingSince?.description, rotationPendingSince: c.staged?.stagedAt.description)
         }
         if json {
             try JSONOutput.print(rows)
@@ -82,7 +95,7 @@ struct ListCommand: ParsableCommand {
             [
                 r.gstin, r.stateCode, String(r.legalName.prefix(32)), r.kind, r.environment, r.userID,
                 String(r.daysSinceRotation),
-                r.status == .pending ? "pending since \(r.pendingSince ?? "")" : r.status.rawValue,
+                r.statusText,
             ]
         }
         let widths = (0..<header.count).map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }

@@ -15,7 +15,8 @@ struct NICVaultCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, InfoCommand.self, PasswdCommand.self, RegisterCommand.self, ListCommand.self,
-            ShowCommand.self, GSTINCommand.self, SandboxCommand.self,
+            ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
+            GSTINCommand.self, SandboxCommand.self,
         ]
     )
 

@@ -42,10 +42,7 @@ struct RegisterCommand: AsyncParsableCommand {
     @Option(name: .customLong("user-id"), help: "Use this user id instead of proposed ones.")
     var userID: String?
 
-    @Option(
-        help: ArgumentHelp("sandbox (embedded), assisted, or the URL of a running sandbox portal.", valueName: "portal")
-    )
-    var portal: String?
+    @OptionGroup var portalOptions: PortalOptions
 
     @Flag(help: "Read the OTP from the sandbox portal's outbox (sandbox portals only).")
     var otpFromOutbox = false
@@ -53,19 +50,15 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(help: "Settle a pending registration instead of starting one.")
     var resume = false
 
-    @Option(help: "Seconds to wait for each portal answer.")
-    var timeout: Double = 15
-
-    @Option(help: "Rotation interval of the new credential, in days.")
-    var every: Int?
-
-    @Option(help: ArgumentHelp("State file of the embedded sandbox portal.", valueName: "file"))
-    var sandboxState: String?
+    @Option(
+        help: ArgumentHelp("Rotation interval of the new credential: 90d, 12w or 90 (days).", valueName: "interval"))
+    var every: RotationInterval?
 
     func validate() throws {
         if kind == .portal && gsp != nil { throw ValidationError("--gsp applies to --kind api only") }
-        if let every, every < 1 { throw ValidationError("--every must be at least 1 day") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if otpFromOutbox && portalOptions.portal == "assisted" {
+            throw ValidationError("--otp-from-outbox needs a sandbox portal")
+        }
     }
 
     func run() async throws {
@@ -88,7 +81,7 @@ struct RegisterCommand: AsyncParsableCommand {
             }
             throw VaultError.alreadyExists(existing.key.description)
         }
-        let (driver, embedded) = try await makeDriver()
+        let (driver, embedded) = try await portalOptions.makeDriver(environment: env)
         defer { embedded?.stop() }
         Console.note("Using the \(driver.name).")
 
@@ -109,38 +102,10 @@ struct RegisterCommand: AsyncParsableCommand {
         }
         let request = RegistrationRequest(
             gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID,
-            rotationDays: every ?? vault.payload.settings.defaultRotationDays)
+            rotationDays: every?.days ?? vault.payload.settings.defaultRotationDays)
         let credential = try await flow.register(request)
         Console.note(
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
-    }
-
-    func makeDriver() async throws -> (any PortalDriver, EmbeddedSandbox?) {
-        let choice = portal ?? (env == .sandbox ? "sandbox" : "assisted")
-        switch choice {
-        case "sandbox":
-            guard env == .sandbox else {
-                throw CLIError(
-                    "the sandbox portal cannot make production credentials; use --portal assisted", code: Exit.usage)
-            }
-            let embedded = try await EmbeddedSandbox.start(stateFile: sandboxState ?? EmbeddedSandbox.defaultStateFile)
-            return (SandboxDriver(baseURL: embedded.url, timeout: timeout), embedded)
-        case "assisted":
-            if otpFromOutbox { throw CLIError("--otp-from-outbox needs a sandbox portal", code: Exit.usage) }
-            guard Terminal.isAvailable else {
-                throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
-            }
-            let url = env == .production ? "https://einvoice1.gst.gov.in" : "https://einv-apisandbox.nic.in"
-            return (AssistedDriver(portalURL: url, conversation: TerminalConversation()), nil)
-        default:
-            guard let url = URL(string: choice), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw CLIError("--portal takes sandbox, assisted or a URL, not \(choice)", code: Exit.usage)
-            }
-            guard env == .sandbox else {
-                throw CLIError("a sandbox portal URL cannot make production credentials", code: Exit.usage)
-            }
-            return (SandboxDriver(baseURL: url, timeout: timeout), nil)
-        }
     }
 
     func otpSource(driver: any PortalDriver, gstin: GSTIN) -> (OTPChallenge, Int) async throws -> String {

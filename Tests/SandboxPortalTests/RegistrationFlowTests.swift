@@ -36,6 +36,9 @@ struct LossyDriver: PortalDriver {
     func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
         try await inner.checkLogin(userID: userID, password: password)
     }
+    func changePassword(userID: String, old: Secret, new: Secret) async throws {
+        try await inner.changePassword(userID: userID, old: old, new: new)
+    }
 }
 
 private func flow(

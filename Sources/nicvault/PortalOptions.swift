@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import GST
+import Portal
+
+/// Which portal to talk to, shared by `register` and `rotate`.
+struct PortalOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("sandbox (embedded), assisted, or the URL of a running sandbox portal.", valueName: "portal")
+    )
+    var portal: String?
+
+    @Option(help: "Seconds to wait for each portal answer.")
+    var timeout: Double = 15
+
+    @Option(help: ArgumentHelp("State file of the embedded sandbox portal.", valueName: "file"))
+    var sandboxState: String?
+
+    func validate() throws {
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    /// The driver for `environment`: the embedded sandbox for sandbox, assisted for production, unless
+    /// `--portal` says otherwise. The embedded sandbox must be stopped by the caller.
+    func makeDriver(environment: Environment) async throws -> (any PortalDriver, EmbeddedSandbox?) {
+        let choice = portal ?? (environment == .sandbox ? "sandbox" : "assisted")
+        switch choice {
+        case "sandbox":
+            guard environment == .sandbox else {
+                throw CLIError(
+                    "the sandbox portal cannot hold production credentials; use --portal assisted", code: Exit.usage)
+            }
+            let embedded = try await EmbeddedSandbox.start(stateFile: sandboxState ?? EmbeddedSandbox.defaultStateFile)
+            return (SandboxDriver(baseURL: embedded.url, timeout: timeout), embedded)
+        case "assisted":
+            guard Terminal.isAvailable else {
+                throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
+            }
+            let url = environment == .production ? "https://einvoice1.gst.gov.in" : "https://einv-apisandbox.nic.in"
+            return (AssistedDriver(portalURL: url, conversation: TerminalConversation()), nil)
+        default:
+            guard let url = URL(string: choice), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw CLIError("--portal takes sandbox, assisted or a URL, not \(choice)", code: Exit.usage)
+            }
+            guard environment == .sandbox else {
+                throw CLIError("a sandbox portal URL cannot hold production credentials", code: Exit.usage)
+            }
+            return (SandboxDriver(baseURL: url, timeout: timeout), nil)
+        }
+    }
+}
+
+/// A rotation interval typed as 90d, 12w or 90 (days).
+struct RotationInterval: ExpressibleByArgument {
+    let days: Int
+
+    init?(argument: String) {
+        let text = argument.lowercased()
+        let multiplier = text.hasSuffix("w") ? 7 : 1
+        let number = text.hasSuffix("d") || text.hasSuffix("w") ? String(text.dropLast()) : text
+        guard let value = Int(number), value >= 1, value * multiplier <= 3650 else { return nil }
+        days = value * multiplier
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GST
+import NICVault
+import Portal
+import SealedFile
+import Sodium
+import Testing
+
+/// A driver whose password change reaches the portal but whose answer is lost.
+struct LostChangeDriver: PortalDriver {
+    let inner: SandboxDriver
+    var name: String { "lossy" }
+    var needsOTPCode: Bool { true }
+    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
+    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
+    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
+        try await inner.verifyOTP(challenge, code: code)
+    }
+    func createUser(
+        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
+    ) async throws {
+        try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
+    }
+    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
+        try await inner.checkLogin(userID: userID, password: password)
+    }
+    func changePassword(userID: String, old: Secret, new: Secret) async throws {
+        try await inner.changePassword(userID: userID, old: old, new: new)
+        throw PortalError.timedOut(portal: "lossy", seconds: 1)
+    }
+}
+
+/// A registered credential in a fresh vault, on a running sandbox.
+private func registered(_ folder: Folder, _ portal: RunningPortal, id: String = "27AABCD1234E1Z8") async throws
+    -> (VaultLedger, Credential)
+{
+    let store = VaultStore(
+        path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
+        lockTimeout: 5)
+    let vault = try Vault.create(
+        store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
+        parameters: .interactive, clock: portal.clock)
+    let ledger = VaultLedger(vault: vault)
+    var flow = RegistrationFlow(driver: portal.driver, ledger: ledger, clock: portal.clock)
+    flow.otpCode = { challenge, _ in try await portal.driver.otpFromOutbox(challenge, gstin: gstin(id)) }
+    let credential = try await flow.register(
+        RegistrationRequest(gstin: gstin(id), environment: .sandbox, kind: .portal))
+    return (ledger, credential)
+}
+
+@Suite("rotation against the sandbox, with the vault as ledger")
+struct RotationFlowTests {
+    @Test func rotationCommitsOnlyWhatThePortalAccepts() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, before) = try await registered(folder, portal)
+        let after = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(before)
+        #expect(after.password != before.password)
+        #expect(after.staged == nil)
+        #expect(after.retired.first?.password == before.password)
+        #expect(after.rotatedAt != nil)
+        #expect(try await portal.driver.checkLogin(userID: after.userID, password: after.password) == .accepted)
+        #expect(try await portal.driver.checkLogin(userID: after.userID, password: before.password) == .rejected)
+    }
+
+    @Test func newPasswordIsNeverOneOfTheLastTen() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        var (ledger, credential) = try await registered(folder, portal)
+        var seen = [credential.password]
+        for _ in 0..<4 {
+            credential = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential)
+            #expect(!seen.dropLast().contains(credential.password))
+            seen.append(credential.password)
+        }
+        #expect(credential.retired.count == 4)
+    }
+
+    @Test func refusalDropsTheStagedPasswordAndKeepsTheCurrent() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        // Someone changed the password on the portal behind the vault's back.
+        try await portal.driver.changePassword(
+            userID: credential.userID, old: credential.password, new: secret("Elsewhere@Pass24"))
+        await #expect(throws: PortalError.self) {
+            try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential)
+        }
+        try ledger.reload()
+        let now = try #require(ledger.vault.credentials().first)
+        #expect(now.staged == nil)
+        #expect(now.password == credential.password)
+    }
+
+    @Test func lostAnswerKeepsBothAndResumeCommitsTheOneThePortalHas() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        await #expect(throws: PortalError.self) {
+            try await RotationFlow(driver: LostChangeDriver(inner: portal.driver), ledger: ledger).rotate(credential)
+        }
+        try ledger.reload()
+        let pending = try #require(ledger.vault.credentials().first)
+        let staged = try #require(pending.staged)
+        #expect(pending.password == credential.password)
+        #expect(try await RotationFlow(driver: portal.driver, ledger: ledger).resume(pending) == .committed)
+        try ledger.reload()
+        let settled = try #require(ledger.vault.credentials().first)
+        #expect(settled.password == staged.password && settled.staged == nil)
+        #expect(settled.retired.first?.password == credential.password)
+    }
+
+    @Test func crashBeforeThePortalWasAskedResumesToTheOldPassword() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        let pending = try ledger.stageRotation(
+            credential.key, expectedVersion: credential.version, password: secret("Never@Sent2024x"))
+        #expect(try await RotationFlow(driver: portal.driver, ledger: ledger).resume(pending) == .dropped)
+        try ledger.reload()
+        let settled = try #require(ledger.vault.credentials().first)
+        #expect(settled.password == credential.password && settled.staged == nil)
+    }
+
+    @Test func twoRotationsAtOnceOneWinsTheOtherConflicts() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        // A second process with its own view of the vault, read at the same version.
+        let other = VaultLedger(
+            vault: try Vault.open(
+                store: ledger.vault.store,
+                unlocker: .passphrase(SecureBytes(copying: Array("correct horse battery staple".utf8)))))
+        _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential)
+        await #expect(throws: VaultError.self) {
+            try await RotationFlow(driver: portal.driver, ledger: other).rotate(credential)
+        }
+        try ledger.reload()
+        let final = try #require(ledger.vault.credentials().first)
+        #expect(try await portal.driver.checkLogin(userID: final.userID, password: final.password) == .accepted)
+        #expect(final.retired.count == 1)
+    }
+}
