@@ -12,6 +12,10 @@ setup:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev pkg-config; \
 	fi
+	@if ! python3 -c 'import dotenv' 2>/dev/null; then \
+		echo "Installing python-dotenv (PyPI): the export tests let it judge our dotenv output"; \
+		python3 -m pip install -q python-dotenv; \
+	fi
 	@if ! /usr/bin/python3 -c 'import nacl' 2>/dev/null; then \
 		echo "Installing python3-nacl (Debian) for the independent format reader"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

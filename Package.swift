@@ -45,13 +45,15 @@ let package = Package(
             swiftSettings: strict),
         // The registration flow and the portal drivers (sandbox over HTTP with URLSession, assisted on a terminal).
         .target(name: "Portal", dependencies: ["GST"], swiftSettings: strict),
+        // Credentials in the formats e-invoice tools read.
+        .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
         .executableTarget(
             name: "nicvault",
             dependencies: [
-                "NICVault", "Portal", "SandboxPortal",
+                "NICVault", "Portal", "SandboxPortal", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,6 +76,9 @@ let package = Package(
                 "SandboxPortal", "Portal", "GST", "NICVault", "SealedFile", "Sodium",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ExportTests", dependencies: ["Export", "NICVault", "GST", "Sodium"], exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(
             name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium"], swiftSettings: strict),

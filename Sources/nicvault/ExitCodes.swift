@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import GST
 import NICVault
 import Portal
@@ -54,6 +55,7 @@ enum ErrorReport {
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
         case is GSTINError: return Exit.usage
+        case is ExportError: return Exit.usage
         case let e as PortalError:
             if case .stoppedByUser = e { return Exit.failure }
             return Exit.portalRefused

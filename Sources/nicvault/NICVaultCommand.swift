@@ -16,7 +16,7 @@ struct NICVaultCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, InfoCommand.self, PasswdCommand.self, RegisterCommand.self, ListCommand.self,
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
-            GSTINCommand.self, SandboxCommand.self,
+            ClientCommand.self, ExportCommand.self, ExecCommand.self, GSTINCommand.self, SandboxCommand.self,
         ]
     )
 

@@ -47,6 +47,9 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(help: "Read the OTP from the sandbox portal's outbox (sandbox portals only).")
     var otpFromOutbox = false
 
+    @Option(help: "Link the new credential to this API client (see nicvault client list).")
+    var client: String?
+
     @Flag(help: "Settle a pending registration instead of starting one.")
     var resume = false
 
@@ -81,6 +84,7 @@ struct RegisterCommand: AsyncParsableCommand {
             }
             throw VaultError.alreadyExists(existing.key.description)
         }
+        if let client { _ = try vault.client(named: client, environment: env) }
         let (driver, embedded) = try await portalOptions.makeDriver(environment: env)
         defer { embedded?.stop() }
         Console.note("Using the \(driver.name).")
@@ -101,7 +105,7 @@ struct RegisterCommand: AsyncParsableCommand {
             return
         }
         let request = RegistrationRequest(
-            gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID,
+            gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
             rotationDays: every?.days ?? vault.payload.settings.defaultRotationDays)
         let credential = try await flow.register(request)
         Console.note(

@@ -273,8 +273,13 @@ struct SetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Default interval for new credentials.", valueName: "interval"))
     var defaultEvery: RotationInterval?
 
+    @Option(help: "Link the credential to this API client (see nicvault client list); \"none\" unlinks.")
+    var client: String?
+
     func validate() throws {
-        if gstin != nil && every == nil { throw ValidationError("say what to set: --every") }
+        if gstin != nil && every == nil && client == nil {
+            throw ValidationError("say what to set: --every or --client")
+        }
         if gstin == nil && defaultEvery == nil {
             throw ValidationError("give a GSTIN with --every, or --default-every")
         }
@@ -285,6 +290,16 @@ struct SetCommand: ParsableCommand {
         if let defaultEvery {
             try vault.modify { $0.settings.defaultRotationDays = defaultEvery.days }
             Console.note("New credentials will be due every \(defaultEvery.days) days.")
+        }
+        if let gstin, let client {
+            let credential = try vault.credential(
+                gstin: GSTIN(parsing: gstin, environment: .sandbox), kind: kind, environment: env)
+            let name = client == "none" ? nil : client
+            if let name { _ = try vault.client(named: name, environment: credential.environment) }
+            let note = name.map { "linked to API client \($0)" } ?? "API client unlinked"
+            try vault.update(credential.key, expectedVersion: credential.version, note: note) { $0.client = name }
+            Console.note(
+                name.map { "\(credential.key) uses API client \($0)." } ?? "\(credential.key) has no API client now.")
         }
         if let gstin, let every {
             let credential = try vault.credential(

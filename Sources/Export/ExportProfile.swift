@@ -1,0 +1,246 @@
+import Foundation
+import GST
+import NICVault
+import Sodium
+
+/// Why an export was refused.
+public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
+    case nothingSelected
+    case mixedEnvironments
+    case oneCredentialOnly(profile: String, count: Int)
+    case clientMissing(credential: String, profile: String)
+    case companyMissing
+    case notRepresentable(key: String, credential: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .nothingSelected: "no credential matches; see: nicvault list"
+        case .mixedEnvironments:
+            "the selection holds sandbox and production credentials; export one environment at a time with --env"
+        case .oneCredentialOnly(let profile, let count):
+            "the \(profile) profile takes one credential, and \(count) match; name the GSTIN and --kind"
+        case .clientMissing(let credential, let profile):
+            "\(credential) has no API client, which the \(profile) profile needs; add one with "
+                + "nicvault client add NAME --env ENV, then link it: nicvault set GSTIN --client NAME"
+        case .companyMissing: "the india-compliance profile needs --company (the ERPNext Company name)"
+        case .notRepresentable(let key, let credential, let reason):
+            "\(key) of \(credential) cannot be written as dotenv exactly (\(reason)); "
+                + "use --profile env, or nicvault exec, which pass any value"
+        }
+    }
+}
+
+/// The formats nicvault exports, one per consumer (docs/export.md).
+public enum ExportProfile: String, CaseIterable, Sendable {
+    case json
+    case env
+    case dotenv
+    case gstIRN = "gst-irn"
+    case indiaCompliance = "india-compliance"
+    case odoo
+    case nicAuth = "nic-auth"
+
+    /// Profiles that describe exactly one credential.
+    public var takesOneCredential: Bool { [.env, .dotenv, .gstIRN, .nicAuth].contains(self) }
+    /// Profiles that cannot work without an API client id and secret.
+    public var needsClient: Bool { [.gstIRN, .nicAuth].contains(self) }
+}
+
+/// One credential with the API client it refers to, if any.
+public struct ExportItem: Sendable {
+    public let credential: Credential
+    public let client: APIClient?
+
+    public init(credential: Credential, client: APIClient?) {
+        self.credential = credential
+        self.client = client
+    }
+}
+
+/// Extra inputs some profiles take.
+public struct ExportOptions: Sendable {
+    /// PEM of NIC's public key, for gst-irn's PUBLIC_KEY.
+    public var publicKeyPEM: String?
+    /// ERPNext Company name for india-compliance (else the credential's legal name is refused: too risky to guess).
+    public var company: String?
+    /// Where the AppKey of nic-auth comes from.
+    public var random: any RandomSource = SystemRandom()
+
+    public init(publicKeyPEM: String? = nil, company: String? = nil) {
+        self.publicKeyPEM = publicKeyPEM
+        self.company = company
+    }
+}
+
+/// NIC's auth endpoints per environment.
+public enum NICEndpoints {
+    public static func base(_ environment: Environment) -> String {
+        environment == .sandbox ? "https://einv-apisandbox.nic.in" : "https://api.einvoice1.gst.gov.in"
+    }
+    public static func auth(_ environment: Environment) -> String { base(environment) + "/eivital/v1.04/auth" }
+}
+
+/// Renders a selection of credentials in a profile's format.
+public struct Exporter: Sendable {
+    public let profile: ExportProfile
+    public let options: ExportOptions
+
+    public init(profile: ExportProfile, options: ExportOptions = ExportOptions()) {
+        self.profile = profile
+        self.options = options
+    }
+
+    /// Checks the selection against the profile's rules.
+    public func check(_ items: [ExportItem]) throws {
+        guard !items.isEmpty else { throw ExportError.nothingSelected }
+        if Set(items.map(\.credential.environment)).count > 1 { throw ExportError.mixedEnvironments }
+        if profile.takesOneCredential && items.count != 1 {
+            throw ExportError.oneCredentialOnly(profile: profile.rawValue, count: items.count)
+        }
+        if profile.needsClient, let missing = items.first(where: { $0.client == nil }) {
+            throw ExportError.clientMissing(credential: missing.credential.key.description, profile: profile.rawValue)
+        }
+        if profile == .indiaCompliance && (options.company ?? "").isEmpty { throw ExportError.companyMissing }
+    }
+
+    /// The environment variables of one credential, for `env`, `dotenv`, `gst-irn` and `exec`, in output order.
+    public func variables(_ item: ExportItem) -> [(String, String)] {
+        let c = item.credential
+        switch profile {
+        case .gstIRN:
+            var pairs = [
+                ("GSTIN", c.gstin.value), ("CLIENT_ID", item.client?.clientID ?? ""),
+                ("CLIENT_SECRET", item.client?.clientSecret.unsafeStringValue() ?? ""), ("API_USERNAME", c.userID),
+                ("API_PASSWORD", c.password.unsafeStringValue()),
+            ]
+            if let pem = options.publicKeyPEM { pairs.append(("PUBLIC_KEY", pem)) }
+            return pairs
+        default:
+            var pairs = [
+                ("NIC_GSTIN", c.gstin.value), ("NIC_USERNAME", c.userID),
+                ("NIC_PASSWORD", c.password.unsafeStringValue()),
+            ]
+            if let client = item.client {
+                pairs += [
+                    ("NIC_CLIENT_ID", client.clientID), ("NIC_CLIENT_SECRET", client.clientSecret.unsafeStringValue()),
+                ]
+            }
+            pairs += [("NIC_ENVIRONMENT", c.environment.rawValue), ("NIC_AUTH_URL", NICEndpoints.auth(c.environment))]
+            return pairs
+        }
+    }
+
+    /// The exported bytes. They hold secrets: write them where they belong and drop them.
+    public func render(_ items: [ExportItem]) throws -> String {
+        try check(items)
+        switch profile {
+        case .env:
+            return variables(items[0]).map { "export \($0)=\(Quoting.shell($1))\n" }.joined()
+        case .dotenv, .gstIRN:
+            return try variables(items[0]).map { key, value in
+                switch Quoting.dotenv(value) {
+                case .success(let quoted): return "\(key)=\(quoted)\n"
+                case .failure(let problem):
+                    throw ExportError.notRepresentable(
+                        key: key, credential: items[0].credential.key.description, reason: problem.reason)
+                }
+            }.joined()
+        case .json:
+            let clientNames = Set(items.compactMap { $0.client?.name })
+            var clients: [APIClient] = []
+            for item in items {
+                if let client = item.client, clientNames.contains(client.name),
+                    !clients.contains(where: { $0.name == client.name })
+                {
+                    clients.append(client)
+                }
+            }
+            return try json(
+                JSONExport(
+                    environment: items[0].credential.environment.rawValue, credentials: items.map(\.credential),
+                    clients: clients))
+        case .indiaCompliance:
+            let rows = items.map {
+                IndiaComplianceRow(
+                    company: options.company ?? "", gstin: $0.credential.gstin.value, username: $0.credential.userID,
+                    password: $0.credential.password.unsafeStringValue())
+            }
+            return try json(IndiaComplianceBody(credentials: rows))
+        case .odoo:
+            let records = items.map {
+                OdooRecord(
+                    match: ["vat": $0.credential.gstin.value],
+                    values: .init(
+                        l10n_in_edi_username: $0.credential.userID,
+                        l10n_in_edi_password: $0.credential.password.unsafeStringValue(),
+                        l10n_in_edi_production_env: $0.credential.environment == .production))
+            }
+            return try json(records)
+        case .nicAuth:
+            let item = items[0]
+            let appKey = Data(options.random.bytes(count: 32)).base64EncodedString()
+            let request = NICAuthRequest(
+                url: NICEndpoints.auth(item.credential.environment),
+                headers: [
+                    "Content-Type": "application/json", "client_id": item.client!.clientID,
+                    "client_secret": item.client!.clientSecret.unsafeStringValue(),
+                    "Gstin": item.credential.gstin.value,
+                ],
+                body: .init(
+                    UserName: item.credential.userID, Password: item.credential.password.unsafeStringValue(),
+                    AppKey: appKey, ForceRefreshAccessToken: false))
+            return try json(request)
+        }
+    }
+
+    private func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+}
+
+/// nicvault's own export: versioned and complete.
+struct JSONExport: Encodable {
+    var format = "nicvault-export"
+    var version = 1
+    var environment: String
+    var credentials: [Credential]
+    var clients: [APIClient]
+}
+
+struct IndiaComplianceRow: Encodable {
+    var company: String
+    var service = "e-Waybill / e-Invoice"
+    var gstin: String
+    var username: String
+    var password: String
+}
+
+struct IndiaComplianceBody: Encodable { var credentials: [IndiaComplianceRow] }
+
+struct OdooRecord: Encodable {
+    struct Values: Encodable {
+        // The exact field names of Odoo's res.company (l10n_in_edi).
+        var l10n_in_edi_username: String
+        var l10n_in_edi_password: String
+        var l10n_in_edi_production_env: Bool
+    }
+    var model = "res.company"
+    var match: [String: String]
+    var values: Values
+}
+
+struct NICAuthRequest: Encodable {
+    struct Body: Encodable {
+        // NIC's exact field names (v1.04 auth).
+        var UserName: String
+        var Password: String
+        var AppKey: String
+        var ForceRefreshAccessToken: Bool
+    }
+    var method = "POST"
+    var url: String
+    var headers: [String: String]
+    var body: Body
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+
+struct ClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "API client ids and secrets (a GSP's keys, or a direct taxpayer's).",
+        subcommands: [Add.self, List.self, Remove.self]
+    )
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Store an API client id and secret.",
+            discussion: """
+                The client id and secret are read from the terminal (the secret without echo), or as two lines
+                of stdin (id, then secret) when stdin is not a terminal. Never on the command line.
+                Example:
+                  nicvault client add demo-gsp --env sandbox --issuer "Demo GSP"
+                  printf '%s\\n%s\\n' "$ID" "$SECRET" | nicvault client add direct-keys --env production
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Argument(help: "A name to refer to the client by.")
+        var name: String
+
+        @Option(help: "sandbox or production.")
+        var env: Environment
+
+        @Option(help: "direct (default), or the GSP's name.")
+        var issuer = "direct"
+
+        func run() throws {
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw CLIError("a client name is letters, digits, - _ and . only", code: Exit.usage)
+            }
+            var vault = try options.openVault()
+            let id: String
+            let secret: Secret
+            if isatty(0) == 0 {
+                id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                secret = Secret(try SecretReader.readLine(fd: 0))
+            } else {
+                guard let typed = try Terminal.readLine(prompt: "Client id: "),
+                    let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
+                else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
+                id = typed
+                secret = Secret(typedSecret)
+            }
+            let clientID = id.trimmingCharacters(in: .whitespaces)
+            guard !clientID.isEmpty, secret.byteCount > 0 else {
+                throw CLIError("the client id and secret must not be empty; nothing was stored", code: Exit.usage)
+            }
+            try vault.addClient(
+                APIClient(
+                    name: name, environment: env, issuer: issuer, clientID: clientID, clientSecret: secret,
+                    createdAt: vault.now))
+            Console.note(
+                "Stored API client \(name) (\(env.rawValue), \(issuer)). Link it: nicvault set GSTIN --client \(name)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List API clients (never a secret).",
+            discussion: "Example:\n  nicvault client list --json")
+
+        @OptionGroup var options: VaultOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        struct Row: Encodable {
+            var name: String
+            var environment: String
+            var issuer: String
+            var clientID: String
+            var usedBy: [String]
+        }
+
+        func run() throws {
+            let vault = try options.openVault()
+            let rows = vault.payload.clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
+                client in
+                Row(
+                    name: client.name, environment: client.environment.rawValue, issuer: client.issuer,
+                    clientID: client.clientID,
+                    usedBy: vault.credentials(environment: client.environment).filter { $0.client == client.name }
+                        .map(\.key.description))
+            }
+            if json { return try JSONOutput.print(rows) }
+            if rows.isEmpty { Console.note("No API clients; add one with: nicvault client add NAME --env ENV") }
+            for row in rows {
+                Console.out(
+                    "\(row.name)  \(row.environment)  \(row.issuer)  \(row.clientID)  used by \(row.usedBy.count)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: "Remove an API client that no credential uses.",
+            discussion: "Example:\n  nicvault client remove demo-gsp --env sandbox")
+
+        @OptionGroup var options: VaultOptions
+
+        @Argument(help: "The client's name.")
+        var name: String
+
+        @Option(help: "sandbox or production.")
+        var env: Environment
+
+        func run() throws {
+            var vault = try options.openVault()
+            try vault.removeClient(named: name, environment: env)
+            Console.note("Removed API client \(name) (\(env.rawValue)).")
+        }
+    }
+}

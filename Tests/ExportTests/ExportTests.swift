@@ -1,0 +1,165 @@
+import Export
+import Foundation
+import GST
+import NICVault
+import Sodium
+import Testing
+
+private func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
+
+/// A fixed credential and client, so the outputs are byte-for-byte the same every run.
+private func item(
+    password: String = "Xk7@pQ2mRt9#vLw", environment: Environment = .sandbox, client: Bool = true,
+    gstin text: String = "27AABCD1234E1Z8"
+) -> ExportItem {
+    var credential = Credential(
+        environment: environment, gstin: try! GSTIN(parsing: text, environment: environment), kind: .api,
+        legalName: "Demo Traders Private Limited", tradeName: "Demo Traders", gsp: "Demo GSP",
+        userID: "DEMOTRAD274821", password: secret(password), client: client ? "demo-gsp" : nil,
+        createdAt: Timestamp(iso8601: "2026-11-26T00:00:00Z")!)
+    credential.version = 2
+    let apiClient = APIClient(
+        name: "demo-gsp", environment: environment, issuer: "Demo GSP", clientID: "AACCT29GSPB5H8G",
+        clientSecret: secret("s3cret-Client-Key"), createdAt: Timestamp(iso8601: "2026-11-25T00:00:00Z")!)
+    return ExportItem(credential: credential, client: client ? apiClient : nil)
+}
+
+private let pem =
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtest\n-----END PUBLIC KEY-----"
+
+private func exporter(_ profile: ExportProfile) -> Exporter {
+    var options = ExportOptions(publicKeyPEM: pem, company: "Demo Traders Pvt Ltd")
+    options.random = DeterministicRandom(label: "app key")
+    return Exporter(profile: profile, options: options)
+}
+
+private let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+@Suite("export profiles")
+struct ExportTests {
+    @Test(arguments: ExportProfile.allCases)
+    func goldenOutput(profile: ExportProfile) throws {
+        let output = try exporter(profile).render([item()])
+        let golden = goldenFolder.appendingPathComponent(profile.rawValue + ".golden")
+        if ProcessInfo.processInfo.environment["NICVAULT_WRITE_GOLDEN"] == "1" {
+            try Data(output.utf8).write(to: golden)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(output == expected, "\(profile.rawValue) differs from its golden file")
+    }
+
+    static let hostile = [
+        #"it's "quoted""#, "dollar $HOME and ${HOME} and $(id)", "back`tick`", #"back\slash\\n"#, "hash # and = sign",
+        "  spaces  around  ", "new\nline", "tab\there", "unicode पासवर्ड ✓", "'", "\\", "trailing backslash\\",
+    ]
+
+    @Test(arguments: hostile)
+    func envProfileSurvivesARealShell(password: String) throws {
+        let text = try exporter(.env).render([item(password: password)])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("env-\(UUID().uuidString)")
+        try Data(text.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for shell in ["/bin/sh", "/bin/bash"] {
+            let out = try run(shell, ["-c", ". \"$1\"; printf '%s' \"$NIC_PASSWORD\"", "sh", file.path])
+            #expect(out == password, "\(shell) read back \(out.debugDescription)")
+            let evaled = try run(
+                shell, ["-c", "eval \"$(cat \"$1\")\"; printf '%s' \"$NIC_PASSWORD\"", "sh", file.path])
+            #expect(evaled == password, "\(shell) eval read back \(evaled.debugDescription)")
+        }
+    }
+
+    /// Values python-dotenv cannot read back in any notation: refused, never written wrong.
+    static let notForDotenv = ["dollar ${HOME}", "${X}", " leading space and trailing backslash\\", "two\nlines\\"]
+
+    @Test(arguments: notForDotenv)
+    func dotenvRefusesWhatPythonDotenvCannotReadBack(password: String) throws {
+        for profile in [ExportProfile.dotenv, .gstIRN] {
+            #expect(throws: ExportError.self) { try exporter(profile).render([item(password: password)]) }
+        }
+        // The shell profile still carries it exactly.
+        #expect(throws: Never.self) { try exporter(.env).render([item(password: password)]) }
+    }
+
+    @Test(arguments: hostile.filter { !$0.contains("${") } + ["unquoted\\", "bs\\'q"])
+    func dotenvProfileSurvivesPythonDotenv(password: String) throws {
+        for profile in [ExportProfile.dotenv, .gstIRN] {
+            let text = try exporter(profile).render([item(password: password)])
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("dotenv-\(UUID().uuidString)")
+            try Data(text.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let key = profile == .dotenv ? "NIC_PASSWORD" : "API_PASSWORD"
+            let script =
+                "import sys, dotenv; v = dotenv.dotenv_values(sys.argv[1]); sys.stdout.write(v['\(key)'] + '\\x00' + v.get('PUBLIC_KEY', ''))"
+            let out = try run("/usr/bin/env", ["python3", "-c", script, file.path])
+            let parts = out.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+            #expect(parts.first == password, "python-dotenv read back \(out.debugDescription)")
+            if profile == .gstIRN { #expect(parts.last == pem) }
+        }
+    }
+
+    @Test func refusals() throws {
+        #expect(throws: ExportError.nothingSelected) { try exporter(.json).render([]) }
+        #expect(throws: ExportError.mixedEnvironments) {
+            try exporter(.json).render([item(), item(environment: .production, gstin: "27AAPFU0939F1ZV")])
+        }
+        #expect(throws: ExportError.oneCredentialOnly(profile: "env", count: 2)) {
+            try exporter(.env).render([item(), item(gstin: "29AACCK5521H1ZK")])
+        }
+        let bare = item(client: false)
+        for profile in [ExportProfile.gstIRN, .nicAuth] {
+            #expect(throws: ExportError.self) { try exporter(profile).render([bare]) }
+        }
+        do {
+            _ = try exporter(.nicAuth).render([bare])
+        } catch let error as ExportError {
+            #expect(error.description.contains("nicvault client add"))
+        }
+        #expect(throws: ExportError.companyMissing) {
+            try Exporter(profile: .indiaCompliance).render([item()])
+        }
+        // Profiles that do not need a client take a credential without one.
+        for profile in [ExportProfile.json, .env, .dotenv, .odoo] {
+            #expect(throws: Never.self) { try exporter(profile).render([bare]) }
+        }
+    }
+
+    @Test func nicAuthHasAFreshAppKeyOfThirtyTwoBytes() throws {
+        let first = try Exporter(profile: .nicAuth).render([item()])
+        let second = try Exporter(profile: .nicAuth).render([item()])
+        #expect(first != second)
+        let json = try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any]
+        let body = json["body"] as! [String: Any]
+        #expect(Data(base64Encoded: body["AppKey"] as! String)?.count == 32)
+        #expect(json["url"] as? String == "https://einv-apisandbox.nic.in/eivital/v1.04/auth")
+        let production = try Exporter(profile: .nicAuth).render([
+            item(environment: .production, gstin: "27AAPFU0939F1ZV")
+        ])
+        #expect(production.contains("https://api.einvoice1.gst.gov.in/eivital/v1.04/auth"))
+    }
+
+    @Test func jsonExportRoundTripsTheRecords() throws {
+        let text = try exporter(.json).render([item()])
+        struct Back: Decodable {
+            var format: String
+            var version: Int
+            var credentials: [Credential]
+            var clients: [APIClient]
+        }
+        let back = try JSONDecoder().decode(Back.self, from: Data(text.utf8))
+        #expect(back.format == "nicvault-export" && back.version == 1)
+        #expect(back.credentials == [item().credential])
+        #expect(back.clients == [item().client!])
+    }
+}
+
+private func run(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
