@@ -27,6 +27,18 @@ step nicvault list
 "$bin" list
 step nicvault show 27AABCD1234E1Z8
 "$bin" show 27AABCD1234E1Z8
+step nicvault client add demo-gsp --env sandbox --issuer "Demo GSP" '(id and secret on stdin)'
+printf 'AACCT29GSPB5H8G\ndemo-client-secret\n' | "$bin" client add demo-gsp --env sandbox --issuer "Demo GSP"
+"$bin" set 24ABCPP4455Q1Z6 --client demo-gsp
+step nicvault export --profile gst-irn 24ABCPP4455Q1Z6 --output gst-irn.env
+"$bin" export --profile gst-irn 24ABCPP4455Q1Z6 --output "$work/gst-irn.env"
+sed 's/PASSWORD=.*/PASSWORD=<hidden in the demo>/; s/SECRET=.*/SECRET=<hidden in the demo>/' "$work/gst-irn.env"
+step nicvault exec 24ABCPP4455Q1Z6 -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
+"$bin" exec 24ABCPP4455Q1Z6 -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
+step nicvault rotate 27AABCD1234E1Z8
+"$bin" rotate 27AABCD1234E1Z8
+step nicvault history 27AABCD1234E1Z8
+"$bin" history 27AABCD1234E1Z8
 step nicvault info
 "$bin" info
 step nicvault gstin 27AAPFU0939F1ZV 27AAPFU0939F1ZO '(no vault needed; one is refused, exit 64)'
