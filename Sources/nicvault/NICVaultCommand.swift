@@ -14,7 +14,8 @@ struct NICVaultCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, InfoCommand.self, PasswdCommand.self, RegisterCommand.self, ListCommand.self,
+            InitCommand.self, InfoCommand.self, PasswdCommand.self, UnlockCommand.self, LockCommand.self,
+            RegisterCommand.self, ListCommand.self,
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
             ClientCommand.self, ExportCommand.self, ExecCommand.self, GSTINCommand.self, SandboxCommand.self,
         ]

@@ -41,11 +41,24 @@ struct VaultOptions: ParsableArguments {
         try PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd).read(prompt: prompt)
     }
 
-    /// Opens the vault with the passphrase from the first source that is set.
+    /// Opens the vault with the first source that is set: a passphrase source, then a session from
+    /// `nicvault unlock`, then the terminal. A session that cannot be used falls back with a one-line note.
     func openVault() throws -> Vault {
         let store = store()
         guard try store.exists() else { throw StoreError.vaultMissing(path: store.path) }
-        return try Vault.open(store: store, unlocker: .passphrase(try passphrase()), acceptRollback: acceptRollback)
+        let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
+        if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
+        {
+            do {
+                let key = try Locations.sessions().key(variable: variable, store: store, now: Timestamp.current())
+                return try Vault.open(store: store, key: key, acceptRollback: acceptRollback)
+            } catch let error as SessionError {
+                Console.note("note: \(error.description); asking for the passphrase")
+            }
+        }
+        return try Vault.open(
+            store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
+            acceptRollback: acceptRollback)
     }
 }
 
@@ -61,6 +74,18 @@ enum Locations {
     static func stateHome(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let value = env["XDG_STATE_HOME"], value.hasPrefix("/") { return value }
         return Path.join(home(env), ".local/state")
+    }
+
+    /// Where session files live: $XDG_RUNTIME_DIR/nicvault (per login, cleared at reboot), else a private
+    /// folder in the state folder.
+    static func sessions(_ env: [String: String] = ProcessInfo.processInfo.environment) -> SessionStore {
+        var info = stat()
+        if let runtime = env["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), stat(runtime, &info) == 0,
+            info.st_uid == getuid(), (info.st_mode & S_IFMT) == S_IFDIR
+        {
+            return SessionStore(folder: Path.join(runtime, "nicvault"))
+        }
+        return SessionStore(folder: Path.join(stateHome(env), "nicvault/sessions"))
     }
 
     /// Where the highest generation seen of each vault is remembered.

@@ -38,6 +38,7 @@ struct PasswdCommand: ParsableCommand {
             newPassphrase = typed
         }
         try vault.changePassphrase(to: newPassphrase, parameters: kdf?.parameters)
-        Console.note("Passphrase changed (generation \(vault.info.generation)).")
+        Locations.sessions().end(vaultID: vault.opened.header.vaultID)
+        Console.note("Passphrase changed (generation \(vault.info.generation)); sessions of this vault ended.")
     }
 }
