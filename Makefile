@@ -4,7 +4,7 @@ SWIFT    ?= swift
 SRC      := Package.swift Sources Tests
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test interop demo lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop demo bench lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium 2>/dev/null; then \
@@ -43,6 +43,10 @@ demo: build
 # Regenerate the test vectors of docs/format.md (they are checked by the tests; regenerate only on purpose).
 vectors: build
 	$(SWIFT) run -q nicvault-vectors > docs/format-vectors.md
+
+# Figures for docs/performance.md: release build, hyperfine and GNU time, pass and age in the same run.
+bench: setup
+	./scripts/bench.sh
 
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(SRC)

@@ -50,6 +50,9 @@ let package = Package(
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
+        // Helpers of `make bench`: a bare Argon2id baseline and a fast generator of large vaults.
+        .executableTarget(
+            name: "nicvault-bench", dependencies: ["NICVault", "GST", "SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(
             name: "nicvault",
             dependencies: [

@@ -177,7 +177,7 @@ public struct Credential: Sendable, Equatable, Codable {
         environment = try c.decode(Environment.self, forKey: .environment)
         let text = try c.decode(String.self, forKey: .gstin)
         do {
-            gstin = try GSTIN(parsing: text, environment: environment)
+            gstin = try GSTIN(stored: text)
         } catch {
             throw DecodingError.dataCorruptedError(
                 forKey: .gstin, in: c, debugDescription: "stored GSTIN \(text) is invalid: \(error)")

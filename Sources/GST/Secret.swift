@@ -1,15 +1,16 @@
 import Sodium
 
-/// A password or client secret: UTF-8 bytes in locked memory that never print.
+/// A password or client secret: UTF-8 bytes wiped when released (`WipedBytes`), never printed.
 /// Equality is constant-time. It encodes as a JSON string, because the vault payload is JSON.
 public struct Secret: Sendable, Equatable, Codable, CustomStringConvertible, CustomDebugStringConvertible {
-    let bytes: SecureBytes
+    let bytes: WipedBytes
 
     /// Copies UTF-8 bytes into locked memory.
-    public init(utf8Bytes: [UInt8]) throws { bytes = try SecureBytes(copying: utf8Bytes) }
+    public init(utf8Bytes: [UInt8]) throws { bytes = WipedBytes(copying: utf8Bytes) }
 
     /// Wraps bytes already in locked memory.
-    public init(_ bytes: SecureBytes) { self.bytes = bytes }
+    /// Copies bytes out of locked memory (a line read from a terminal, a generated password).
+    public init(_ bytes: SecureBytes) { self.bytes = bytes.withUnsafeBytes { WipedBytes(copying: $0) } }
 
     /// Number of UTF-8 bytes.
     public var byteCount: Int { bytes.count }
@@ -30,7 +31,9 @@ public struct Secret: Sendable, Equatable, Codable, CustomStringConvertible, Cus
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        bytes = try SecureBytes(copying: Array(text.utf8))
+        var utf8 = Array(text.utf8)
+        defer { wipe(&utf8) }
+        bytes = WipedBytes(copying: utf8)
     }
 
     public func encode(to encoder: any Encoder) throws {

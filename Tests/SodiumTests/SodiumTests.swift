@@ -166,6 +166,21 @@ struct SodiumTests {
         }
     }
 
+    @Test func wipedBytesHoldTheirValueAndNeverPrint() {
+        let a = WipedBytes(copying: Array("hunter2-secret".utf8))
+        #expect(a.withUnsafeBytes { Array($0) } == Array("hunter2-secret".utf8))
+        #expect(a.constantTimeEquals(WipedBytes(copying: Array("hunter2-secret".utf8))))
+        #expect(!a.constantTimeEquals(WipedBytes(copying: Array("hunter2-secreT".utf8))))
+        #expect(!"\(a) \(String(reflecting: a))".contains("hunter2"))
+        #expect(WipedBytes(copying: [UInt8]()).count == 0)
+    }
+
+    @Test func manySecretsDoNotExhaustMemoryMappings() {
+        // 100,000 passwords: far more than the ~21,000 guarded allocations Linux's map limit allows.
+        let many = (0..<100_000).map { WipedBytes(copying: Array("password-\($0)".utf8)) }
+        #expect(many.count == 100_000)
+    }
+
     @Test func uniformStaysInRangeAndCoversIt() {
         let random = DeterministicRandom(label: "uniform")
         var seen = Set<UInt32>()
