@@ -1,10 +1,10 @@
 # nicvault: the commands a developer and CI run. `make demo` and `make test` work on a fresh machine
 # with only the Swift toolchain installed: `setup` brings libsodium and pkg-config from Debian.
 SWIFT    ?= swift
-SRC      := Package.swift Sources Tests
+SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test interop demo bench lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop demo bench microbench lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium 2>/dev/null; then \
@@ -48,6 +48,10 @@ vectors: build
 bench: setup
 	./scripts/bench.sh
 
+# Micro-benchmarks of format encode/decode and seal/open (ordo-one/benchmark, nested package).
+microbench: setup
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
+
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(SRC)
 
@@ -61,4 +65,4 @@ tsan: setup
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 clean:
-	rm -rf .build .build-asan .build-tsan
+	rm -rf .build .build-asan .build-tsan Benchmarks/.build

@@ -117,8 +117,13 @@ public struct Vault: Sendable {
     ) throws -> R {
         var result: R?
         var newPayload: VaultPayload?
+        let snapshot = (generation: opened.header.generation, payload: payload)
         let saved = try store.update(opened) { current in
-            var payload = try VaultPayload.decode(current.payload)
+            // The same vault id and generation means the same bytes (generations are unique per save, and a
+            // fork is refused), so the payload already decoded is reused instead of decoded again.
+            var payload =
+                current.header.generation == snapshot.generation
+                ? snapshot.payload : try VaultPayload.decode(current.payload)
             result = try change(&payload)
             newPayload = payload
             return VaultChange(

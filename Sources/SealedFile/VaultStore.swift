@@ -111,7 +111,9 @@ public struct VaultStore: Sendable {
         if let slots = result.slots { header.slots = slots }
         let newBytes = try VaultFormat.seal(result.payload, key: current.key, header: header, random: random)
         try AtomicFile.replace(path, with: newBytes, backup: backupPath, fileSystem: fileSystem)
-        let saved = try VaultFormat.open(newBytes, with: current.key)
+        // What was just sealed is known: no need to decrypt it again.
+        let saved = OpenedVault(
+            header: try VaultFormat.parse(newBytes).header, key: current.key, payload: result.payload)
         try remember(saved.header, bytes: newBytes, force: false)
         return saved
     }

@@ -99,11 +99,19 @@ struct ListCommand: ParsableCommand {
             ]
         }
         let widths = (0..<header.count).map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
+        // One write for the whole table: a vault of 100,000 credentials prints 100,000 lines.
+        var text = ""
         for line in [header] + table {
-            Console.out(
-                zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+            var row = ""
+            for (cell, width) in zip(line, widths) {
+                if !row.isEmpty { row += "  " }
+                row += cell + String(repeating: " ", count: width - cell.count)
+            }
+            while row.last == " " { row.removeLast() }
+            text += row + "\n"
         }
+        FileHandle.standardOutput.write(Data(text.utf8))
+
     }
 }
 
