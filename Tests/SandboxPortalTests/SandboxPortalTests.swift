@@ -265,7 +265,9 @@ struct SandboxPortalTests {
             guard case .timedOut = error else { throw error }
             #expect(error.answerLost)
         }
-        #expect(Date().timeIntervalSince(started) < 10)
+        // A no-hang check, not a timing one: alone this takes about 1 s; with the whole suite loading both
+        // cores, URLSession's timer has been seen to fire after 20 s.
+        #expect(Date().timeIntervalSince(started) < 90)
     }
 
     @Test func openAPIDocumentListsExactlyTheServedRoutes() async throws {
