@@ -7,10 +7,10 @@ BIN      := .build/debug/nicvault
 .PHONY: setup build release test interop demo bench microbench lint fmt clean vectors asan tsan
 
 setup:
-	@if ! pkg-config --exists libsodium 2>/dev/null; then \
-		echo "Installing libsodium-dev and pkg-config (Debian packages)"; \
+	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
+		echo "Installing libsodium-dev, libssl-dev and pkg-config (Debian packages)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev pkg-config; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev libssl-dev pkg-config; \
 	fi
 	@if ! python3 -c 'import dotenv' 2>/dev/null; then \
 		echo "Installing python-dotenv (PyPI): the export tests let it judge our dotenv output"; \

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Debian's libsodium 1.0.18 (apt: libsodium-dev).
@@ -25,6 +26,9 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // Debian's OpenSSL (apt: libssl-dev), for NIC's RSA PKCS#1 v1.5 and AES-256-ECB only.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "NICCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
         // Header-only shims for C calls Swift cannot import directly (variadic prctl).
         .systemLibrary(name: "CPosix"),
         // The Swift face of libsodium: nothing above this layer sees a C pointer.
@@ -39,12 +43,13 @@ let package = Package(
         .target(
             name: "SandboxPortal",
             dependencies: [
-                "GST", "Sodium", .product(name: "Hummingbird", package: "hummingbird"),
+                "GST", "Sodium", "NICCrypto", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // The registration flow and the portal drivers (sandbox over HTTP with URLSession, assisted on a terminal).
-        .target(name: "Portal", dependencies: ["GST"], swiftSettings: strict),
+        .target(name: "Portal", dependencies: ["GST", "NICCrypto"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
         .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.

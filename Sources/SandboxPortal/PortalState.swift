@@ -82,6 +82,8 @@ struct PortalStateFile: Codable {
     var users: [User] = []
     var outbox: [Message] = []
     var nextMessageID = 1
+    /// NIC API state (RSA key pair, issued clients, tokens), made on first use.
+    var nic: NICState?
 }
 
 /// The portal's state, guarded by one actor; every change is saved to the state file before it is answered.

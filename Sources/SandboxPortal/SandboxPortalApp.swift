@@ -1,5 +1,6 @@
 import Foundation
 import GST
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -61,6 +62,13 @@ public enum PortalAPI {
 
     public struct StatusResponse: Codable, Sendable { public var status: String }
 
+    public struct ClientRequest: Codable, Sendable {
+        public var gstin: String
+        public var gsp: String?
+    }
+
+    public struct AuthRequest: Codable, Sendable { public var Data: String? }
+
     public struct OutboxMessage: Codable, Sendable {
         public var id: Int
         public var gstin: String
@@ -91,6 +99,10 @@ public enum SandboxRoutes {
         ("POST", "/api/v1/login"),
         ("POST", "/api/v1/password"),
         ("GET", "/sandbox/outbox"),
+        ("GET", "/sandbox/public-key"),
+        ("POST", "/api/v1/clients"),
+        ("POST", "/eivital/v1.04/auth"),
+        ("GET", "/eivital/v1.04/Master/gstin/{gstin}"),
     ]
 }
 
@@ -185,7 +197,62 @@ public enum SandboxPortalApp {
             }
             return try jsonResponse(PortalAPI.OutboxResponse(messages: messages))
         }
+        router.get("/sandbox/public-key") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/x-pem-file"],
+                body: .init(byteBuffer: ByteBuffer(string: try await state.publicKeyPEM())))
+        }
+
+        router.post("/api/v1/clients") { request, context in
+            let body = try await decode(PortalAPI.ClientRequest.self, request, context)
+            try await state.issueClient(gstin: body.gstin, gsp: body.gsp)
+            return try jsonResponse(PortalAPI.StatusResponse(status: "sent to the registered mobile"))
+        }
+
+        router.post("/eivital/v1.04/auth") { request, context in
+            let headers = request.headers
+            let body = try? await request.decode(as: PortalAPI.AuthRequest.self, context: context)
+            do {
+                let data = try await state.authenticate(
+                    clientID: header(headers, "client_id", "client-id"),
+                    clientSecret: header(headers, "client_secret", "client-secret"),
+                    gstin: header(headers, "Gstin", "gstin"), data: body?.Data)
+                return try jsonResponse(NICAPI.Envelope(Status: 1, Data: data, ErrorDetails: nil, InfoDtls: nil))
+            } catch let failure as NICFailure {
+                return try nicFailure(failure)
+            }
+        }
+
+        router.get("/eivital/v1.04/Master/gstin/:gstin") { request, context in
+            let headers = request.headers
+            do {
+                let data = try await state.gstinDetails(
+                    clientID: header(headers, "client_id", "client-id"),
+                    clientSecret: header(headers, "client_secret", "client-secret"),
+                    gstin: header(headers, "Gstin", "gstin"), userName: header(headers, "user_name", "user-name"),
+                    authToken: header(headers, "AuthToken", "authtoken"), target: try context.parameters.require("gstin"))
+                return try jsonResponse(NICAPI.Envelope(Status: 1, Data: data, ErrorDetails: nil, InfoDtls: nil))
+            } catch let failure as NICFailure {
+                return try nicFailure(failure)
+            }
+        }
         return router
+    }
+
+    /// A header by either of the spellings in use (NIC documents client_id; open-source clients send client-id).
+    static func header(_ fields: HTTPFields, _ names: String...) -> String? {
+        for name in names {
+            if let field = HTTPField.Name(name), let value = fields[field] { return value }
+        }
+        return nil
+    }
+
+    /// NIC answers refusals with HTTP 200 and Status 0.
+    static func nicFailure(_ failure: NICFailure) throws -> Response {
+        try jsonResponse(
+            NICAPI.Envelope<String>(
+                Status: 0, Data: nil,
+                ErrorDetails: [NICAPI.ErrorDetail(ErrorCode: failure.code, ErrorMessage: failure.message)], InfoDtls: nil))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws
