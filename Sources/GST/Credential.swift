@@ -232,6 +232,8 @@ public struct APIClient: Sendable, Equatable, Codable {
     public var issuer: String
     public var clientID: String
     public var clientSecret: Secret
+    /// NIC's RSA public key (PEM) for this client's environment, used to encrypt auth requests.
+    public var publicKeyPEM: String?
     public var createdAt: Timestamp
     public var version: Int
 

@@ -27,8 +27,10 @@ public enum NICCrypto {
             free(privatePointer)
             free(publicPointer)
         }
-        let privatePEM = String(decoding: UnsafeRawBufferPointer(start: privatePointer, count: privateLength), as: UTF8.self)
-        let publicPEM = String(decoding: UnsafeRawBufferPointer(start: publicPointer, count: publicLength), as: UTF8.self)
+        let privatePEM = String(
+            decoding: UnsafeRawBufferPointer(start: privatePointer, count: privateLength), as: UTF8.self)
+        let publicPEM = String(
+            decoding: UnsafeRawBufferPointer(start: publicPointer, count: publicLength), as: UTF8.self)
         return (privatePEM, publicPEM)
     }
 

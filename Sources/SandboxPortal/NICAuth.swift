@@ -108,18 +108,26 @@ extension PortalState {
         var nic = try nic()
         let random = SystemRandom()
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        func code(_ length: Int) -> String { String((0..<length).map { _ in alphabet[Int(random.uniform(UInt32(alphabet.count)))] }) }
+        func code(_ length: Int) -> String {
+            String((0..<length).map { _ in alphabet[Int(random.uniform(UInt32(alphabet.count)))] })
+        }
         let pan = String(Array(taxpayer.gstin)[2..<12])
         let clientID = "AA" + pan.prefix(3) + taxpayer.gstin.prefix(2) + (gsp == nil ? "TXP" : "GSP") + code(5)
         let secret = code(20)
         nic.clients.append(
             .init(
-                clientID: clientID, secretHash: try PasswordHash.hash(SecureBytes(copying: Array(secret.utf8)), parameters: rules.hashParameters),
+                clientID: clientID,
+                secretHash: try PasswordHash.hash(
+                    SecureBytes(copying: Array(secret.utf8)), parameters: rules.hashParameters),
                 gsp: gsp.flatMap { $0.isEmpty ? nil : $0 }, pan: pan, issuedAt: clock.now()))
         state.nic = nic
-        let text = "Your e-invoice API client id is \(clientID) and client secret is \(secret)"
+        let text =
+            "Your e-invoice API client id is \(clientID) and client secret is \(secret)"
             + (gsp.map { " (for GSP \($0))" } ?? " (direct access, all GSTINs of PAN \(pan))") + ". - NIC (sandbox)"
-        state.outbox.append(.init(id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: clock.now()))
+        state.outbox.append(
+            .init(
+                id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text,
+                sentAt: clock.now()))
         state.nextMessageID += 1
         try save()
         logger.info("SMS to \(taxpayer.maskedMobile): API client \(clientID) issued")
@@ -129,7 +137,8 @@ extension PortalState {
         guard let id, !id.isEmpty else { throw NICFailure("1011") }
         guard let secret, !secret.isEmpty else { throw NICFailure("1012") }
         guard let client = state.nic?.clients.first(where: { $0.clientID == id }),
-            let bytes = try? SecureBytes(copying: Array(secret.utf8)), PasswordHash.verify(bytes, against: client.secretHash)
+            let bytes = try? SecureBytes(copying: Array(secret.utf8)),
+            PasswordHash.verify(bytes, against: client.secretHash)
         else { throw NICFailure("1010") }
         return client
     }
@@ -150,7 +159,10 @@ extension PortalState {
         guard let userName = login.UserName, !userName.isEmpty else { throw NICFailure("1006") }
         guard let appKeyText = login.AppKey, let appKey = Foundation.Data(base64Encoded: appKeyText), appKey.count == 32
         else { throw NICFailure("1016") }
-        guard let index = state.users.firstIndex(where: { $0.userID.lowercased() == userName.lowercased() && $0.kind == "api" })
+        guard
+            let index = state.users.firstIndex(where: {
+                $0.userID.lowercased() == userName.lowercased() && $0.kind == "api"
+            })
         else { throw NICFailure("1017") }
         let password = try SecureBytes(copying: Array((login.Password ?? "").utf8))
         do {
@@ -198,7 +210,10 @@ extension PortalState {
         guard let headerGSTIN, !headerGSTIN.isEmpty else { throw NICFailure("1004") }
         let client = try client(id: clientID, secret: clientSecret)
         let now = clock.now()
-        guard let token = state.nic?.tokens.first(where: { ConstantTime.equals(Array($0.token.utf8), Array((authToken ?? "").utf8)) }),
+        guard
+            let token = state.nic?.tokens.first(where: {
+                ConstantTime.equals(Array($0.token.utf8), Array((authToken ?? "").utf8))
+            }),
             token.expiresAt > now, token.clientID == client.clientID, token.gstin == headerGSTIN.uppercased(),
             token.userID.lowercased() == (userName ?? "").lowercased()
         else { throw NICFailure("1005") }

@@ -230,7 +230,8 @@ public enum SandboxPortalApp {
                     clientID: header(headers, "client_id", "client-id"),
                     clientSecret: header(headers, "client_secret", "client-secret"),
                     gstin: header(headers, "Gstin", "gstin"), userName: header(headers, "user_name", "user-name"),
-                    authToken: header(headers, "AuthToken", "authtoken"), target: try context.parameters.require("gstin"))
+                    authToken: header(headers, "AuthToken", "authtoken"),
+                    target: try context.parameters.require("gstin"))
                 return try jsonResponse(NICAPI.Envelope(Status: 1, Data: data, ErrorDetails: nil, InfoDtls: nil))
             } catch let failure as NICFailure {
                 return try nicFailure(failure)
@@ -252,7 +253,8 @@ public enum SandboxPortalApp {
         try jsonResponse(
             NICAPI.Envelope<String>(
                 Status: 0, Data: nil,
-                ErrorDetails: [NICAPI.ErrorDetail(ErrorCode: failure.code, ErrorMessage: failure.message)], InfoDtls: nil))
+                ErrorDetails: [NICAPI.ErrorDetail(ErrorCode: failure.code, ErrorMessage: failure.message)],
+                InfoDtls: nil))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws

@@ -34,6 +34,9 @@ struct ClientCommand: ParsableCommand {
         @Option(help: "direct (default), or the GSP's name.")
         var issuer = "direct"
 
+        @Option(help: ArgumentHelp("NIC's public key (PEM) for this environment, used by verify.", valueName: "file"))
+        var publicKey: String?
+
         func run() throws {
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                 throw CLIError("a client name is letters, digits, - _ and . only", code: Exit.usage)

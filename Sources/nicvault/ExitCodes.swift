@@ -56,6 +56,7 @@ enum ErrorReport {
             }
         case is GSTINError: return Exit.usage
         case is ExportError: return Exit.usage
+        case is NICAuthError: return Exit.portalRefused
         case let e as PortalError:
             if case .stoppedByUser = e { return Exit.failure }
             return Exit.portalRefused

@@ -17,7 +17,8 @@ struct NICVaultCommand: AsyncParsableCommand {
             InitCommand.self, InfoCommand.self, PasswdCommand.self, UnlockCommand.self, LockCommand.self,
             RegisterCommand.self, ListCommand.self,
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
-            ClientCommand.self, ExportCommand.self, ExecCommand.self, GSTINCommand.self, SandboxCommand.self,
+            ClientCommand.self, ExportCommand.self, ExecCommand.self, VerifyCommand.self, GSTINCommand.self,
+            SandboxCommand.self,
         ]
     )
 

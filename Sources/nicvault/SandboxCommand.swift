@@ -6,7 +6,7 @@ struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "The NIC e-invoice portal emulator that ships with nicvault.",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, PublicKey.self]
     )
 
     struct Serve: AsyncParsableCommand {
@@ -51,6 +51,31 @@ struct SandboxCommand: AsyncParsableCommand {
                 )
             }
             try await app.runService()
+        }
+    }
+
+    struct PublicKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "public-key",
+            abstract: "Print the sandbox portal's RSA public key (PEM), made on first start.",
+            discussion: """
+                The key NIC auth requests to this sandbox are encrypted with; give it to client add --public-key
+                and to e-invoice libraries (gst-e-invoicing's PUBLIC_KEY).
+                Example:
+                  nicvault sandbox public-key > sandbox-nic.pem
+                """
+        )
+
+        @Option(
+            help: ArgumentHelp("State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file")
+        )
+        var state: String?
+
+        func run() async throws {
+            let portalState = try PortalState(
+                taxpayers: try SandboxServe.loadSeed(nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
+                logger: SandboxServe.quietLogger())
+            Console.out(try await portalState.publicKeyPEM().trimmingCharacters(in: .newlines))
         }
     }
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import Portal
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Prove a stored API credential: authenticate with NIC's auth API (v1.04) and read one GSTIN back.",
+        discussion: """
+            Uses the credential's user id and password, its linked API client, and NIC's public key stored with
+            that client (client add --public-key FILE; on a sandbox portal the key is fetched from it when
+            none is stored). Explains every NIC error code and never retries a credential error: NIC blocks
+            users after repeated failures.
+            The auth URL: --auth-url, else the embedded sandbox portal for sandbox credentials (--portal URL for
+            a running one) and https://api.einvoice1.gst.gov.in for production.
+            Example:
+              nicvault verify 27AABCD1234E1Z8
+              nicvault verify 27AABCD1234E1Z8 --auth-url https://einv-apisandbox.nic.in
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Argument(help: "The GSTIN.")
+    var gstin: String
+
+    @Option(help: "sandbox or production, when the GSTIN has both.")
+    var env: Environment?
+
+    @Option(help: ArgumentHelp("The NIC base URL (…/eivital/v1.04/auth is appended).", valueName: "url"))
+    var authURL: String?
+
+    @Option(help: ArgumentHelp("sandbox (embedded) or the URL of a running sandbox portal.", valueName: "portal"))
+    var portal: String?
+
+    @Option(help: "Seconds to wait for NIC.")
+    var timeout: Double = 20
+
+    func run() async throws {
+        let vault = try options.openVault()
+        let id = try GSTIN(parsing: gstin, environment: .sandbox)
+        let credential = try vault.credential(gstin: id, kind: .api, environment: env)
+        guard let clientName = credential.client else {
+            throw CLIError(
+                "\(credential.key) has no API client; add one with nicvault client add NAME --env "
+                    + "\(credential.environment.rawValue), then nicvault set \(id.value) --client NAME",
+                code: Exit.usage)
+        }
+        let client = try vault.client(named: clientName, environment: credential.environment)
+        var embedded: EmbeddedSandbox?
+        defer { embedded?.stop() }
+        let base: URL
+        var isSandboxPortal = false
+        if let authURL {
+            guard let url = URL(string: authURL), url.scheme != nil else {
+                throw CLIError("--auth-url must be a URL", code: Exit.usage)
+            }
+            base = url
+        } else if credential.environment == .production {
+            base = URL(string: "https://api.einvoice1.gst.gov.in")!
+        } else if let portal, portal != "sandbox" {
+            guard let url = URL(string: portal), url.scheme != nil else {
+                throw CLIError("--portal takes sandbox or a URL", code: Exit.usage)
+            }
+            base = url
+            isSandboxPortal = true
+        } else {
+            embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
+            base = embedded!.url
+            isSandboxPortal = true
+        }
+        var publicKey = client.publicKeyPEM
+        if publicKey == nil && isSandboxPortal {
+            publicKey = try await fetchSandboxKey(base)
+        }
+        guard let publicKey else {
+            throw CLIError(
+                "no NIC public key is stored with client \(clientName); download it from the portal and add the "
+                    + "client again with --public-key FILE", code: Exit.usage)
+        }
+        Console.note(
+            "Authenticating \(credential.userID) for \(id.value) at \(base.absoluteString)/eivital/v1.04/auth ...")
+        let api = NICAuthClient(baseURL: base, timeout: timeout)
+        do {
+            let session = try await api.authenticate(
+                gstin: id, userName: credential.userID, password: credential.password, clientID: client.clientID,
+                clientSecret: client.clientSecret, publicKeyPEM: publicKey)
+            let details = try await api.gstinDetails(id, session: session, gstin: id, clientSecret: client.clientSecret)
+            Console.out(
+                "verified: NIC accepted \(credential.userID) for \(id.value); token valid until \(session.tokenExpiry) IST"
+            )
+            Console.out("session key works: read back \(details["LegalName"] ?? "?") (\(details["Status"] ?? "?"))")
+        } catch let error as NICAuthError {
+            throw CLIError("verification failed: " + error.description, code: Exit.portalRefused)
+        }
+    }
+
+    func fetchSandboxKey(_ base: URL) async throws -> String {
+        do {
+            let (data, response) = try await URLSession.shared.data(
+                from: base.appendingPathComponent("sandbox/public-key"))
+            guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
+            return String(decoding: data, as: UTF8.self)
+        } catch {
+            throw CLIError(
+                "could not fetch the sandbox portal's public key from \(base.absoluteString)", code: Exit.portalRefused)
+        }
+    }
+}
