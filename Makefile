@@ -4,7 +4,7 @@ SWIFT    ?= swift
 SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test interop demo bench microbench lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop e2e demo bench microbench lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -32,10 +32,15 @@ test: setup
 	$(SWIFT) build
 	$(SWIFT) test
 	$(MAKE) -s interop
+	$(MAKE) -s e2e
 
 # An independent reader (Python + libsodium), written from docs/format.md alone, opens the test vectors.
 interop:
 	/usr/bin/python3 interop/read_vault.py docs/format-vectors.md
+
+# A real e-invoice library (gst-e-invoicing, PyPI) authenticates against the sandbox with nicvault's credentials.
+e2e: build
+	./scripts/e2e.sh $(BIN)
 
 demo: build
 	./scripts/demo.sh $(BIN)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# make e2e: the chain proven with a real third-party client. A GSTIN and an API client are registered on
+# `nicvault sandbox serve`; the gst-e-invoicing library (PyPI 0.9.0, in a virtual environment) then
+# authenticates and reads the GSTIN back, fed by `nicvault exec` (nothing on disk) and by a gst-irn .env read
+# with python-dotenv. Prints "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-.build/debug/nicvault}
+venv=.build/e2e-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import gst_irn, dotenv' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q gst-e-invoicing==0.9.0 python-dotenv
+fi
+work=$(mktemp -d)
+server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+umask 077
+export XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/data" NICVAULT_PASSPHRASE_FILE="$work/pass"
+unset NICVAULT_FILE NICVAULT_PASSPHRASE NICVAULT_PASSPHRASE_COMMAND NICVAULT_SESSION
+printf 'end to end passphrase\n' > "$work/pass"
+passed=0 failed=0
+check() {
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+
+"$bin" sandbox serve --port 0 --state "$work/portal.json" 2> "$work/serve.log" &
+server=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
+gstin=27AABCD1234E1Z8
+
+"$bin" init --kdf interactive 2>/dev/null
+check "register an API user on the sandbox" "$bin" register "$gstin" --kind api --portal "$url" --otp-from-outbox
+# The sandbox sends direct API client credentials to the registered mobile, as NIC's sandbox does.
+python3 - "$url" "$gstin" "$work" <<'PY'
+import json, sys, urllib.request
+url, gstin, work = sys.argv[1:]
+request = urllib.request.Request(url + "/api/v1/clients", data=json.dumps({"gstin": gstin}).encode(),
+                                 headers={"Content-Type": "application/json"})
+urllib.request.urlopen(request).read()
+messages = json.load(urllib.request.urlopen(f"{url}/sandbox/outbox?gstin={gstin}"))["messages"]
+words = messages[-1]["text"].split()
+open(work + "/client", "w").write(words[6] + "\n" + words[11] + "\n")
+open(work + "/nic.pem", "wb").write(urllib.request.urlopen(url + "/sandbox/public-key").read())
+PY
+check "store the API client from the SMS" sh -c "\"$bin\" client add direct-keys --env sandbox --public-key \"$work/nic.pem\" < \"$work/client\""
+rm -f "$work/client"
+check "link the client" "$bin" set "$gstin" --client direct-keys
+check "nicvault verify" "$bin" verify "$gstin" --portal "$url"
+check "gst-e-invoicing under nicvault exec" env SANDBOX_URL="$url" "$bin" exec "$gstin" --profile gst-irn \
+    --public-key "$work/nic.pem" -- "$venv/bin/python" interop/gst_irn_check.py
+"$bin" export --profile gst-irn "$gstin" --public-key "$work/nic.pem" --output "$work/gst-irn.env" 2>/dev/null
+check "gst-e-invoicing fed by export --profile gst-irn and python-dotenv" env SANDBOX_URL="$url" \
+    "$venv/bin/python" interop/gst_irn_check.py --dotenv "$work/gst-irn.env"
+rm -f "$work/gst-irn.env"
+check "no token cache was written" test ! -e tokens_cache
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
