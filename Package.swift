@@ -51,7 +51,7 @@ let package = Package(
         // The registration flow and the portal drivers (sandbox over HTTP with URLSession, assisted on a terminal).
         .target(name: "Portal", dependencies: ["GST", "NICCrypto"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
-        .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium"], swiftSettings: strict),
+        .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),

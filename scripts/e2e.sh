@@ -55,6 +55,20 @@ check "gst-e-invoicing under nicvault exec" env SANDBOX_URL="$url" "$bin" exec "
 check "gst-e-invoicing fed by export --profile gst-irn and python-dotenv" env SANDBOX_URL="$url" \
     "$venv/bin/python" interop/gst_irn_check.py --dotenv "$work/gst-irn.env"
 rm -f "$work/gst-irn.env"
+check "rotate, then verify the new password" "$bin" rotate "$gstin" --portal "$url" --verify
+check "gst-e-invoicing with the rotated password" env SANDBOX_URL="$url" "$bin" exec "$gstin" --profile gst-irn \
+    --public-key "$work/nic.pem" -- "$venv/bin/python" interop/gst_irn_check.py
+# export --profile nic-auth --encrypt gives a body ready to post; the AppKey it returns decrypts the Sek.
+"$bin" export --profile nic-auth --encrypt "$gstin" --output "$work/auth.json"
+check "post the body of export --profile nic-auth --encrypt" "$venv/bin/python" - "$work/auth.json" "$url" <<'PY'
+import json, sys, requests
+from gst_irn import crypto
+request = json.load(open(sys.argv[1]))
+answer = requests.post(sys.argv[2] + "/eivital/v1.04/auth", json=request["body"], headers=request["headers"]).json()
+assert answer["Status"] == 1, answer
+assert len(crypto.decrypt_with_aes(answer["Data"]["Sek"], request["appKey"], raw=True)) == 32
+PY
+rm -f "$work/auth.json"
 check "no token cache was written" test ! -e tokens_cache
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

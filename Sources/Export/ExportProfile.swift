@@ -1,5 +1,6 @@
 import Foundation
 import GST
+import NICCrypto
 import NICVault
 import Sodium
 
@@ -65,6 +66,8 @@ public struct ExportOptions: Sendable {
     public var company: String?
     /// Where the AppKey of nic-auth comes from.
     public var random: any RandomSource = SystemRandom()
+    /// nic-auth only: also encrypt the body as NIC requires, with this public key (PEM), ready to post.
+    public var encryptWithPEM: String?
 
     public init(publicKeyPEM: String? = nil, company: String? = nil) {
         self.publicKeyPEM = publicKeyPEM
@@ -189,7 +192,14 @@ public struct Exporter: Sendable {
                 body: .init(
                     UserName: item.credential.userID, Password: item.credential.password.unsafeStringValue(),
                     AppKey: appKey, ForceRefreshAccessToken: false))
-            return try json(request)
+            guard let pem = options.encryptWithPEM else { return try json(request) }
+            // {"Data": base64(RSA-PKCS#1-v1.5(base64(JSON)))}, with the AppKey beside it to decrypt the Sek.
+            let plain = try JSONEncoder().encode(request.body)
+            let sealed = try NICCrypto.rsaEncrypt(Array(plain.base64EncodedString().utf8), publicKeyPEM: pem)
+            return try json(
+                NICAuthEncrypted(
+                    url: request.url, headers: request.headers, body: ["Data": Data(sealed).base64EncodedString()],
+                    appKey: appKey))
         }
     }
 
@@ -229,6 +239,15 @@ struct OdooRecord: Encodable {
     var model = "res.company"
     var match: [String: String]
     var values: Values
+}
+
+struct NICAuthEncrypted: Encodable {
+    var method = "POST"
+    var url: String
+    var headers: [String: String]
+    var body: [String: String]
+    /// Keep it: the Sek in NIC's answer is encrypted under it.
+    var appKey: String
 }
 
 struct NICAuthRequest: Encodable {

@@ -77,6 +77,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Print secrets even when stdout is a terminal.")
     var force = false
 
+    @Flag(help: "nic-auth: also encrypt the body with NIC's public key (the client's, or --public-key).")
+    var encrypt = false
+
     func run() throws {
         if output == nil && isatty(1) == 1 && !force {
             throw CLIError(
@@ -93,7 +96,19 @@ struct ExportCommand: ParsableCommand {
         } else if profile == .gstIRN {
             Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
         }
-        let text = try Exporter(profile: profile, options: exportOptions).render(selection.items(vault, gstins: gstins))
+        let items = try selection.items(vault, gstins: gstins)
+        if encrypt {
+            guard profile == .nicAuth else {
+                throw CLIError("--encrypt applies to --profile nic-auth", code: Exit.usage)
+            }
+            exportOptions.encryptWithPEM = exportOptions.publicKeyPEM ?? items.first?.client?.publicKeyPEM
+            if exportOptions.encryptWithPEM == nil {
+                throw CLIError(
+                    "--encrypt needs NIC's public key: --public-key FILE, or a client added with --public-key",
+                    code: Exit.usage)
+            }
+        }
+        let text = try Exporter(profile: profile, options: exportOptions).render(items)
         if let output {
             try SecretFile.write(text, to: output)
             Console.note("Wrote \(output) (0600).")

@@ -48,6 +48,9 @@ struct RotateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also set the rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
     var every: RotationInterval?
 
+    @Flag(help: "After the commit, prove the new password with NIC's auth API (API users with a client).")
+    var verify = false
+
     func validate() throws {
         if due == (gstin != nil) { throw ValidationError("give a GSTIN or --due (not both)") }
         if due && resume { throw ValidationError("--resume takes a GSTIN") }
@@ -125,6 +128,13 @@ struct RotateCommand: AsyncParsableCommand {
         let rotated = try await flow.rotate(target)
         if let every {
             try ledger.setRotationDays(rotated.key, days: every.days)
+        }
+        if verify && rotated.kind == .api {
+            try await VerifyCommand.verify(
+                rotated, in: ledger.vault, authURL: nil,
+                portal: driver is SandboxDriver
+                    ? (driver as! SandboxDriver).baseURL.absoluteString : portalOptions.portal,
+                timeout: portalOptions.timeout)
         }
     }
 }

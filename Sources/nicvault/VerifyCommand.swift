@@ -33,6 +33,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "sandbox or production, when the GSTIN has both.")
     var env: Environment?
 
+    @Option(help: "api (default). Portal logins cannot use the API, so only API users can be verified.")
+    var kind: CredentialKind = .api
+
     @Option(help: ArgumentHelp("The NIC base URL (…/eivital/v1.04/auth is appended).", valueName: "url"))
     var authURL: String?
 
@@ -43,9 +46,20 @@ struct VerifyCommand: AsyncParsableCommand {
     var timeout: Double = 20
 
     func run() async throws {
+        guard kind == .api else {
+            throw CLIError("portal logins cannot use NIC's API; verify checks API users (--kind api)", code: Exit.usage)
+        }
         let vault = try options.openVault()
         let id = try GSTIN(parsing: gstin, environment: .sandbox)
         let credential = try vault.credential(gstin: id, kind: .api, environment: env)
+        try await Self.verify(credential, in: vault, authURL: authURL, portal: portal, timeout: timeout)
+    }
+
+    /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; prints the outcome.
+    static func verify(
+        _ credential: Credential, in vault: Vault, authURL: String?, portal: String?, timeout: Double
+    ) async throws {
+        let id = credential.gstin
         guard let clientName = credential.client else {
             throw CLIError(
                 "\(credential.key) has no API client; add one with nicvault client add NAME --env "
@@ -101,7 +115,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
     }
 
-    func fetchSandboxKey(_ base: URL) async throws -> String {
+    static func fetchSandboxKey(_ base: URL) async throws -> String {
         do {
             let (data, response) = try await URLSession.shared.data(
                 from: base.appendingPathComponent("sandbox/public-key"))
