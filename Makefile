@@ -4,7 +4,7 @@ SWIFT    ?= swift
 SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test interop e2e demo bench microbench lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop e2e harness harness-long demo bench microbench lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -32,11 +32,26 @@ test: setup
 	$(SWIFT) build
 	$(SWIFT) test
 	$(MAKE) -s interop
+	$(MAKE) -s harness
 	$(MAKE) -s e2e
 
 # An independent reader (Python + libsodium), written from docs/format.md alone, opens the test vectors.
 interop:
 	/usr/bin/python3 interop/read_vault.py docs/format-vectors.md
+
+# Reliability harnesses against the real binary (harness/harness.py): the short versions CI runs ...
+harness: build
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 50
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 4 10
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 100
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py fulldisk
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py hygiene
+
+# ... and the long ones (about 20 minutes on 2 cores).
+harness-long: build
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 1000
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 8 50
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 1000
 
 # A real e-invoice library (gst-e-invoicing, PyPI) authenticates against the sandbox with nicvault's credentials.
 e2e: build
