@@ -4,7 +4,7 @@ SWIFT    ?= swift
 SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
 
-.PHONY: setup build release test interop e2e harness harness-long demo bench microbench lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop e2e harness harness-long fuzz demo bench microbench lint fmt clean vectors asan tsan
 
 setup:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -52,6 +52,10 @@ harness-long: build
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 1000
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 8 50
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 1000
+
+# libFuzzer over the vault parser and opener (swiftc -sanitize=fuzzer,address), seeded with real vaults.
+fuzz: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} ./fuzz/run.sh
 
 # A real e-invoice library (gst-e-invoicing, PyPI) authenticates against the sandbox with nicvault's credentials.
 e2e: build

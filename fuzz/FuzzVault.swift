@@ -1,0 +1,23 @@
+// libFuzzer target over the vault file parser and opener (make fuzz). Built by fuzz/build.sh with
+// swiftc -sanitize=fuzzer,address; libFuzzer supplies main.
+import SealedFile
+import Sodium
+
+/// A fixed key and passphrase, so inputs mutated from the seed corpus reach the decryption steps.
+let fuzzKey = try! SymmetricKey(SecureBytes(copying: [UInt8](repeating: 0x42, count: 32)))
+let fuzzPassphrase = try! SecureBytes(copying: Array("correct horse battery staple".utf8))
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzVault(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // Every input must be parsed or refused with a SealedFileError: never a crash, never a hang.
+    guard let parsed = try? VaultFormat.parse(bytes) else { return 0 }
+    // A parsed header serializes back to the same bytes (the format is canonical).
+    precondition(parsed.header.serialized() == parsed.headerBytes, "header does not round-trip")
+    _ = try? VaultFormat.open(parsed, with: fuzzKey)
+    // Opening with the passphrase runs Argon2id only at INTERACTIVE cost: anything above would just be slow.
+    if let slot = parsed.header.passphraseSlot, slot.parameters == .interactive {
+        _ = try? VaultFormat.open(bytes, with: .passphrase(fuzzPassphrase))
+    }
+    return 0
+}
