@@ -131,14 +131,7 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Argument(help: "The GSTIN.")
-    var gstin: String
-
-    @Option(help: "portal or api, when the GSTIN has both.")
-    var kind: CredentialKind?
-
-    @Option(help: "sandbox or production, when the GSTIN has both.")
-    var env: Environment?
+    @OptionGroup var choice: CredentialChoice
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -174,8 +167,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let vault = try options.openVault()
-        let gstin = try GSTIN(parsing: gstin, environment: .sandbox)
-        let c = try vault.credential(gstin: gstin, kind: kind, environment: env)
+        let c = try choice.credential(in: vault)
         let showsPassword = reveal || field == "password"
         if showsPassword && isatty(1) == 1 {
             Console.note("warning: printing a password on the terminal; clear the screen and scroll-back afterwards")

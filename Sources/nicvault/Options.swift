@@ -201,3 +201,20 @@ enum JSONOutput {
         Console.out(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
+
+/// One stored credential named on the command line: a GSTIN, with --kind and --env when it has several.
+struct CredentialChoice: ParsableArguments {
+    @Argument(help: "The GSTIN.")
+    var gstin: String
+
+    @Option(help: "portal or api, when the GSTIN has both.")
+    var kind: CredentialKind?
+
+    @Option(help: "sandbox or production, when the GSTIN has both.")
+    var env: Environment?
+
+    /// The credential, or a clear error when there is none or the choice is ambiguous.
+    func credential(in vault: Vault) throws -> Credential {
+        try vault.credential(gstin: GSTIN(parsing: gstin, environment: .sandbox), kind: kind, environment: env)
+    }
+}

@@ -155,22 +155,14 @@ struct UpdateCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Argument(help: "The GSTIN.")
-    var gstin: String
-
-    @Option(help: "portal or api, when the GSTIN has both.")
-    var kind: CredentialKind?
-
-    @Option(help: "sandbox or production, when the GSTIN has both.")
-    var env: Environment?
+    @OptionGroup var choice: CredentialChoice
 
     @Option(name: .customLong("user-id"), help: "Also record a new user id.")
     var userID: String?
 
     func run() throws {
         var vault = try options.openVault()
-        let id = try GSTIN(parsing: gstin, environment: .sandbox)
-        let current = try vault.credential(gstin: id, kind: kind, environment: env)
+        let current = try choice.credential(in: vault)
         if let userID, !UserIDRules.isValid(userID) {
             Console.note("warning: user id \(userID): " + UserIDRules.problems(with: userID).joined(separator: "; "))
         }
@@ -222,22 +214,14 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Argument(help: "The GSTIN.")
-    var gstin: String
-
-    @Option(help: "portal or api, when the GSTIN has both.")
-    var kind: CredentialKind?
-
-    @Option(help: "sandbox or production, when the GSTIN has both.")
-    var env: Environment?
+    @OptionGroup var choice: CredentialChoice
 
     @Flag(help: "Show the retired passwords themselves.")
     var reveal = false
 
     func run() throws {
         let vault = try options.openVault()
-        let credential = try vault.credential(
-            gstin: GSTIN(parsing: gstin, environment: .sandbox), kind: kind, environment: env)
+        let credential = try choice.credential(in: vault)
         if reveal && isatty(1) == 1 {
             Console.note("warning: printing passwords on the terminal; clear the screen and scroll-back afterwards")
         }
