@@ -354,10 +354,15 @@ def hygiene():
 
 
 if __name__ == "__main__":
+    # Run a private copy, so that a rebuild while a long harness runs cannot pull the binary away.
+    private = tempfile.mkdtemp(prefix="nicvault-harness-bin-")
+    shutil.copy2(BIN, private + "/nicvault")
+    BIN = private + "/nicvault"
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     arguments = [int(a) for a in sys.argv[2:]]
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
     {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene}[command](
         *arguments)
+    shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
