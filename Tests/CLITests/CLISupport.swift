@@ -41,10 +41,15 @@ final class CLISandbox: Sendable {
 
     /// A clean environment: no passphrase variables from the caller, HOME and XDG inside the sandbox.
     var environment: [String: String] {
-        [
+        var env = [
             "HOME": root, "XDG_DATA_HOME": root + "/data", "XDG_STATE_HOME": root + "/state",
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
         ]
+        // Under make asan / make tsan the binary is instrumented too: keep the sanitizers' settings.
+        for name in ["ASAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"] {
+            env[name] = ProcessInfo.processInfo.environment[name]
+        }
+        return env
     }
 
     @discardableResult
