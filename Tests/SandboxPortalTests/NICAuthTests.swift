@@ -155,6 +155,18 @@ struct NICAuthTests {
         #expect(afterExpiry != late)
     }
 
+    @Test func repeatedFailuresLockTheUserOut() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.portal.stop() }
+        for _ in 0..<5 {
+            #expect(await nicCode { _ = try await fixture.authenticate(password: secret("Wrong@Pass2024")) } == "1019")
+        }
+        // Locked: even the right password is refused until the lock ends.
+        #expect(await nicCode { _ = try await fixture.authenticate() } == "1008")
+        fixture.portal.clock.advance(seconds: 901)
+        #expect(try await fixture.authenticate().authToken.count > 0)
+    }
+
     @Test func clientOfAnotherGSPIsNotMapped() async throws {
         let fixture = try await APIFixture.make(gsp: "GSP One", clientGSP: "GSP Two")
         defer { fixture.portal.stop() }
