@@ -269,7 +269,7 @@ def tamper(samples):
         for cut in sorted(random.sample(range(1, len(pristine)), min(100, len(pristine) - 1))):
             attempt(pristine[:cut], "truncation")
         for extra in (b"\0", b"garbage" * 10, os.urandom(4096)):
-            attempt(pristine + extra, "appended bytes")
+            attempt(pristine + extra, "appended garbage")
         # Roll-back: an older generation put back is refused (exit 4), and accepted only on purpose.
         old = pristine
         box.run("passwd", "--new-passphrase-file", box.root + "/pass", check_ok=True)
@@ -277,7 +277,7 @@ def tamper(samples):
             f.write(old)
         check("a rolled-back vault is refused", box.run("info").returncode == 4)
         check("--accept-rollback opens it on purpose", box.run("info", "--accept-rollback").returncode == 0)
-        print("tamper: " + ", ".join(f"{n} {label}s" for label, n in outcomes.items()) + f" (header {header} bytes)")
+        print("tamper: " + ", ".join(f"{n} × {label}" for label, n in outcomes.items()) + f" (header {header} bytes)")
     finally:
         box.close()
 
