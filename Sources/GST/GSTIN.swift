@@ -79,7 +79,7 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// A GSTIN read back from an authenticated vault: it was checked for its environment when it was stored,
     /// so only its shape is checked again (15 upper-case letters and digits, a known state code). This keeps
     /// opening a vault of 100,000 credentials from re-running every rule 100,000 times.
-    init(stored text: String) throws(GSTINError) {
+    public init(stored text: String) throws(GSTINError) {
         let utf8 = text.utf8
         guard utf8.count == 15 else { throw .wrongLength(text.count) }
         for (index, byte) in utf8.enumerated() where !((0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte)) {

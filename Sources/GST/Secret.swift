@@ -9,6 +9,9 @@ public struct Secret: Sendable, Equatable, Codable, CustomStringConvertible, Cus
     public init(utf8Bytes: [UInt8]) throws { bytes = WipedBytes(copying: utf8Bytes) }
 
     /// Wraps bytes already in locked memory.
+    /// Takes bytes already in wiped memory (decoded straight out of a payload).
+    public init(wiped bytes: WipedBytes) { self.bytes = bytes }
+
     /// Copies bytes out of locked memory (a line read from a terminal, a generated password).
     public init(_ bytes: SecureBytes) { self.bytes = bytes.withUnsafeBytes { WipedBytes(copying: $0) } }
 

@@ -191,3 +191,72 @@ struct VaultTests {
         }
     }
 }
+
+@Suite("the payload decoder")
+struct PayloadDecoderTests {
+    /// A payload with everything a credential can hold, hostile strings included.
+    func rich() throws -> VaultPayload {
+        let now = Timestamp(iso8601: "2026-11-26T05:39:25Z")!
+        var credential = Credential(
+            environment: .production, gstin: try GSTIN(parsing: "27AAPFU0939F1ZV", environment: .production),
+            kind: .api, legalName: "Ünïcødé \"Quoted\" \\ Traders / ✓ 🚀", tradeName: "tab\there\nnewline",
+            gsp: "GSP \u{1}control", userID: "USER_27", password: secret("p\"a\\s/s\u{8}\u{c}\n\r\t\u{7f}é🚀"),
+            client: "c1", createdAt: now, rotationDays: 45)
+        credential.staged = StagedPassword(password: secret("Staged@Pass1"), stagedAt: now.adding(days: 1))
+        credential.pendingSince = now
+        credential.rotatedAt = now.adding(days: 2)
+        credential.retired = [RetiredPassword(password: secret("Old@Pass2024"), retiredAt: now)]
+        credential.events = [CredentialEvent(version: 1, at: now, change: "added \"x\"")]
+        credential.version = 7
+        var client = APIClient(
+            name: "c1", environment: .production, issuer: "direct", clientID: "ID1", clientSecret: secret("s\"e"),
+            createdAt: now)
+        client.publicKeyPEM = "-----BEGIN PUBLIC KEY-----\nABC\n-----END PUBLIC KEY-----\n"
+        client.version = 3
+        return VaultPayload(
+            credentials: [credential], clients: [client], settings: VaultSettings(defaultRotationDays: 30))
+    }
+
+    @Test func agreesWithFoundationOnEverythingWeWrite() throws {
+        let bytes = try rich().sealedBytes()
+        let fast = try VaultPayload.decode(bytes)
+        let reference = try VaultPayload.decodeWithFoundation(bytes)
+        #expect(fast == reference)
+        #expect(fast == (try rich()))
+    }
+
+    @Test func readsOtherWritersJSON() throws {
+        // Whitespace, another key order, escaped forms, an unknown key: what another implementation may write.
+        let json = """
+            {
+              "settings" : { "defaultRotationDays" : 60, "future" : [1, 2.5e3, {"x": null}] },
+              "schema" : 1,
+              "clients" : [ ],
+              "credentials" : [ {
+                "version" : 2, "userID" : "DEMO\\u0031", "rotationDays" : 90, "retired" : [ ],
+                "password" : "caf\\u00e9 \\ud83d\\ude80 \\"q\\" \\/",
+                "legalName" : "A", "kind" : "portal", "irp" : "NIC1", "gstin" : "27AAPFU0939F1ZV",
+                "environment" : "sandbox", "createdAt" : "2026-11-26T00:00:00Z", "tradeName" : null,
+                "unknownFlag" : true
+              } ]
+            }
+            """
+        let bytes = try SecureBytes(copying: Array(json.utf8))
+        let fast = try VaultPayload.decode(bytes)
+        #expect(fast == (try VaultPayload.decodeWithFoundation(bytes)))
+        #expect(fast.credentials.first?.password == secret("café 🚀 \"q\" /"))
+        #expect(fast.credentials.first?.userID == "DEMO1")
+        #expect(fast.settings.defaultRotationDays == 60)
+    }
+
+    @Test(arguments: [
+        "", "{", "[]", "{\"schema\":1}", "{\"schema\":1,\"credentials\":[],\"clients\":[],\"settings\":{}} x",
+        "{\"schema\":1,\"credentials\":[{}],\"clients\":[],\"settings\":{}}",
+        "{\"schema\":1,\"credentials\":[],\"clients\":[],\"settings\":{\"defaultRotationDays\":1.5}}",
+        "{\"schema\":1,\"credentials\":[],\"clients\":[],\"settings\":{},\"x\":\"\\ud800\"}",
+        "{\"schema\":1,\"credentials\":[],\"clients\":[],\"settings\":{},\"x\":\"a\u{1}b\"}",
+    ])
+    func refusesBrokenJSON(json: String) throws {
+        #expect(throws: VaultError.self) { try VaultPayload.decode(SecureBytes(copying: Array(json.utf8))) }
+    }
+}

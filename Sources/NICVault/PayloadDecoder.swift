@@ -1,0 +1,394 @@
+import GST
+import Sodium
+
+/// A JSON reader for the vault payload that decodes straight from the decrypted bytes into the records.
+///
+/// Foundation's JSONDecoder on Linux costs about 10 µs per credential (108 ms for 10,000; docs/performance.md),
+/// which made every command on a large vault slow. This reader accepts any valid JSON (whitespace, any key order,
+/// escapes, unknown keys skipped), but builds the records directly, and reads passwords into `WipedBytes`
+/// without ever making a `String` of them.
+struct PayloadDecoder {
+    struct Failure: Error, CustomStringConvertible {
+        let offset: Int
+        let reason: String
+        var description: String { "invalid payload JSON at byte \(offset): \(reason)" }
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Decodes a whole payload. Throws `VaultError.unsupportedSchema` for another schema.
+    static func decode(_ secure: SecureBytes) throws -> VaultPayload {
+        try secure.withUnsafeBytes { raw in
+            var probe = PayloadDecoder(raw)
+            let schema = try probe.topLevelSchema()
+            guard schema == VaultPayload.currentSchema else { throw VaultError.unsupportedSchema(schema) }
+            var reader = PayloadDecoder(raw)
+            return try reader.payload()
+        }
+    }
+
+    // MARK: The payload schema
+
+    mutating func topLevelSchema() throws -> Int {
+        var schema: Int?
+        try object { key, reader in
+            if key == "schema" { schema = try reader.integer() } else { try reader.skipValue() }
+        }
+        try end()
+        guard let schema else { throw fail("no schema") }
+        return schema
+    }
+
+    mutating func payload() throws -> VaultPayload {
+        var payload = VaultPayload()
+        var seen = Set<String>()
+        try object { key, reader in
+            seen.insert(key)
+            switch key {
+            case "schema": payload.schema = try reader.integer()
+            case "credentials": payload.credentials = try reader.array { try $0.credential() }
+            case "clients": payload.clients = try reader.array { try $0.client() }
+            case "settings":
+                try reader.object { key, reader in
+                    if key == "defaultRotationDays" {
+                        payload.settings.defaultRotationDays = try reader.integer()
+                    } else {
+                        try reader.skipValue()
+                    }
+                }
+            default: try reader.skipValue()
+            }
+        }
+        try end()
+        for required in ["schema", "credentials", "clients", "settings"] where !seen.contains(required) {
+            throw fail("no \(required)")
+        }
+        return payload
+    }
+
+    mutating func credential() throws -> Credential {
+        var fields: [String: String] = [:]
+        var password: Secret?
+        var staged: StagedPassword?
+        var retired: [RetiredPassword] = []
+        var events: [CredentialEvent] = []
+        var numbers: [String: Int] = [:]
+        try object { key, reader in
+            switch key {
+            case "password": password = Secret(wiped: try reader.secretBytes())
+            case "staged": staged = try reader.nullable { try $0.stagedPassword() }
+            case "retired": retired = try reader.array { try $0.retiredPassword() }
+            case "events": events = try reader.array { try $0.event() }
+            case "rotationDays", "version": numbers[key] = try reader.integer()
+            default:
+                if let text = try reader.nullableString() { fields[key] = text }
+            }
+        }
+        func required(_ key: String) throws -> String {
+            guard let value = fields[key] else { throw fail("credential without \(key)") }
+            return value
+        }
+        guard let environment = Environment(rawValue: try required("environment")),
+            let kind = CredentialKind(rawValue: try required("kind"))
+        else { throw fail("credential with an unknown environment or kind") }
+        guard let password else { throw fail("credential without password") }
+        guard let rotationDays = numbers["rotationDays"], let version = numbers["version"] else {
+            throw fail("credential without rotationDays or version")
+        }
+        var credential = Credential(
+            environment: environment, gstin: try GSTIN(stored: try required("gstin")), kind: kind,
+            legalName: try required("legalName"), tradeName: fields["tradeName"], gsp: fields["gsp"],
+            irp: try required("irp"), userID: try required("userID"), password: password, client: fields["client"],
+            createdAt: try timestamp(try required("createdAt")), rotationDays: rotationDays)
+        credential.rotatedAt = try fields["rotatedAt"].map(timestamp)
+        credential.pendingSince = try fields["pendingSince"].map(timestamp)
+        credential.staged = staged
+        credential.retired = retired
+        credential.events = events
+        credential.version = version
+        return credential
+    }
+
+    mutating func stagedPassword() throws -> StagedPassword {
+        var password: Secret?
+        var at: String?
+        try object { key, reader in
+            switch key {
+            case "password": password = Secret(wiped: try reader.secretBytes())
+            case "stagedAt": at = try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard let password, let at else { throw fail("incomplete staged password") }
+        return StagedPassword(password: password, stagedAt: try timestamp(at))
+    }
+
+    mutating func retiredPassword() throws -> RetiredPassword {
+        var password: Secret?
+        var at: String?
+        try object { key, reader in
+            switch key {
+            case "password": password = Secret(wiped: try reader.secretBytes())
+            case "retiredAt": at = try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard let password, let at else { throw fail("incomplete retired password") }
+        return RetiredPassword(password: password, retiredAt: try timestamp(at))
+    }
+
+    mutating func event() throws -> CredentialEvent {
+        var version: Int?
+        var at: String?
+        var change: String?
+        try object { key, reader in
+            switch key {
+            case "version": version = try reader.integer()
+            case "at": at = try reader.string()
+            case "change": change = try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard let version, let at, let change else { throw fail("incomplete event") }
+        return CredentialEvent(version: version, at: try timestamp(at), change: change)
+    }
+
+    mutating func client() throws -> APIClient {
+        var fields: [String: String] = [:]
+        var secret: Secret?
+        var version: Int?
+        try object { key, reader in
+            switch key {
+            case "clientSecret": secret = Secret(wiped: try reader.secretBytes())
+            case "version": version = try reader.integer()
+            default:
+                if let text = try reader.nullableString() { fields[key] = text }
+            }
+        }
+        guard let name = fields["name"], let environment = fields["environment"].flatMap(Environment.init(rawValue:)),
+            let issuer = fields["issuer"], let clientID = fields["clientID"], let secret, let version,
+            let created = fields["createdAt"]
+        else { throw fail("incomplete API client") }
+        var client = APIClient(
+            name: name, environment: environment, issuer: issuer, clientID: clientID, clientSecret: secret,
+            createdAt: try timestamp(created))
+        client.publicKeyPEM = fields["publicKeyPEM"]
+        client.version = version
+        return client
+    }
+
+    func timestamp(_ text: String) throws -> Timestamp {
+        guard let value = Timestamp(iso8601: text) else { throw fail("not an ISO 8601 time: \(text)") }
+        return value
+    }
+
+    // MARK: JSON
+
+    func fail(_ reason: String) -> Failure { Failure(offset: offset, reason: reason) }
+
+    mutating func skipSpace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0a, 0x0d: offset += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func expect(_ byte: UInt8) throws {
+        skipSpace()
+        guard offset < bytes.count, bytes[offset] == byte else {
+            throw fail("expected \"\(Character(UnicodeScalar(byte)))\"")
+        }
+        offset += 1
+    }
+
+    mutating func peek() -> UInt8? {
+        skipSpace()
+        return offset < bytes.count ? bytes[offset] : nil
+    }
+
+    mutating func end() throws {
+        skipSpace()
+        guard offset == bytes.count else { throw fail("trailing characters") }
+    }
+
+    /// Calls `body` for each member; keys are read as strings, values by `body`.
+    mutating func object(_ body: (String, inout PayloadDecoder) throws -> Void) throws {
+        try expect(0x7b)  // {
+        if peek() == 0x7d {
+            offset += 1
+            return
+        }
+        while true {
+            let key = try string()
+            try expect(0x3a)  // :
+            try body(key, &self)
+            guard let next = peek() else { throw fail("unterminated object") }
+            offset += 1
+            if next == 0x7d { return }
+            guard next == 0x2c else { throw fail("expected , or }") }
+        }
+    }
+
+    mutating func array<T>(_ element: (inout PayloadDecoder) throws -> T) throws -> [T] {
+        try expect(0x5b)  // [
+        var items: [T] = []
+        if peek() == 0x5d {
+            offset += 1
+            return items
+        }
+        while true {
+            items.append(try element(&self))
+            guard let next = peek() else { throw fail("unterminated array") }
+            offset += 1
+            if next == 0x5d { return items }
+            guard next == 0x2c else { throw fail("expected , or ]") }
+        }
+    }
+
+    mutating func nullable<T>(_ value: (inout PayloadDecoder) throws -> T) throws -> T? {
+        if peek() == 0x6e {
+            try literal("null")
+            return nil
+        }
+        return try value(&self)
+    }
+
+    mutating func nullableString() throws -> String? {
+        switch peek() {
+        case 0x22: return try string()
+        case 0x6e:
+            try literal("null")
+            return nil
+        default:
+            try skipValue()
+            return nil
+        }
+    }
+
+    mutating func literal(_ word: String) throws {
+        skipSpace()
+        for byte in word.utf8 {
+            guard offset < bytes.count, bytes[offset] == byte else { throw fail("expected \(word)") }
+            offset += 1
+        }
+    }
+
+    mutating func integer() throws -> Int {
+        skipSpace()
+        var negative = false
+        if offset < bytes.count, bytes[offset] == 0x2d {
+            negative = true
+            offset += 1
+        }
+        var value = 0
+        var digits = 0
+        while offset < bytes.count, (0x30...0x39).contains(bytes[offset]) {
+            let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { throw fail("number too large") }
+            value = product + Int(bytes[offset] - 0x30)
+            offset += 1
+            digits += 1
+        }
+        guard digits > 0 else { throw fail("expected an integer") }
+        if offset < bytes.count, [0x2e, 0x65, 0x45].contains(bytes[offset]) { throw fail("expected an integer") }
+        return negative ? -value : value
+    }
+
+    mutating func string() throws -> String {
+        var utf8 = try rawString()
+        defer { wipe(&utf8) }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// A string's bytes in wiped memory: for passwords and secrets.
+    mutating func secretBytes() throws -> WipedBytes {
+        var utf8 = try rawString()
+        defer { wipe(&utf8) }
+        return WipedBytes(copying: utf8)
+    }
+
+    /// The UTF-8 bytes of a JSON string, escapes decoded.
+    mutating func rawString() throws -> [UInt8] {
+        try expect(0x22)
+        var out: [UInt8] = []
+        while true {
+            guard offset < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[offset]
+            offset += 1
+            switch byte {
+            case 0x22: return out
+            case 0x5c:
+                guard offset < bytes.count else { throw fail("unterminated escape") }
+                let escaped = bytes[offset]
+                offset += 1
+                switch escaped {
+                case 0x22, 0x5c, 0x2f: out.append(escaped)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0c)
+                case 0x6e: out.append(0x0a)
+                case 0x72: out.append(0x0d)
+                case 0x74: out.append(0x09)
+                case 0x75:
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard offset + 1 < bytes.count, bytes[offset] == 0x5c, bytes[offset + 1] == 0x75 else {
+                            throw fail("unpaired surrogate")
+                        }
+                        offset += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw fail("unpaired surrogate")
+                    }
+                    guard let unicode = UnicodeScalar(scalar) else { throw fail("bad \\u escape") }
+                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: throw fail("bad escape")
+                }
+            default:
+                guard byte >= 0x20 else { throw fail("control character in a string") }
+                out.append(byte)
+            }
+        }
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw fail("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[offset]
+            offset += 1
+            let digit: UInt32
+            switch c {
+            case 0x30...0x39: digit = UInt32(c - 0x30)
+            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+            default: throw fail("bad \\u escape")
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// Skips any JSON value (for keys this build does not know).
+    mutating func skipValue() throws {
+        switch peek() {
+        case 0x22: _ = try rawString()
+        case 0x7b: try object { _, reader in try reader.skipValue() }
+        case 0x5b: _ = try array { try $0.skipValue() }
+        case 0x74: try literal("true")
+        case 0x66: try literal("false")
+        case 0x6e: try literal("null")
+        default:
+            skipSpace()
+            let start = offset
+            while offset < bytes.count, "+-0123456789.eE".utf8.contains(bytes[offset]) { offset += 1 }
+            guard offset > start else { throw fail("unexpected character") }
+        }
+    }
+}
