@@ -70,41 +70,48 @@ struct PayloadDecoder {
     }
 
     mutating func credential() throws -> Credential {
-        var fields: [String: String] = [:]
+        var environment: String?, gstin: String?, kind: String?, legalName: String?, tradeName: String?
+        var gsp: String?, irp: String?, userID: String?, client: String?, createdAt: String?
+        var rotatedAt: String?, pendingSince: String?
         var password: Secret?
         var staged: StagedPassword?
         var retired: [RetiredPassword] = []
         var events: [CredentialEvent] = []
-        var numbers: [String: Int] = [:]
+        var rotationDays: Int?, version: Int?
         try object { key, reader in
             switch key {
             case "password": password = Secret(wiped: try reader.secretBytes())
             case "staged": staged = try reader.nullable { try $0.stagedPassword() }
             case "retired": retired = try reader.array { try $0.retiredPassword() }
             case "events": events = try reader.array { try $0.event() }
-            case "rotationDays", "version": numbers[key] = try reader.integer()
-            default:
-                if let text = try reader.nullableString() { fields[key] = text }
+            case "rotationDays": rotationDays = try reader.integer()
+            case "version": version = try reader.integer()
+            case "environment": environment = try reader.nullableString()
+            case "gstin": gstin = try reader.nullableString()
+            case "kind": kind = try reader.nullableString()
+            case "legalName": legalName = try reader.nullableString()
+            case "tradeName": tradeName = try reader.nullableString()
+            case "gsp": gsp = try reader.nullableString()
+            case "irp": irp = try reader.nullableString()
+            case "userID": userID = try reader.nullableString()
+            case "client": client = try reader.nullableString()
+            case "createdAt": createdAt = try reader.nullableString()
+            case "rotatedAt": rotatedAt = try reader.nullableString()
+            case "pendingSince": pendingSince = try reader.nullableString()
+            default: try reader.skipValue()
             }
         }
-        func required(_ key: String) throws -> String {
-            guard let value = fields[key] else { throw fail("credential without \(key)") }
-            return value
-        }
-        guard let environment = Environment(rawValue: try required("environment")),
-            let kind = CredentialKind(rawValue: try required("kind"))
-        else { throw fail("credential with an unknown environment or kind") }
-        guard let password else { throw fail("credential without password") }
-        guard let rotationDays = numbers["rotationDays"], let version = numbers["version"] else {
-            throw fail("credential without rotationDays or version")
-        }
+        guard let environment = environment.flatMap(Environment.init(rawValue:)),
+            let kind = kind.flatMap(CredentialKind.init(rawValue:))
+        else { throw fail("credential with a missing or unknown environment or kind") }
+        guard let gstin, let legalName, let irp, let userID, let createdAt, let password, let rotationDays, let version
+        else { throw fail("incomplete credential") }
         var credential = Credential(
-            environment: environment, gstin: try GSTIN(stored: try required("gstin")), kind: kind,
-            legalName: try required("legalName"), tradeName: fields["tradeName"], gsp: fields["gsp"],
-            irp: try required("irp"), userID: try required("userID"), password: password, client: fields["client"],
-            createdAt: try timestamp(try required("createdAt")), rotationDays: rotationDays)
-        credential.rotatedAt = try fields["rotatedAt"].map(timestamp)
-        credential.pendingSince = try fields["pendingSince"].map(timestamp)
+            environment: environment, gstin: try GSTIN(stored: gstin), kind: kind, legalName: legalName,
+            tradeName: tradeName, gsp: gsp, irp: irp, userID: userID, password: password, client: client,
+            createdAt: try timestamp(createdAt), rotationDays: rotationDays)
+        credential.rotatedAt = try rotatedAt.map(timestamp)
+        credential.pendingSince = try pendingSince.map(timestamp)
         credential.staged = staged
         credential.retired = retired
         credential.events = events
@@ -299,17 +306,41 @@ struct PayloadDecoder {
         return negative ? -value : value
     }
 
+    /// A string that holds no secret. Strings without escapes (nearly all) are made straight from the buffer.
     mutating func string() throws -> String {
-        var utf8 = try rawString()
-        defer { wipe(&utf8) }
-        return String(decoding: utf8, as: UTF8.self)
+        if let plain = try plainString() {
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[plain]), as: UTF8.self)
+        }
+        return String(decoding: try rawString(), as: UTF8.self)
     }
 
-    /// A string's bytes in wiped memory: for passwords and secrets.
+    /// A string's bytes in wiped memory: for passwords and secrets (no `String` is ever made of them).
     mutating func secretBytes() throws -> WipedBytes {
+        if let plain = try plainString() {
+            return WipedBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[plain]))
+        }
         var utf8 = try rawString()
         defer { wipe(&utf8) }
         return WipedBytes(copying: utf8)
+    }
+
+    /// The byte range of the next string when it has no escape and no control character (then consumed);
+    /// nil, with nothing consumed, when it needs `rawString`.
+    mutating func plainString() throws -> Range<Int>? {
+        try expect(0x22)
+        let start = offset
+        var index = offset
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 {
+                offset = index + 1
+                return start..<index
+            }
+            if byte == 0x5c || byte < 0x20 { break }
+            index += 1
+        }
+        offset = start - 1  // back to the opening quote for rawString
+        return nil
     }
 
     /// The UTF-8 bytes of a JSON string, escapes decoded.
