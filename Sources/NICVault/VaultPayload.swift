@@ -29,10 +29,13 @@ public struct VaultPayload: Codable, Sendable, Equatable {
         self.settings = settings
     }
 
-    /// The JSON bytes in locked memory; the encoder's own buffer is wiped before it is released.
-    public func sealedBytes() throws -> SecureBytes {
+    /// The JSON bytes in locked memory (PayloadEncoder; its own buffer is wiped before it is released).
+    public func sealedBytes() throws -> SecureBytes { try PayloadEncoder.encode(self) }
+
+    /// The same with Foundation's JSONEncoder: the reference the tests compare the fast encoder with.
+    public func sealedBytesWithFoundation() throws -> SecureBytes {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(self)
         defer { data.withUnsafeMutableBytes { wipe($0) } }
         return try data.withUnsafeBytes { try SecureBytes(copying: $0) }

@@ -260,3 +260,21 @@ struct PayloadDecoderTests {
         #expect(throws: VaultError.self) { try VaultPayload.decode(SecureBytes(copying: Array(json.utf8))) }
     }
 }
+
+@Suite("the payload encoder")
+struct PayloadEncoderTests {
+    @Test func writesTheBytesFoundationWrites() throws {
+        let payload = try PayloadDecoderTests().rich()
+        let fast = try payload.sealedBytes().withUnsafeBytes { Array($0) }
+        let reference = try payload.sealedBytesWithFoundation().withUnsafeBytes { Array($0) }
+        #expect(String(decoding: fast, as: UTF8.self) == String(decoding: reference, as: UTF8.self))
+        #expect(try VaultPayload.decode(payload.sealedBytes()) == payload)
+        #expect(try VaultPayload.decodeWithFoundation(payload.sealedBytes()) == payload)
+    }
+
+    @Test func emptyPayloadIsTheDocumentedOne() throws {
+        #expect(
+            try VaultPayload().sealedBytes().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                == #"{"clients":[],"credentials":[],"schema":1,"settings":{"defaultRotationDays":90}}"#)
+    }
+}
