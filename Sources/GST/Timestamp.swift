@@ -31,6 +31,35 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
             "\(y)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
     }
 
+    /// Appends the ISO 8601 form to a byte buffer without building a `String` (for bulk encoding).
+    public func appendISO8601(to out: inout [UInt8]) {
+        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
+        let secondOfDay = secondsSince1970 - days * 86_400
+        let (y, m, d) = Self.civil(fromDays: days)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(truncatingIfNeeded: 0x30 + rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(y, 4)
+        out.append(0x2d)
+        digits(m, 2)
+        out.append(0x2d)
+        digits(d, 2)
+        out.append(0x54)
+        digits(secondOfDay / 3600, 2)
+        out.append(0x3a)
+        digits(secondOfDay % 3600 / 60, 2)
+        out.append(0x3a)
+        digits(secondOfDay % 60, 2)
+        out.append(0x5a)
+    }
+
     /// The date part, "2026-11-26".
     public var dateString: String { String(description.prefix(10)) }
 

@@ -12,7 +12,7 @@ struct PayloadEncoder {
         encoder.out.reserveCapacity(512 + payload.credentials.count * 400)
         encoder.payload(payload)
         defer { wipe(&encoder.out) }
-        return try SecureBytes(copying: encoder.out)
+        return try encoder.out.withUnsafeBytes { try SecureBytes(copying: $0) }
     }
 
     mutating func payload(_ payload: VaultPayload) {
@@ -41,7 +41,7 @@ struct PayloadEncoder {
             write(&self)
         }
         if let client = c.client { field("client") { $0.string(client) } }
-        field("createdAt") { $0.string(c.createdAt.description) }
+        field("createdAt") { $0.timestamp(c.createdAt) }
         field("environment") { $0.string(c.environment.rawValue) }
         if !c.events.isEmpty { field("events") { $0.list(c.events) { $0.event($1) } } }
         if let gsp = c.gsp { field("gsp") { $0.string(gsp) } }
@@ -50,18 +50,18 @@ struct PayloadEncoder {
         field("kind") { $0.string(c.kind.rawValue) }
         field("legalName") { $0.string(c.legalName) }
         field("password") { $0.secret(c.password) }
-        if let pending = c.pendingSince { field("pendingSince") { $0.string(pending.description) } }
+        if let pending = c.pendingSince { field("pendingSince") { $0.timestamp(pending) } }
         field("retired") {
             $0.list(c.retired) { encoder, retired in
                 encoder.out.append(0x7b)
                 encoder.key("password", first: true)
                 encoder.secret(retired.password)
                 encoder.key("retiredAt")
-                encoder.string(retired.retiredAt.description)
+                encoder.timestamp(retired.retiredAt)
                 encoder.out.append(0x7d)
             }
         }
-        if let rotated = c.rotatedAt { field("rotatedAt") { $0.string(rotated.description) } }
+        if let rotated = c.rotatedAt { field("rotatedAt") { $0.timestamp(rotated) } }
         field("rotationDays") { $0.number(c.rotationDays) }
         if let staged = c.staged {
             field("staged") {
@@ -69,7 +69,7 @@ struct PayloadEncoder {
                 $0.key("password", first: true)
                 $0.secret(staged.password)
                 $0.key("stagedAt")
-                $0.string(staged.stagedAt.description)
+                $0.timestamp(staged.stagedAt)
                 $0.out.append(0x7d)
             }
         }
@@ -82,7 +82,7 @@ struct PayloadEncoder {
     mutating func event(_ event: CredentialEvent) {
         out.append(0x7b)
         key("at", first: true)
-        string(event.at.description)
+        timestamp(event.at)
         key("change")
         string(event.change)
         key("version")
@@ -97,7 +97,7 @@ struct PayloadEncoder {
         key("clientSecret")
         secret(client.clientSecret)
         key("createdAt")
-        string(client.createdAt.description)
+        timestamp(client.createdAt)
         key("environment")
         string(client.environment.rawValue)
         key("issuer")
@@ -128,6 +128,12 @@ struct PayloadEncoder {
             element(&self, item)
         }
         out.append(0x5d)
+    }
+
+    mutating func timestamp(_ value: Timestamp) {
+        out.append(0x22)
+        value.appendISO8601(to: &out)
+        out.append(0x22)
     }
 
     mutating func number(_ value: Int) { out.append(contentsOf: String(value).utf8) }
