@@ -50,15 +50,16 @@ public struct PasswordPolicy: Sendable, Equatable {
         if let first = chars.first, specials.contains(first) { problems.append("begins with a special character") }
         if let last = chars.last, specials.contains(last) { problems.append("ends with a special character") }
         let bad = Set(chars.filter { forbidden.contains($0) || !($0.isASCII && !$0.isWhitespace) || $0 == " " })
+        // The rules are named, never the password's own characters: these messages reach stderr and logs.
         if !bad.isEmpty {
-            let shown = bad.map { $0 == " " ? "space" : String($0) }.sorted().joined(separator: " ")
-            problems.append("contains characters that are not allowed: \(shown)")
+            problems.append(
+                "contains a character that is not allowed (one of \(String(forbidden.filter { $0 != " " }))"
+                    + ", a space, or a non-ASCII character)")
         }
         let otherSpecials = Set(chars.filter { $0.isASCII && !$0.isLetter && !$0.isNumber && !specials.contains($0) })
             .subtracting(bad)
         if !otherSpecials.isEmpty {
-            problems.append(
-                "special characters outside \(specials): \(otherSpecials.map(String.init).sorted().joined())")
+            problems.append("contains a special character outside \(specials)")
         }
         return problems
     }

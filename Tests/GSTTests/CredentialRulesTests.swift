@@ -64,13 +64,25 @@ struct CredentialRulesTests {
         #expect(problems.contains("begins with a special character"))
         #expect(
             problems.contains {
-                $0.hasPrefix("contains characters that are not allowed") && $0.contains("space") && $0.contains("/")
+                $0.hasPrefix("contains a character that is not allowed")
             })
         #expect(problems.contains("9 characters, at least 8 needed") == false)
         #expect(
             PasswordPolicy.standard.problems(with: String(repeating: "Ab1@", count: 13) + "x").contains(
                 "53 characters, at most 50 allowed"))
         #expect(PasswordPolicy.standard.problems(with: "Xk7@pQ2mRt9#vLw").isEmpty)
+    }
+
+    @Test func problemsNeverQuoteThePassword() {
+        for password in ["Abc1@x/yz!~ÿq", "Secret With Spaces9@", "Tab\tAnd\"Quote1@"] {
+            for problem in PasswordPolicy.standard.problems(with: password) {
+                for fragment in ["/", "!", "~", "ÿ", "With", "\"Quote"] where password.contains(fragment) {
+                    #expect(
+                        !problem.contains(fragment) || PasswordPolicy.standard.forbidden.contains(fragment),
+                        "\(problem)")
+                }
+            }
+        }
     }
 
     @Test func aPortalWithOtherRulesIsAnotherPolicyValue() throws {
