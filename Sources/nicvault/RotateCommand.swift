@@ -132,8 +132,8 @@ struct RotateCommand: AsyncParsableCommand {
         if verify && rotated.kind == .api {
             try await VerifyCommand.verify(
                 rotated, in: ledger.vault, authURL: nil,
-                portal: driver is SandboxDriver
-                    ? (driver as! SandboxDriver).baseURL.absoluteString : portalOptions.portal,
+                // The same sandbox the rotation just talked to (the embedded one has an ephemeral port).
+                portal: (driver as? SandboxDriver)?.baseURL.absoluteString ?? portalOptions.portal,
                 timeout: portalOptions.timeout)
         }
     }
