@@ -16,31 +16,6 @@ private func makeLedger(_ folder: Folder, clock: TestClock) throws -> VaultLedge
     return VaultLedger(vault: vault)
 }
 
-/// A driver that passes everything to the sandbox, except that user creation can be made to lose its answer.
-struct LossyDriver: PortalDriver {
-    let inner: SandboxDriver
-    let loseCreateAnswer: Bool
-    var name: String { "lossy " + inner.name }
-    var needsOTPCode: Bool { true }
-    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
-    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
-    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
-        try await inner.verifyOTP(challenge, code: code)
-    }
-    func createUser(
-        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
-    ) async throws {
-        try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
-        if loseCreateAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
-    }
-    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
-        try await inner.checkLogin(userID: userID, password: password)
-    }
-    func changePassword(userID: String, old: Secret, new: Secret) async throws {
-        try await inner.changePassword(userID: userID, old: old, new: new)
-    }
-}
-
 private func flow(
     _ driver: any PortalDriver, _ ledger: VaultLedger, clock: TestClock, label: String = "flow"
 ) -> RegistrationFlow<VaultLedger> {

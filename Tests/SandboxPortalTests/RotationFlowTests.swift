@@ -6,30 +6,6 @@ import SealedFile
 import Sodium
 import Testing
 
-/// A driver whose password change reaches the portal but whose answer is lost.
-struct LostChangeDriver: PortalDriver {
-    let inner: SandboxDriver
-    var name: String { "lossy" }
-    var needsOTPCode: Bool { true }
-    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
-    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
-    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
-        try await inner.verifyOTP(challenge, code: code)
-    }
-    func createUser(
-        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
-    ) async throws {
-        try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
-    }
-    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
-        try await inner.checkLogin(userID: userID, password: password)
-    }
-    func changePassword(userID: String, old: Secret, new: Secret) async throws {
-        try await inner.changePassword(userID: userID, old: old, new: new)
-        throw PortalError.timedOut(portal: "lossy", seconds: 1)
-    }
-}
-
 /// A registered credential in a fresh vault, on a running sandbox.
 private func registered(_ folder: Folder, _ portal: RunningPortal, id: String = "27AABCD1234E1Z8") async throws
     -> (VaultLedger, Credential)
@@ -101,7 +77,8 @@ struct RotationFlowTests {
         defer { portal.stop() }
         let (ledger, credential) = try await registered(folder, portal)
         await #expect(throws: PortalError.self) {
-            try await RotationFlow(driver: LostChangeDriver(inner: portal.driver), ledger: ledger).rotate(credential)
+            try await RotationFlow(driver: LossyDriver(inner: portal.driver, loseChangeAnswer: true), ledger: ledger)
+                .rotate(credential)
         }
         try ledger.reload()
         let pending = try #require(ledger.vault.credentials().first)

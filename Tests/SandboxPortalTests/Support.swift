@@ -76,3 +76,32 @@ func refusalCode(_ body: () async throws -> Void) async -> String? {
         return "\(error)"
     }
 }
+
+/// Passes every step to the sandbox, but can lose the answer of user creation or of a password change after
+/// the portal has acted on it: what a timeout after the request was sent looks like.
+struct LossyDriver: PortalDriver {
+    let inner: SandboxDriver
+    var loseCreateAnswer = false
+    var loseChangeAnswer = false
+
+    var name: String { "lossy " + inner.name }
+    var needsOTPCode: Bool { true }
+    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
+    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
+    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
+        try await inner.verifyOTP(challenge, code: code)
+    }
+    func createUser(
+        _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
+    ) async throws {
+        try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
+        if loseCreateAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
+    }
+    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
+        try await inner.checkLogin(userID: userID, password: password)
+    }
+    func changePassword(userID: String, old: Secret, new: Secret) async throws {
+        try await inner.changePassword(userID: userID, old: old, new: new)
+        if loseChangeAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
+    }
+}
