@@ -69,20 +69,14 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     }
 
     private func stagedRotation(_ key: CredentialKey) throws -> Credential {
-        try vault.reload()
-        guard let credential = vault.payload.credentials.first(where: { $0.key == key }) else {
-            throw VaultError.notFound(key.description)
-        }
+        let credential = try stored(key)
         guard credential.staged != nil else { throw VaultError.notPending(key.description) }
         return credential
     }
 
     /// Sets the rotation interval of a credential (after a rotation that asked for it).
     public func setRotationDays(_ key: CredentialKey, days: Int) throws {
-        try vault.reload()
-        guard let credential = vault.payload.credentials.first(where: { $0.key == key }) else {
-            throw VaultError.notFound(key.description)
-        }
+        let credential = try stored(key)
         try vault.update(key, expectedVersion: credential.version, note: "rotation interval set to \(days) days") {
             $0.rotationDays = days
         }
@@ -90,11 +84,17 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
 
     /// The pending credential as stored now (re-read, so a change by another process is seen).
     private func pending(_ key: CredentialKey) throws -> Credential {
+        let credential = try stored(key)
+        guard credential.pendingSince != nil else { throw VaultError.notPending(key.description) }
+        return credential
+    }
+
+    /// The credential as stored now (re-read with the key already held, so a change by another process is seen).
+    private func stored(_ key: CredentialKey) throws -> Credential {
         try vault.reload()
         guard let credential = vault.payload.credentials.first(where: { $0.key == key }) else {
             throw VaultError.notFound(key.description)
         }
-        guard credential.pendingSince != nil else { throw VaultError.notPending(key.description) }
         return credential
     }
 }

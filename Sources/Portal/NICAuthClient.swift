@@ -143,8 +143,7 @@ public struct NICAuthClient: Sendable {
         do {
             (data, response) = try await session.data(for: request)
         } catch let error as URLError {
-            if error.code == .timedOut { throw PortalError.timedOut(portal: baseURL.absoluteString, seconds: timeout) }
-            throw PortalError.unreachable(portal: baseURL.absoluteString, reason: error.localizedDescription)
+            throw PortalError(error, portal: baseURL, timeout: timeout)
         }
         guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
             throw PortalError.badAnswer(

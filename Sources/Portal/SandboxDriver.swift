@@ -138,12 +138,7 @@ public struct SandboxDriver: PortalDriver {
         do {
             (data, response) = try await session.data(for: request)
         } catch let error as URLError {
-            switch error.code {
-            case .timedOut: throw PortalError.timedOut(portal: baseURL.absoluteString, seconds: timeout)
-            case .cannotConnectToHost, .cannotFindHost, .networkConnectionLost, .notConnectedToInternet:
-                throw PortalError.unreachable(portal: baseURL.absoluteString, reason: error.localizedDescription)
-            default: throw PortalError.unreachable(portal: baseURL.absoluteString, reason: "\(error.code.rawValue)")
-            }
+            throw PortalError(error, portal: baseURL, timeout: timeout)
         }
         guard let http = response as? HTTPURLResponse else { throw PortalError.badAnswer("not HTTP") }
         if (200..<300).contains(http.statusCode) {
@@ -160,5 +155,16 @@ public struct SandboxDriver: PortalDriver {
                 attemptsLeft: failure.error.attemptsLeft, retryAfter: failure.error.retryAfterSeconds)
         }
         throw PortalError.badAnswer("\(method) \(path) answered HTTP \(http.statusCode)")
+    }
+}
+
+extension PortalError {
+    /// What a failed HTTP exchange means: no answer in time, or no connection at all.
+    init(_ error: URLError, portal: URL, timeout: Double) {
+        if error.code == .timedOut {
+            self = .timedOut(portal: portal.absoluteString, seconds: timeout)
+        } else {
+            self = .unreachable(portal: portal.absoluteString, reason: error.localizedDescription)
+        }
     }
 }

@@ -61,15 +61,7 @@ struct ClientCommand: ParsableCommand {
             var client = APIClient(
                 name: name, environment: env, issuer: issuer, clientID: clientID, clientSecret: secret,
                 createdAt: vault.now)
-            if let publicKey {
-                guard
-                    let text = FileManager.default.contents(atPath: publicKey).map({
-                        String(decoding: $0, as: UTF8.self)
-                    }),
-                    text.contains("-----BEGIN PUBLIC KEY-----")
-                else { throw CLIError("\(publicKey) is not a PEM public key", code: Exit.usage) }
-                client.publicKeyPEM = text
-            }
+            client.publicKeyPEM = try publicKey.map(PublicKeyFile.read)
             try vault.addClient(client)
             Console.note(
                 "Stored API client \(name) (\(env.rawValue), \(issuer)). Link it: nicvault set GSTIN --client \(name)")

@@ -89,10 +89,8 @@ struct ExportCommand: ParsableCommand {
         let vault = try options.openVault()
         var exportOptions = ExportOptions(company: company)
         if let publicKey {
-            guard let data = FileManager.default.contents(atPath: publicKey),
-                let pem = String(data: data, encoding: .utf8), pem.contains("-----BEGIN")
-            else { throw CLIError("\(publicKey) is not a PEM file", code: Exit.usage) }
-            exportOptions.publicKeyPEM = pem.trimmingCharacters(in: .whitespacesAndNewlines)
+            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         } else if profile == .gstIRN {
             Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
         }
@@ -115,6 +113,16 @@ struct ExportCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+    }
+}
+
+/// NIC's public key in a PEM file, for --public-key (client add, export, exec).
+enum PublicKeyFile {
+    static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+            let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN PUBLIC KEY-----")
+        else { throw CLIError("\(path) is not a PEM public key", code: Exit.usage) }
+        return text
     }
 }
 
@@ -176,9 +184,8 @@ struct ExecCommand: ParsableCommand {
         let vault = try options.openVault()
         var exportOptions = ExportOptions()
         if let publicKey {
-            exportOptions.publicKeyPEM = FileManager.default.contents(atPath: publicKey).map {
-                String(decoding: $0, as: UTF8.self)
-            }
+            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         let exporter = Exporter(profile: profile, options: exportOptions)
         let items = try selection.items(vault, gstins: [gstin])
