@@ -46,12 +46,15 @@ harness: build
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 100
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py fulldisk
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py hygiene
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py late 2
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py embedded 8
 
 # ... and the long ones (about 20 minutes on 2 cores).
 harness-long: build
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 1000
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 8 50
 	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 1000
+	NICVAULT_BIN=$(BIN) python3 harness/harness.py late 10
 
 # libFuzzer over the vault parser and opener (swiftc -sanitize=fuzzer,address), seeded with real vaults.
 fuzz: setup

@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "SandboxPortal",
             dependencies: [
-                "GST", "Sodium", "NICCrypto", .product(name: "Hummingbird", package: "hummingbird"),
+                "GST", "Sodium", "SealedFile", "NICCrypto", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

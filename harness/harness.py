@@ -6,10 +6,15 @@
   harness.py tamper N        flip every header byte and N payload bytes, truncate, append: all refused as damage
   harness.py fulldisk        a really full disk (a 64 KiB tmpfs; needs root): clear message, vault intact
   harness.py hygiene         no password in plain text in the vault, backup, temp files or sandbox state
+  harness.py late N          a proxy in front of the sandbox delays, loses (500, reset) answers; --resume races
+                             them; N rounds: the password the portal holds is always in the vault
+  harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
+                             and P more beside a `sandbox serve` on the same file: every user reaches the portal
 
 Each prints its figures and ends with "N passed, N failed". Uses only the standard library.
 """
-import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import http.client, json, os, random, re, shutil, signal, socket, socketserver, struct, subprocess, sys, tempfile, \
+    threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("NICVAULT_BIN", os.path.join(ROOT, ".build/debug/nicvault"))
@@ -353,6 +358,202 @@ def hygiene():
         box.close()
 
 
+class Proxy:
+    """A loopback HTTP proxy in front of the sandbox that misbehaves on chosen routes, after or before passing
+    the request on: "delay" forwards it SECONDS late (the client has given up by then: a late answer), "500"
+    forwards it and answers 500, "reset" forwards it and resets the connection."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream.replace("http://", "")
+        self.rules = {}  # path -> (mode, seconds)
+        self.landed = []  # (path, time) of each request passed on late
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                stream = self.request.makefile("rb")
+                while True:
+                    line = stream.readline()
+                    if not line:
+                        return
+                    method, path, _ = line.decode().split(" ", 2)
+                    headers, length = [], 0
+                    while True:
+                        h = stream.readline()
+                        if h in (b"\r\n", b"\n", b""):
+                            break
+                        name, value = h.decode().split(":", 1)
+                        if name.lower() == "content-length":
+                            length = int(value)
+                        headers.append((name.strip(), value.strip()))
+                    body = stream.read(length) if length else b""
+                    mode, seconds = proxy.rules.get(path.split("?")[0], ("pass", 0))
+                    if mode == "delay":
+                        time.sleep(seconds)
+                    connection = http.client.HTTPConnection(proxy.upstream, timeout=30)
+                    connection.request(method, path, body=body,
+                                       headers={k: v for k, v in headers if k.lower() not in ("connection",)})
+                    answer = connection.getresponse()
+                    data = answer.read()
+                    connection.close()
+                    if mode == "delay":
+                        proxy.landed.append((path, time.time()))
+                    try:
+                        if mode == "500":
+                            self.request.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+                        elif mode == "reset":
+                            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                            self.request.close()
+                            return
+                        else:
+                            head = f"HTTP/1.1 {answer.status} {answer.reason}\r\nContent-Length: {len(data)}\r\n"
+                            head += "".join(f"{k}: {v}\r\n" for k, v in answer.getheaders()
+                                            if k.lower() not in ("content-length", "connection", "transfer-encoding"))
+                            self.request.sendall(head.encode() + b"\r\n" + data)
+                    except OSError:
+                        return  # the client gave up (time-out): the request was passed on all the same
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def portal_accepts(url, user, password):
+    body = json.dumps({"userId": user, "password": password}).encode()
+    request = urllib.request.Request(url + "/api/v1/login", data=body, headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request).read()
+        return True
+    except urllib.error.HTTPError:
+        return False
+
+
+def vault_holds_portal_password(box, gstin):
+    """True when the password the portal accepts for the credential is in the vault (current, staged or history).
+    Tries the likeliest first, so as few failed log-ins as possible count towards the portal's lock-out."""
+    credential = next(c for c in box.export()["credentials"] if c["gstin"] == gstin)
+    candidates = [(credential["userID"], credential["password"])]
+    if credential.get("staged"):
+        candidates.append((credential["userID"], credential["staged"]["password"]))
+    candidates += [(r.get("userID", credential["userID"]), r["password"]) for r in credential["retired"]
+                   if r.get("unconfirmed")]
+    return any(portal_accepts(box.url, user, password) for user, password in candidates[:4])
+
+
+def late(rounds):
+    box = Box()
+    proxy = None
+    try:
+        seed, gstins = seed_file(box, 5 * rounds + 5)
+        box.serve(seed)
+        proxy = Proxy(box.url)
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        counts = {"delayed rotation": 0, "500 after change": 0, "reset after change": 0, "delayed registration": 0,
+                  "resume racing a live rotation": 0}
+        for r in range(rounds):
+            g = gstins[5 * r: 5 * r + 5]
+            for x in g[:4]:
+                box.run("register", x, "--portal", box.url, "--otp-from-outbox", check_ok=True)
+
+            # A rotation whose answer comes after the client gave up, resumed before the request lands.
+            proxy.rules = {"/api/v1/password": ("delay", 2.5)}
+            done = box.run("rotate", g[0], "--portal", proxy.url, "--timeout", "1")
+            check("a timed-out rotation exits 5", done.returncode == 5, done.stderr)
+            resumed = box.run("rotate", g[0], "--resume", "--portal", box.url)
+            check("the resume settles it", resumed.returncode == 0, resumed.stderr)
+            time.sleep(3)  # the late request lands
+            check("the vault holds what the portal holds (late rotation)", vault_holds_portal_password(box, g[0]))
+            again = box.run("rotate", g[0], "--portal", box.url)
+            if again.returncode != 0:  # the late answer was recovered from history: the next rotation works
+                again = box.run("rotate", g[0], "--portal", box.url)
+            check("rotation works again after a late answer", again.returncode == 0, again.stderr)
+            counts["delayed rotation"] += 1
+
+            # The portal changed the password, then the answer was a 500 or a reset: no refusal, both kept.
+            for mode, x in (("500", g[1]), ("reset", g[2])):
+                proxy.rules = {"/api/v1/password": (mode, 0)}
+                done = box.run("rotate", x, "--portal", proxy.url)
+                check(f"a {mode} after the change exits 5", done.returncode == 5, done.stderr)
+                check(f"a {mode} keeps the staged password", "lost" in done.stderr, done.stderr)
+                resumed = box.run("rotate", x, "--resume", "--portal", box.url)
+                check(f"the resume commits after a {mode}", resumed.returncode == 0 and "committed" in resumed.stderr,
+                      resumed.stderr)
+                check(f"the vault holds what the portal holds ({mode})", vault_holds_portal_password(box, x))
+                counts[f"{mode} after change"] += 1
+
+            # A registration whose answer comes late: the resume keeps it pending, a later resume commits it.
+            proxy.rules = {"/api/v1/users": ("delay", 2.5)}
+            done = box.run("register", g[4], "--portal", proxy.url, "--otp-from-outbox", "--timeout", "1")
+            check("a timed-out registration exits 5", done.returncode == 5, done.stderr)
+            early = box.run("register", g[4], "--resume", "--portal", box.url)
+            check("an early resume keeps the registration pending", early.returncode == 5 and "pending" in early.stderr,
+                  early.stderr)
+            time.sleep(3)
+            later = box.run("register", g[4], "--resume", "--portal", box.url)
+            check("a later resume commits it", later.returncode == 0, later.stderr)
+            check("the vault holds what the portal holds (late registration)", vault_holds_portal_password(box, g[4]))
+            counts["delayed registration"] += 1
+
+            # A second process may not resume (or rotate) while the first one's request is on its way.
+            proxy.rules = {"/api/v1/password": ("delay", 2)}
+            first = subprocess.Popen([BIN, "rotate", g[3], "--portal", proxy.url, "--timeout", "10"], env=box.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(1)
+            second = box.run("rotate", g[3], "--resume", "--portal", box.url)
+            check("a resume racing a live rotation is refused with exit 4", second.returncode == 4, second.stderr)
+            check("it names the other process", "another nicvault process" in second.stderr, second.stderr)
+            _, first_err = first.communicate(timeout=60)
+            check("the live rotation completes", first.returncode == 0, first_err)
+            check("the vault holds what the portal holds (race)", vault_holds_portal_password(box, g[3]))
+            counts["resume racing a live rotation"] += 1
+        print("late: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f"; {len(proxy.landed)} late requests landed")
+    finally:
+        if proxy:
+            proxy.close()
+        box.close()
+
+
+def embedded(processes):
+    box = Box()
+    try:
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        gstins = ["27AABCD1234E1Z8", "29AACCK5521H1ZK", "07AAFFR3310M1Z8", "33AABCT7788K2ZQ", "24ABCPP4455Q1Z6",
+                  "19AADCB9090L1Z4", "36AAECH1122J1ZW", "09AAGCL6543N1ZW", "32AAHFK2468P1ZX", "06AAJCG1357R1Z2",
+                  "08AAKTJ8642S1ZJ", "38AALCL1001T1Z3", "21AANCO4004V1Z0", "23AAPCM5005W1ZR", "37AARCA7007Y1ZI",
+                  "10AAQCB6006X1Z3"][:2 * processes]
+        first, second = gstins[:processes], gstins[processes:]
+        # Every process starts its own in-process sandbox on the default state file.
+        started = [box.spawn("register", g, "--otp-from-outbox") for g in first]
+        codes = [p.wait() for p in started]
+        check("every concurrent register succeeds", codes == [0] * len(first), str(codes))
+        for g in first:
+            done = box.run("rotate", g)
+            check("each registered user is on the portal (rotation works)", done.returncode == 0, done.stderr)
+        # The same beside a server on that file: half through the server, half in process, at once.
+        state = box.root + "/state/nicvault/sandbox-portal.json"
+        box.server = subprocess.Popen([BIN, "sandbox", "serve", "--port", "0", "--state", state], env=box.env,
+                                      stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        box.url = re.search(r"http://127\.0\.0\.1:\d+", box.server.stderr.readline()).group(0)
+        started = [box.spawn("register", g, "--otp-from-outbox", *(["--portal", box.url] if i % 2 else []))
+                   for i, g in enumerate(second)]
+        codes = [p.wait() for p in started]
+        check("registers beside a server on the same file succeed", codes == [0] * len(second), str(codes))
+        for i, g in enumerate(second):
+            done = box.run("rotate", g, *([] if i % 2 else ["--portal", box.url]))
+            check("the server and the in-process sandbox see each other's users", done.returncode == 0, done.stderr)
+        print(f"embedded: {len(first)} concurrent registers on the shared state file, {len(second)} beside a server")
+    finally:
+        box.close()
+
+
 if __name__ == "__main__":
     # Run a private copy, so that a rebuild while a long harness runs cannot pull the binary away.
     private = tempfile.mkdtemp(prefix="nicvault-harness-bin-")
@@ -361,7 +562,8 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     arguments = [int(a) for a in sys.argv[2:]]
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
-    {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene}[command](
+    {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene,
+     "late": late, "embedded": embedded}[command](
         *arguments)
     shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")

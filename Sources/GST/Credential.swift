@@ -36,14 +36,40 @@ public struct CredentialKey: Hashable, Sendable, Comparable, CustomStringConvert
     }
 }
 
-/// A password that was current once, with when it stopped being current.
+/// A password that was current once, with when it stopped being current; or one that was sent to the portal
+/// but never confirmed there (a dropped rotation or an abandoned registration), kept because the portal may
+/// hold it after all (a late answer).
 public struct RetiredPassword: Sendable, Equatable, Codable {
     public let password: Secret
     public let retiredAt: Timestamp
+    /// True when the portal never confirmed this password: it may still be the live one.
+    public let unconfirmed: Bool
+    /// The user id it goes with, when it differs from the credential's (an abandoned registration).
+    public let userID: String?
 
-    public init(password: Secret, retiredAt: Timestamp) {
+    public init(password: Secret, retiredAt: Timestamp, unconfirmed: Bool = false, userID: String? = nil) {
         self.password = password
         self.retiredAt = retiredAt
+        self.unconfirmed = unconfirmed
+        self.userID = userID
+    }
+
+    enum CodingKeys: String, CodingKey { case password, retiredAt, unconfirmed, userID }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        password = try c.decode(Secret.self, forKey: .password)
+        retiredAt = try c.decode(Timestamp.self, forKey: .retiredAt)
+        unconfirmed = try c.decodeIfPresent(Bool.self, forKey: .unconfirmed) ?? false
+        userID = try c.decodeIfPresent(String.self, forKey: .userID)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(password, forKey: .password)
+        try c.encode(retiredAt, forKey: .retiredAt)
+        if unconfirmed { try c.encode(true, forKey: .unconfirmed) }
+        try c.encodeIfPresent(userID, forKey: .userID)
     }
 }
 
@@ -159,11 +185,36 @@ public struct Credential: Sendable, Equatable, Codable {
 
     /// Makes `newPassword` current, retiring the old one (history capped at `historyLimit`).
     public mutating func replacePassword(with newPassword: Secret, at now: Timestamp) {
-        retired.insert(RetiredPassword(password: password, retiredAt: now), at: 0)
-        if retired.count > Self.historyLimit { retired.removeLast(retired.count - Self.historyLimit) }
+        retire(RetiredPassword(password: password, retiredAt: now))
         password = newPassword
         staged = nil
         rotatedAt = now
+    }
+
+    /// Moves the staged password to history, marked as never confirmed by the portal: a late answer may
+    /// still have made it the live one, so it is kept, never discarded.
+    public mutating func retireStaged(at now: Timestamp) {
+        guard let staged else { return }
+        retire(RetiredPassword(password: staged.password, retiredAt: now, unconfirmed: true))
+        self.staged = nil
+    }
+
+    /// Adds a password to history, newest first. Past `historyLimit` the oldest confirmed ones go first; a
+    /// never-confirmed one goes only when nothing else is left to drop.
+    public mutating func retire(_ entry: RetiredPassword) {
+        retired.insert(entry, at: 0)
+        while retired.count > Self.historyLimit {
+            if let index = retired.lastIndex(where: { !$0.unconfirmed }) {
+                retired.remove(at: index)
+            } else {
+                retired.removeLast()
+            }
+        }
+    }
+
+    /// The passwords sent to the portal but never confirmed there, newest first, with their user ids.
+    public var unconfirmedPasswords: [(userID: String, password: Secret)] {
+        retired.filter(\.unconfirmed).map { ($0.userID ?? userID, $0.password) }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -136,15 +136,19 @@ struct PayloadDecoder {
     mutating func retiredPassword() throws -> RetiredPassword {
         var password: Secret?
         var at: String?
+        var unconfirmed = false
+        var userID: String?
         try object { key, reader in
             switch key {
             case "password": password = Secret(wiped: try reader.secretBytes())
             case "retiredAt": at = try reader.string()
+            case "unconfirmed": unconfirmed = try reader.boolean()
+            case "userID": userID = try reader.nullableString()
             default: try reader.skipValue()
             }
         }
         guard let password, let at else { throw fail("incomplete retired password") }
-        return RetiredPassword(password: password, retiredAt: try timestamp(at))
+        return RetiredPassword(password: password, retiredAt: try timestamp(at), unconfirmed: unconfirmed, userID: userID)
     }
 
     mutating func event() throws -> CredentialEvent {
@@ -275,6 +279,15 @@ struct PayloadDecoder {
             try skipValue()
             return nil
         }
+    }
+
+    mutating func boolean() throws -> Bool {
+        if peek() == 0x74 {
+            try literal("true")
+            return true
+        }
+        try literal("false")
+        return false
     }
 
     mutating func literal(_ word: String) throws {

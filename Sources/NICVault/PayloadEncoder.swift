@@ -58,6 +58,14 @@ struct PayloadEncoder {
                 encoder.secret(retired.password)
                 encoder.key("retiredAt")
                 encoder.timestamp(retired.retiredAt)
+                if retired.unconfirmed {
+                    encoder.key("unconfirmed")
+                    encoder.out.append(contentsOf: Array("true".utf8))
+                }
+                if let userID = retired.userID {
+                    encoder.key("userID")
+                    encoder.string(userID)
+                }
                 encoder.out.append(0x7d)
             }
         }

@@ -102,7 +102,13 @@ public struct Vault: Sendable {
 
     /// Re-reads the vault with the key already held (no key derivation), to see changes of other processes.
     public mutating func reload() throws {
-        let fresh = try store.open(with: opened.key)
+        let fresh: OpenedVault
+        do {
+            fresh = try store.open(with: opened.key)
+        } catch SealedFileError.payloadDamaged {
+            // The key held no longer opens the file: re-keyed by another process (passwd), or replaced.
+            throw StoreError.vaultReplaced(path: store.path)
+        }
         opened = fresh
         payload = try VaultPayload.decode(fresh.payload)
     }
@@ -112,7 +118,7 @@ public struct Vault: Sendable {
     /// Applies `change` to the payload as it is inside the lock and saves the next generation.
     @discardableResult
     public mutating func modify<R>(
-        slots newSlots: ((VaultHeader, SymmetricKey) throws -> [any KeySlot])? = nil,
+        slots newSlots: ((VaultHeader, SymmetricKey) throws -> [any KeySlot])? = nil, rekey newKey: SymmetricKey? = nil,
         _ change: (inout VaultPayload) throws -> R
     ) throws -> R {
         var result: R?
@@ -127,15 +133,18 @@ public struct Vault: Sendable {
             result = try change(&payload)
             newPayload = payload
             return VaultChange(
-                payload: try payload.sealedBytes(), slots: try newSlots?(current.header, current.key))
+                payload: try payload.sealedBytes(), slots: try newSlots?(current.header, newKey ?? current.key),
+                newKey: newKey)
         }
         opened = saved
         payload = newPayload!
         return result!
     }
 
-    /// Re-wraps the vault key under a new passphrase with a fresh salt. The payload keeps its key,
-    /// so recipients and sessions of the key stay valid.
+    /// Changes the passphrase and re-keys the vault: a new random vault key seals the payload, the new
+    /// passphrase and every recipient (from the public keys the header holds) wrap it, and the backup left
+    /// beside the file is under the new key too. The old passphrase, and any key unwrapped from an old copy,
+    /// open nothing written from now on. Sessions end (their wrapped key is the old one).
     public mutating func changePassphrase(
         to newPassphrase: SecureBytes, parameters: Argon2idParameters? = nil,
         random: some RandomSource = SystemRandom()
@@ -143,11 +152,14 @@ public struct Vault: Sendable {
         try Self.checkNewPassphrase(newPassphrase)
         let cost = parameters ?? opened.header.passphraseSlot?.parameters ?? .moderate
         try KDFLimits.check(cost)
-        try modify(slots: { header, key in
-            let slot = try PassphraseSlot(
-                wrapping: key, passphrase: newPassphrase, parameters: cost, vaultID: header.vaultID, random: random)
-            return [slot] + header.slots.filter { !($0 is PassphraseSlot) }
-        }) { _ in }
+        let newKey = try SymmetricKey.random(using: random)
+        try modify(
+            slots: { header, key in
+                let slot = try PassphraseSlot(
+                    wrapping: key, passphrase: newPassphrase, parameters: cost, vaultID: header.vaultID, random: random)
+                return [slot] + (try header.recipientSlots.map { try RecipientSlot(wrapping: key, for: $0.recipient) })
+            }, rekey: newKey
+        ) { _ in }
     }
 
     /// Adds an X25519 recipient slot (a machine or a team member).

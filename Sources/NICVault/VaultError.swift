@@ -15,6 +15,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case notPending(String)
     case rotationBlocked(String, String)
     case noSuchRecipient
+    case flowInProgress(String, pid: Int32?)
 
     public var description: String {
         switch self {
@@ -37,10 +38,14 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .passphraseTooShort(let minimum):
             "the passphrase must be at least \(minimum) characters; nothing was changed"
         case .rotationBlocked(let what, let why):
-            "cannot rotate \(what): \(why); settle it first with --resume"
+            "cannot rotate \(what): \(why)"
         case .notPending(let what): "\(what) has no pending registration; nothing to resume"
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"
+        case .flowInProgress(let what, let pid):
+            "another nicvault process" + (pid.map { " (pid \($0))" } ?? "") + " is talking to the portal about \(what) "
+                + "right now, and its request may still reach the portal; nothing was changed. Wait for it to end, "
+                + "then run the command again (with --resume if it left the change pending)"
         }
     }
 }

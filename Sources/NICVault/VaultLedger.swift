@@ -34,20 +34,82 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
         }
     }
 
+    public func restage(_ key: CredentialKey, userID: String, password: Secret) throws -> Credential {
+        let current = try pending(key)
+        let time = vault.now
+        return try vault.update(
+            key, expectedVersion: current.version,
+            note: "registration started again as \(userID); the earlier attempt (\(current.userID)) is kept unconfirmed"
+        ) { credential in
+            credential.retire(
+                RetiredPassword(
+                    password: credential.password, retiredAt: time, unconfirmed: true, userID: credential.userID))
+            credential.userID = userID
+            credential.password = password
+            credential.pendingSince = time
+        }
+    }
+
     public func dropPending(_ key: CredentialKey) throws {
         let current = try pending(key)
+        // An earlier attempt kept unconfirmed may be what the portal holds: go back to it, never remove it.
+        if let index = current.retired.firstIndex(where: { $0.unconfirmed && $0.userID != nil }) {
+            let earlier = current.retired[index]
+            try vault.update(
+                key, expectedVersion: current.version,
+                note: "the portal refused \(current.userID); back to the earlier attempt \(earlier.userID!)"
+            ) { credential in
+                credential.retired.remove(at: index)
+                credential.userID = earlier.userID!
+                credential.password = earlier.password
+            }
+            return
+        }
         try vault.remove(key, expectedVersion: current.version)
+    }
+
+    public func notePendingUnknown(_ key: CredentialKey) throws -> Credential {
+        let current = try pending(key)
+        return try vault.update(
+            key, expectedVersion: current.version,
+            note: "the portal did not know \(current.userID) when asked; kept pending (a late answer may create it)"
+        ) { _ in }
+    }
+
+    public func adoptPending(_ key: CredentialKey, userID: String, password: Secret) throws -> Credential {
+        let current = try pending(key)
+        let time = vault.now
+        return try vault.update(
+            key, expectedVersion: current.version, note: "registered on the portal as \(userID) (an earlier attempt)"
+        ) { credential in
+            guard
+                let index = credential.retired.firstIndex(where: {
+                    $0.unconfirmed && ($0.userID ?? credential.userID) == userID && $0.password == password
+                })
+            else { throw VaultError.notPending(key.description) }
+            credential.retired.remove(at: index)
+            credential.retire(
+                RetiredPassword(
+                    password: credential.password, retiredAt: time, unconfirmed: true, userID: credential.userID))
+            credential.userID = userID
+            credential.password = password
+            credential.pendingSince = nil
+        }
     }
 
     public func stageRotation(_ key: CredentialKey, expectedVersion: Int, password: Secret) throws -> Credential {
         let time = vault.now
         return try vault.update(key, expectedVersion: expectedVersion, note: "rotation staged") { credential in
             guard credential.pendingSince == nil else {
-                throw VaultError.rotationBlocked(key.description, "its registration is pending")
+                throw VaultError.rotationBlocked(
+                    key.description,
+                    "its registration is pending; settle it first with: nicvault register \(key.gstin.value) --resume")
             }
             guard credential.staged == nil else {
                 throw VaultError.rotationBlocked(
-                    key.description, "a rotation is already pending since \(credential.staged!.stagedAt)")
+                    key.description,
+                    "a rotation is already pending since \(credential.staged!.stagedAt); settle it first with: "
+                        + "nicvault rotate \(key.gstin.value) --resume")
             }
             credential.staged = StagedPassword(password: password, stagedAt: time)
         }
@@ -63,10 +125,30 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
 
     public func dropRotation(_ key: CredentialKey) throws -> Credential {
         let current = try stagedRotation(key)
-        return try vault.update(key, expectedVersion: current.version, note: "staged password dropped") {
-            $0.staged = nil
+        let time = vault.now
+        return try vault.update(
+            key, expectedVersion: current.version, note: "staged password dropped (kept in history, never confirmed)"
+        ) {
+            $0.retireStaged(at: time)
         }
     }
+
+    public func adoptUnconfirmed(_ key: CredentialKey, password: Secret) throws -> Credential {
+        let current = try stored(key)
+        let time = vault.now
+        return try vault.update(
+            key, expectedVersion: current.version,
+            note: "the portal has a password that was never confirmed (a late answer); it is current again"
+        ) { credential in
+            guard let index = credential.retired.firstIndex(where: { $0.unconfirmed && $0.password == password })
+            else { throw VaultError.notFound("that unconfirmed password of \(key)") }
+            credential.retired.remove(at: index)
+            credential.retireStaged(at: time)
+            credential.replacePassword(with: password, at: time)
+        }
+    }
+
+    public func current(_ key: CredentialKey) throws -> Credential { try stored(key) }
 
     private func stagedRotation(_ key: CredentialKey) throws -> Credential {
         let credential = try stored(key)

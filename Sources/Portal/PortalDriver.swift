@@ -52,8 +52,11 @@ public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The portal answered and said no. `code` is the portal's stable code.
     case refused(
         code: String, message: String, problems: [String] = [], attemptsLeft: Int? = nil, retryAfter: Int? = nil)
-    /// No connection could be made.
+    /// No connection could be made: the request was never sent.
     case unreachable(portal: String, reason: String)
+    /// The request was sent but its answer was lost (a 5xx, a reset connection, an answer cut short): the portal
+    /// may have done what was asked.
+    case answerLost(portal: String, reason: String)
     /// The portal did not answer in time.
     case timedOut(portal: String, seconds: Double)
     /// The portal answered something this client does not understand.
@@ -64,7 +67,7 @@ public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
     /// True when the portal may have done what was asked even though no answer arrived.
     public var answerLost: Bool {
         switch self {
-        case .timedOut, .badAnswer: true
+        case .timedOut, .badAnswer, .answerLost: true
         default: false
         }
     }
@@ -86,6 +89,8 @@ public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
         case .timedOut(let portal, let seconds):
             return
                 "the portal at \(portal) did not answer within \(Int(seconds)) s; try again later (--timeout sets the wait)"
+        case .answerLost(let portal, let reason):
+            return "the answer of the portal at \(portal) was lost (\(reason)); it may have done what was asked"
         case .badAnswer(let what): return "the portal's answer was not understood: \(what)"
         case .stoppedByUser(let step): return "stopped at: \(step); nothing more was sent"
         }

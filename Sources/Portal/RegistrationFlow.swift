@@ -30,8 +30,9 @@ public struct RegistrationRequest: Sendable {
 public enum ResumeOutcome: Sendable, Equatable {
     /// The portal knows the user: the credential is committed.
     case committed
-    /// The portal does not: the pending credential was removed, register again.
-    case dropped
+    /// The portal does not know the user yet: the credential stays pending (a late answer may still create
+    /// it); resume again later, or start over with `register --restart`.
+    case stillPending
 }
 
 /// The NIC registration flow: details, OTP, user id and password, with the credential staged in the ledger
@@ -58,8 +59,9 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
         self.clock = clock
     }
 
-    /// Runs the whole flow and returns the committed credential.
-    public func register(_ request: RegistrationRequest) async throws -> Credential {
+    /// Runs the whole flow and returns the committed credential. With `restarting`, a pending registration is
+    /// started over under the same record: its earlier user id and password stay in history, never confirmed.
+    public func register(_ request: RegistrationRequest, restarting: Credential? = nil) async throws -> Credential {
         let details = try await driver.lookUp(request.gstin)
         progress(
             "\(details.gstin): \(details.legalName)" + (details.tradeName.map { " (\($0))" } ?? "")
@@ -83,7 +85,11 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
             environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: details.legalName,
             tradeName: details.tradeName, gsp: request.gsp, userID: userID, password: password, client: request.client,
             createdAt: clock.now(), rotationDays: request.rotationDays)
-        credential = try ledger.stage(credential)
+        if let restarting {
+            credential = try ledger.restage(restarting.key, userID: userID, password: password)
+        } else {
+            credential = try ledger.stage(credential)
+        }
         progress("staged \(credential.key) with user id \(userID) in the vault")
         checkpoint("staged")
 
@@ -116,19 +122,27 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
             code: "user-id-taken", message: "\(maximumCandidates) user id candidates were all taken")
     }
 
-    /// Settles a pending registration by asking the portal whether the staged user id and password work.
+    /// Settles a pending registration by asking the portal whether the staged user id and password work, then
+    /// any earlier attempt kept unconfirmed. Nothing is removed: a user the portal does not know yet may still
+    /// be created by a late answer.
     public func resume(_ pending: Credential) async throws -> ResumeOutcome {
-        switch try await driver.checkLogin(userID: pending.userID, password: pending.password) {
-        case .accepted:
+        if try await driver.checkLogin(userID: pending.userID, password: pending.password) == .accepted {
             _ = try ledger.commitPending(pending.key)
             progress("the portal accepts \(pending.userID): the registration is committed")
             return .committed
-        case .rejected:
-            try ledger.dropPending(pending.key)
-            progress(
-                "the portal does not know \(pending.userID) with that password: the pending registration was removed")
-            return .dropped
         }
+        for earlier in pending.unconfirmedPasswords.prefix(2) {
+            if try await driver.checkLogin(userID: earlier.userID, password: earlier.password) == .accepted {
+                _ = try ledger.adoptPending(pending.key, userID: earlier.userID, password: earlier.password)
+                progress("the portal accepts \(earlier.userID) from an earlier attempt: the registration is committed")
+                return .committed
+            }
+        }
+        _ = try ledger.notePendingUnknown(pending.key)
+        progress(
+            "the portal does not know \(pending.userID) with that password yet; the registration stays pending, "
+                + "since a late answer may still create it")
+        return .stillPending
     }
 
     private func verify(_ challenge: OTPChallenge) async throws -> Verification {

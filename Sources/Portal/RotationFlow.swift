@@ -4,13 +4,15 @@ import GST
 public enum RotationResumeOutcome: Sendable, Equatable {
     /// The portal accepts the staged password: it is now current.
     case committed
-    /// The portal still accepts the old password: the staged one was dropped.
+    /// The portal still accepts the old password: the staged one went to history, marked never confirmed.
     case dropped
+    /// The portal accepts a password that an earlier rotation never confirmed (a late answer): it is current.
+    case adopted
 }
 
 /// Password rotation as a transaction: the new password is staged beside the current one before the portal is
-/// asked, committed only once the portal accepts it, and neither is ever discarded before the portal has
-/// shown which one is live.
+/// asked, committed only once the portal accepts it, and never discarded: a password the portal did not confirm
+/// goes to history marked "never confirmed", since a late answer may still have made it the live one.
 public struct RotationFlow<Ledger: RotationLedger> {
     public let driver: any PortalDriver
     public let ledger: Ledger
@@ -18,6 +20,9 @@ public struct RotationFlow<Ledger: RotationLedger> {
     public var progress: (String) -> Void = { _ in }
     /// Called at "staged" and "submitted"; the crash tests kill the process there.
     public var checkpoint: (String) -> Void = { _ in }
+    /// Most never-confirmed passwords tried when the portal refuses the known ones (each try may count as a
+    /// failed log-in on the portal).
+    public var maximumUnconfirmedTries = 2
 
     public init(driver: any PortalDriver, ledger: Ledger) {
         self.driver = driver
@@ -34,9 +39,18 @@ public struct RotationFlow<Ledger: RotationLedger> {
         do {
             try await driver.changePassword(userID: staged.userID, old: staged.password, new: newPassword)
         } catch let error as PortalError where error.code != nil {
-            // A clear refusal: the portal kept the old password.
+            // A clear refusal: the portal kept the old password. The staged one goes to history all the same.
             _ = try ledger.dropRotation(credential.key)
-            progress("\(credential.key): the portal refused; the staged password was dropped, the current one kept")
+            progress("\(credential.key): the portal refused; the current password stays")
+            if error.code == "invalid-credentials",
+                let adopted = try await recoverUnconfirmed(credential.key, excluding: newPassword)
+            {
+                throw PortalError.refused(
+                    code: "late-answer-recovered",
+                    message:
+                        "the portal had a password from an earlier rotation that was never confirmed (a late answer); "
+                        + "it is current again (\(adopted.key)); run the rotation again")
+            }
             throw error
         }
         checkpoint("submitted")
@@ -52,6 +66,7 @@ public struct RotationFlow<Ledger: RotationLedger> {
     }
 
     /// Settles a rotation left pending by a crash or a lost answer: whichever password the portal accepts wins.
+    /// When it accepts none, every password is kept and the error says how to find out which one it has.
     public func resume(_ credential: Credential) async throws -> RotationResumeOutcome {
         guard let staged = credential.staged else { throw PortalError.badAnswer("no rotation is pending") }
         if try await driver.checkLogin(userID: credential.userID, password: staged.password) == .accepted {
@@ -61,12 +76,34 @@ public struct RotationFlow<Ledger: RotationLedger> {
         }
         if try await driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted {
             _ = try ledger.dropRotation(credential.key)
-            progress("\(credential.key): the portal still has the old password; the staged one was dropped")
+            progress(
+                "\(credential.key): the portal still has the old password; the staged one went to history "
+                    + "(never confirmed)")
             return .dropped
         }
+        if try await recoverUnconfirmed(credential.key) != nil { return .adopted }
         throw PortalError.refused(
-            code: "invalid-credentials",
+            code: "password-unknown",
             message:
-                "the portal accepts neither the current nor the staged password of \(credential.userID); both are kept")
+                "the portal accepts none of the passwords nicvault holds for \(credential.userID) (current, staged, "
+                + "and any never confirmed); every one is kept. Find out which one it has: nicvault verify "
+                + "\(credential.gstin.value) (API users), or log in at the portal; then record it with: nicvault update "
+                + "\(credential.gstin.value)")
+    }
+
+    /// Tries the never-confirmed passwords in history; the one the portal accepts becomes current.
+    func recoverUnconfirmed(_ key: CredentialKey, excluding refused: Secret? = nil) async throws -> Credential? {
+        let stored = try ledger.current(key)
+        let candidates = stored.unconfirmedPasswords.filter {
+            $0.userID == stored.userID && $0.password != refused
+        }
+        for candidate in candidates.prefix(maximumUnconfirmedTries) {
+            if try await driver.checkLogin(userID: candidate.userID, password: candidate.password) == .accepted {
+                let adopted = try ledger.adoptUnconfirmed(key, password: candidate.password)
+                progress("\(key): the portal has a password that was never confirmed (a late answer); it is current")
+                return adopted
+            }
+        }
+        return nil
     }
 }

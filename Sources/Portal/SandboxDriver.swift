@@ -149,22 +149,29 @@ public struct SandboxDriver: PortalDriver {
                 throw PortalError.badAnswer("\(method) \(path) answered \(http.statusCode) with an unexpected body")
             }
         }
-        if let failure = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+        // Only a 4xx with the portal's own error body is a refusal; a 5xx may come after the change was made.
+        if (400..<500).contains(http.statusCode), let failure = try? JSONDecoder().decode(ErrorBody.self, from: data) {
             throw PortalError.refused(
                 code: failure.error.code, message: failure.error.message, problems: failure.error.problems ?? [],
                 attemptsLeft: failure.error.attemptsLeft, retryAfter: failure.error.retryAfterSeconds)
         }
-        throw PortalError.badAnswer("\(method) \(path) answered HTTP \(http.statusCode)")
+        throw PortalError.answerLost(
+            portal: baseURL.absoluteString, reason: "\(method) \(path) answered HTTP \(http.statusCode)")
     }
 }
 
 extension PortalError {
-    /// What a failed HTTP exchange means: no answer in time, or no connection at all.
+    /// What a failed HTTP exchange means. Only a connection that was never made proves the request was not
+    /// sent; a time-out, a reset or a cut answer may come after the portal acted on it.
     init(_ error: URLError, portal: URL, timeout: Double) {
-        if error.code == .timedOut {
+        switch error.code {
+        case .timedOut:
             self = .timedOut(portal: portal.absoluteString, seconds: timeout)
-        } else {
+        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet, .badURL,
+            .unsupportedURL:
             self = .unreachable(portal: portal.absoluteString, reason: error.localizedDescription)
+        default:
+            self = .answerLost(portal: portal.absoluteString, reason: error.localizedDescription)
         }
     }
 }

@@ -91,46 +91,49 @@ struct NICState: Codable {
 
 extension PortalState {
     /// The RSA public key (PEM) that clients encrypt their login with; made on first start.
-    public func publicKeyPEM() throws -> String { try nic().publicKeyPEM }
+    public func publicKeyPEM() throws -> String { try transaction { try nic().publicKeyPEM } }
 
     func nic() throws -> NICState {
         if let existing = state.nic { return existing }
         let pair = try NICCrypto.generateRSAKeyPair()
         state.nic = NICState(privateKeyPEM: pair.privatePEM, publicKeyPEM: pair.publicPEM)
-        try save()
+        changed()
         return state.nic!
     }
 
     /// Issues an API client id and secret for a GSTIN's PAN (direct access) or for a GSP, and sends them to
     /// the GSTIN's registered mobile, as the NIC sandbox does.
     public func issueClient(gstin: String, gsp: String?) throws {
-        let taxpayer = try taxpayer(gstin)
-        var nic = try nic()
-        let random = SystemRandom()
-        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        func code(_ length: Int) -> String {
-            String((0..<length).map { _ in alphabet[Int(random.uniform(UInt32(alphabet.count)))] })
+        try transaction {
+            let taxpayer = try taxpayer(gstin)
+            var nic = try nic()
+            let random = SystemRandom()
+            let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+            func code(_ length: Int) -> String {
+                String((0..<length).map { _ in alphabet[Int(random.uniform(UInt32(alphabet.count)))] })
+            }
+            let pan = String(Array(taxpayer.gstin)[2..<12])
+            let clientID = "AA" + pan.prefix(3) + taxpayer.gstin.prefix(2) + (gsp == nil ? "TXP" : "GSP") + code(5)
+            let secret = code(20)
+            nic.clients.append(
+                .init(
+                    clientID: clientID,
+                    secretHash: try PasswordHash.hash(
+                        SecureBytes(copying: Array(secret.utf8)), parameters: rules.hashParameters),
+                    gsp: gsp.flatMap { $0.isEmpty ? nil : $0 }, pan: pan, issuedAt: clock.now()))
+            state.nic = nic
+            let text =
+                "Your e-invoice API client id is \(clientID) and client secret is \(secret)"
+                + (gsp.map { " (for GSP \($0))" } ?? " (direct access, all GSTINs of PAN \(pan))") + ". - NIC (sandbox)"
+            state.outbox.append(
+                .init(
+                    id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text,
+                    sentAt: clock.now(), readOnce: true,
+                    redactedText: "API client \(clientID) issued; the secret was shown once and is no longer kept"))
+            state.nextMessageID += 1
+            changed()
+            logger.info("SMS to \(taxpayer.maskedMobile): API client \(clientID) issued")
         }
-        let pan = String(Array(taxpayer.gstin)[2..<12])
-        let clientID = "AA" + pan.prefix(3) + taxpayer.gstin.prefix(2) + (gsp == nil ? "TXP" : "GSP") + code(5)
-        let secret = code(20)
-        nic.clients.append(
-            .init(
-                clientID: clientID,
-                secretHash: try PasswordHash.hash(
-                    SecureBytes(copying: Array(secret.utf8)), parameters: rules.hashParameters),
-                gsp: gsp.flatMap { $0.isEmpty ? nil : $0 }, pan: pan, issuedAt: clock.now()))
-        state.nic = nic
-        let text =
-            "Your e-invoice API client id is \(clientID) and client secret is \(secret)"
-            + (gsp.map { " (for GSP \($0))" } ?? " (direct access, all GSTINs of PAN \(pan))") + ". - NIC (sandbox)"
-        state.outbox.append(
-            .init(
-                id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text,
-                sentAt: clock.now()))
-        state.nextMessageID += 1
-        try save()
-        logger.info("SMS to \(taxpayer.maskedMobile): API client \(clientID) issued")
     }
 
     func client(id: String?, secret: String?) throws(NICFailure) -> NICState.Client {
@@ -147,59 +150,61 @@ extension PortalState {
     public func authenticate(
         clientID: String?, clientSecret: String?, gstin headerGSTIN: String?, data: String?
     ) throws -> NICAPI.AuthData {
-        guard let headerGSTIN, !headerGSTIN.isEmpty else { throw NICFailure("1004") }
-        let client = try client(id: clientID, secret: clientSecret)
-        let nic = try nic()
-        // Data = base64(RSA(base64(JSON))).
-        guard let data, let encrypted = Foundation.Data(base64Encoded: data),
-            let inner = try? NICCrypto.rsaDecrypt(Array(encrypted), privateKeyPEM: nic.privateKeyPEM),
-            let json = Foundation.Data(base64Encoded: Foundation.Data(inner))
-        else { throw NICFailure("1013") }
-        guard let login = try? JSONDecoder().decode(NICAPI.Login.self, from: json) else { throw NICFailure("1007") }
-        guard let userName = login.UserName, !userName.isEmpty else { throw NICFailure("1006") }
-        guard let appKeyText = login.AppKey, let appKey = Foundation.Data(base64Encoded: appKeyText), appKey.count == 32
-        else { throw NICFailure("1016") }
-        guard
-            let index = state.users.firstIndex(where: {
-                $0.userID.lowercased() == userName.lowercased() && $0.kind == "api"
-            })
-        else { throw NICFailure("1017") }
-        let password = try SecureBytes(copying: Array((login.Password ?? "").utf8))
-        do {
-            _ = try authenticate(state.users[index].userID, password)
-        } catch let failure as PortalFailure where failure.code == "account-locked" {
-            throw NICFailure("1008")
-        } catch {
-            throw NICFailure("1019")
-        }
-        let user = state.users[index]
-        guard user.gstin == headerGSTIN.uppercased() else { throw NICFailure("1015") }
-        let pan = String(Array(user.gstin)[2..<12])
-        let mapped = user.gsp == nil ? (client.gsp == nil && client.pan == pan) : client.gsp == user.gsp
-        guard mapped else { throw NICFailure("1018") }
-        guard taxpayers[user.gstin]?.status == "active" else { throw NICFailure("1014") }
+        try transaction {
+            guard let headerGSTIN, !headerGSTIN.isEmpty else { throw NICFailure("1004") }
+            let client = try client(id: clientID, secret: clientSecret)
+            let nic = try nic()
+            // Data = base64(RSA(base64(JSON))).
+            guard let data, let encrypted = Foundation.Data(base64Encoded: data),
+                let inner = try? NICCrypto.rsaDecrypt(Array(encrypted), privateKeyPEM: nic.privateKeyPEM),
+                let json = Foundation.Data(base64Encoded: Foundation.Data(inner))
+            else { throw NICFailure("1013") }
+            guard let login = try? JSONDecoder().decode(NICAPI.Login.self, from: json) else { throw NICFailure("1007") }
+            guard let userName = login.UserName, !userName.isEmpty else { throw NICFailure("1006") }
+            guard let appKeyText = login.AppKey, let appKey = Foundation.Data(base64Encoded: appKeyText), appKey.count == 32
+            else { throw NICFailure("1016") }
+            guard
+                let index = state.users.firstIndex(where: {
+                    $0.userID.lowercased() == userName.lowercased() && $0.kind == "api"
+                })
+            else { throw NICFailure("1017") }
+            let password = try SecureBytes(copying: Array((login.Password ?? "").utf8))
+            do {
+                _ = try authenticate(state.users[index].userID, password)
+            } catch let failure as PortalFailure where failure.code == "account-locked" {
+                throw NICFailure("1008")
+            } catch {
+                throw NICFailure("1019")
+            }
+            let user = state.users[index]
+            guard user.gstin == headerGSTIN.uppercased() else { throw NICFailure("1015") }
+            let pan = String(Array(user.gstin)[2..<12])
+            let mapped = user.gsp == nil ? (client.gsp == nil && client.pan == pan) : client.gsp == user.gsp
+            guard mapped else { throw NICFailure("1018") }
+            guard taxpayers[user.gstin]?.status == "active" else { throw NICFailure("1014") }
 
-        let now = clock.now()
-        var nicState = state.nic!
-        nicState.tokens.removeAll { $0.expiresAt <= now }
-        var token = nicState.tokens.first { $0.userID == user.userID && $0.clientID == client.clientID }
-        let lastTenMinutes = token.map { now >= $0.expiresAt.adding(seconds: -600) } ?? false
-        if token == nil || (login.ForceRefreshAccessToken == true && lastTenMinutes) {
-            nicState.tokens.removeAll { $0.userID == user.userID && $0.clientID == client.clientID }
-            let fresh = NICState.Token(
-                token: Hex.encode(SystemRandom().bytes(count: 20)), userID: user.userID, gstin: user.gstin,
-                clientID: client.clientID, sek: Foundation.Data(SystemRandom().bytes(count: 32)).base64EncodedString(),
-                expiresAt: now.adding(seconds: 3600))
-            nicState.tokens.append(fresh)
-            token = fresh
+            let now = clock.now()
+            var nicState = state.nic!
+            nicState.tokens.removeAll { $0.expiresAt <= now }
+            var token = nicState.tokens.first { $0.userID == user.userID && $0.clientID == client.clientID }
+            let lastTenMinutes = token.map { now >= $0.expiresAt.adding(seconds: -600) } ?? false
+            if token == nil || (login.ForceRefreshAccessToken == true && lastTenMinutes) {
+                nicState.tokens.removeAll { $0.userID == user.userID && $0.clientID == client.clientID }
+                let fresh = NICState.Token(
+                    token: Hex.encode(SystemRandom().bytes(count: 20)), userID: user.userID, gstin: user.gstin,
+                    clientID: client.clientID, sek: Foundation.Data(SystemRandom().bytes(count: 32)).base64EncodedString(),
+                    expiresAt: now.adding(seconds: 3600))
+                nicState.tokens.append(fresh)
+                token = fresh
+            }
+            state.nic = nicState
+            changed()
+            let sek = Foundation.Data(base64Encoded: token!.sek)!
+            let sealedSek = try NICCrypto.aesEncrypt(Array(sek), key: Array(appKey))
+            return NICAPI.AuthData(
+                ClientId: client.clientID, UserName: user.userID, AuthToken: token!.token,
+                Sek: Foundation.Data(sealedSek).base64EncodedString(), TokenExpiry: Self.istString(token!.expiresAt))
         }
-        state.nic = nicState
-        try save()
-        let sek = Foundation.Data(base64Encoded: token!.sek)!
-        let sealedSek = try NICCrypto.aesEncrypt(Array(sek), key: Array(appKey))
-        return NICAPI.AuthData(
-            ClientId: client.clientID, UserName: user.userID, AuthToken: token!.token,
-            Sek: Foundation.Data(sealedSek).base64EncodedString(), TokenExpiry: Self.istString(token!.expiresAt))
     }
 
     /// GET /eivital/v1.04/Master/gstin/{gstin}: the taxpayer's details, encrypted under the session key.
@@ -207,26 +212,28 @@ extension PortalState {
         clientID: String?, clientSecret: String?, gstin headerGSTIN: String?, userName: String?, authToken: String?,
         target: String
     ) throws -> String {
-        guard let headerGSTIN, !headerGSTIN.isEmpty else { throw NICFailure("1004") }
-        let client = try client(id: clientID, secret: clientSecret)
-        let now = clock.now()
-        guard
-            let token = state.nic?.tokens.first(where: {
-                ConstantTime.equals(Array($0.token.utf8), Array((authToken ?? "").utf8))
-            }),
-            token.expiresAt > now, token.clientID == client.clientID, token.gstin == headerGSTIN.uppercased(),
-            token.userID.lowercased() == (userName ?? "").lowercased()
-        else { throw NICFailure("1005") }
-        guard let taxpayer = taxpayers[target.uppercased()] else { throw NICFailure("3028") }
-        let gstin = try GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
-        let details: [String: String] = [
-            "Gstin": taxpayer.gstin, "LegalName": taxpayer.legalName, "TradeName": taxpayer.tradeName ?? "",
-            "Status": taxpayer.status == "active" ? "ACT" : "CNL", "TxpType": "REG", "StateCode": gstin.state.code,
-            "AddrLoc": gstin.state.name,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])
-        let sealed = try NICCrypto.aesEncrypt(Array(json), key: Array(Foundation.Data(base64Encoded: token.sek)!))
-        return Foundation.Data(sealed).base64EncodedString()
+        try transaction {
+            guard let headerGSTIN, !headerGSTIN.isEmpty else { throw NICFailure("1004") }
+            let client = try client(id: clientID, secret: clientSecret)
+            let now = clock.now()
+            guard
+                let token = state.nic?.tokens.first(where: {
+                    ConstantTime.equals(Array($0.token.utf8), Array((authToken ?? "").utf8))
+                }),
+                token.expiresAt > now, token.clientID == client.clientID, token.gstin == headerGSTIN.uppercased(),
+                token.userID.lowercased() == (userName ?? "").lowercased()
+            else { throw NICFailure("1005") }
+            guard let taxpayer = taxpayers[target.uppercased()] else { throw NICFailure("3028") }
+            let gstin = try GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
+            let details: [String: String] = [
+                "Gstin": taxpayer.gstin, "LegalName": taxpayer.legalName, "TradeName": taxpayer.tradeName ?? "",
+                "Status": taxpayer.status == "active" ? "ACT" : "CNL", "TxpType": "REG", "StateCode": gstin.state.code,
+                "AddrLoc": gstin.state.name,
+            ]
+            let json = try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])
+            let sealed = try NICCrypto.aesEncrypt(Array(json), key: Array(Foundation.Data(base64Encoded: token.sek)!))
+            return Foundation.Data(sealed).base64EncodedString()
+        }
     }
 
     /// "yyyy-MM-dd HH:mm:ss" in IST (UTC+05:30), as NIC writes TokenExpiry.

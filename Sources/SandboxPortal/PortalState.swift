@@ -1,7 +1,12 @@
 import Foundation
 import GST
 import Logging
+import SealedFile
 import Sodium
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A refusal, as the portal words it: an HTTP status, a stable code and a message, plus optional details.
 public struct PortalFailure: Error, Sendable, Equatable {
@@ -73,6 +78,10 @@ struct PortalStateFile: Codable {
         var to: String
         var text: String
         var sentAt: Timestamp
+        /// Set on a message that carries a secret (an API client secret): its text is kept only until it is
+        /// read once, then replaced by `redactedText`.
+        var readOnce: Bool?
+        var redactedText: String?
     }
 
     var format = 1
@@ -86,7 +95,10 @@ struct PortalStateFile: Codable {
     var nic: NICState?
 }
 
-/// The portal's state, guarded by one actor; every change is saved to the state file before it is answered.
+/// The portal's state, guarded by one actor. Every request runs as a transaction (`transaction`): under a lock
+/// on the state file, the state is read again from the file, so that processes sharing the file (`sandbox
+/// serve` beside the in-process sandbox of each command) see each other's changes; a change is saved before it
+/// is answered, and a change whose save fails is undone and answered 500.
 public actor PortalState {
     let taxpayers: [String: Taxpayer]
     let rules: PortalRules
@@ -94,18 +106,27 @@ public actor PortalState {
     let stateFile: String?
     let logger: Logger
     var state: PortalStateFile
+    /// Set by `changed()` inside a transaction: the state must be saved.
+    private var dirty = false
+    /// Identity of the state file last read or written (inode, size, modification time), to skip re-reading
+    /// a file nobody changed.
+    private var fileStamp: [Int] = []
+    /// The file system the state is saved through (tests fail a save on purpose).
+    let saveFileSystem: any FileSystem
 
     public init(
         taxpayers: [Taxpayer], stateFile: String?, rules: PortalRules = PortalRules(), clock: any Clock = SystemClock(),
-        logger: Logger = Logger(label: "nicvault.sandbox")
+        logger: Logger = Logger(label: "nicvault.sandbox"), saveFileSystem: any FileSystem = POSIXFileSystem()
     ) throws {
         self.taxpayers = Dictionary(uniqueKeysWithValues: taxpayers.map { ($0.gstin, $0) })
         self.rules = rules
         self.clock = clock
         self.stateFile = stateFile
         self.logger = logger
+        self.saveFileSystem = saveFileSystem
         if let stateFile, let data = FileManager.default.contents(atPath: stateFile) {
             state = try JSONDecoder().decode(PortalStateFile.self, from: data)
+            fileStamp = Self.stamp(stateFile)
         } else {
             state = PortalStateFile()
         }
@@ -132,119 +153,125 @@ public actor PortalState {
     public func lookUp(_ gstin: String) throws(PortalFailure) -> Taxpayer { try taxpayer(gstin) }
 
     public func sendOTP(_ gstin: String) throws -> (requestID: String, sentTo: String) {
-        let taxpayer = try taxpayer(gstin)
-        let now = clock.now()
-        let window = now.adding(seconds: -rules.otpSendWindowSeconds)
-        let recent = (state.sends[taxpayer.gstin] ?? []).filter { $0 > window }
-        if recent.count >= rules.otpSendsPerWindow {
-            var failure = PortalFailure(
-                429, "otp-resend-limit",
-                "\(rules.otpSendsPerWindow) OTPs were sent to this mobile in the last "
-                    + "\(rules.otpSendWindowSeconds / 60) minutes; wait before asking again")
-            failure.retryAfterSeconds = Int(
-                recent.min()!.adding(seconds: rules.otpSendWindowSeconds).secondsSince1970
-                    - now.secondsSince1970)
-            throw failure
+        try transaction {
+            let taxpayer = try taxpayer(gstin)
+            let now = clock.now()
+            let window = now.adding(seconds: -rules.otpSendWindowSeconds)
+            let recent = (state.sends[taxpayer.gstin] ?? []).filter { $0 > window }
+            if recent.count >= rules.otpSendsPerWindow {
+                var failure = PortalFailure(
+                    429, "otp-resend-limit",
+                    "\(rules.otpSendsPerWindow) OTPs were sent to this mobile in the last "
+                        + "\(rules.otpSendWindowSeconds / 60) minutes; wait before asking again")
+                failure.retryAfterSeconds = Int(
+                    recent.min()!.adding(seconds: rules.otpSendWindowSeconds).secondsSince1970
+                        - now.secondsSince1970)
+                throw failure
+            }
+            let random = SystemRandom()
+            let code = String(format: "%06d", random.uniform(1_000_000))
+            let requestID = Hex.encode(random.bytes(count: 12))
+            state.otps.removeAll { $0.gstin == taxpayer.gstin }  // a new OTP replaces the previous one
+            state.otps.append(
+                .init(
+                    requestID: requestID, gstin: taxpayer.gstin, code: code, createdAt: now, wrongTries: 0, verified: false)
+            )
+            state.sends[taxpayer.gstin] = recent + [now]
+            let text =
+                "\(code) is the OTP for e-invoice registration of \(taxpayer.gstin). Valid for \(rules.otpLifetimeSeconds / 60) minutes. Do not share it. - NIC (sandbox)"
+            state.outbox.append(
+                .init(id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: now))
+            state.nextMessageID += 1
+            changed()
+            logger.info("SMS to \(taxpayer.maskedMobile): \(text)")
+            return (requestID, taxpayer.maskedMobile)
         }
-        let random = SystemRandom()
-        let code = String(format: "%06d", random.uniform(1_000_000))
-        let requestID = Hex.encode(random.bytes(count: 12))
-        state.otps.removeAll { $0.gstin == taxpayer.gstin }  // a new OTP replaces the previous one
-        state.otps.append(
-            .init(
-                requestID: requestID, gstin: taxpayer.gstin, code: code, createdAt: now, wrongTries: 0, verified: false)
-        )
-        state.sends[taxpayer.gstin] = recent + [now]
-        let text =
-            "\(code) is the OTP for e-invoice registration of \(taxpayer.gstin). Valid for \(rules.otpLifetimeSeconds / 60) minutes. Do not share it. - NIC (sandbox)"
-        state.outbox.append(
-            .init(id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: now))
-        state.nextMessageID += 1
-        try save()
-        logger.info("SMS to \(taxpayer.maskedMobile): \(text)")
-        return (requestID, taxpayer.maskedMobile)
     }
 
     public func verifyOTP(requestID: String, code: String) throws -> String {
-        guard let index = state.otps.firstIndex(where: { $0.requestID == requestID }) else {
-            throw PortalFailure(404, "otp-request-not-found", "no such OTP request; ask for a new OTP")
+        try transaction {
+            guard let index = state.otps.firstIndex(where: { $0.requestID == requestID }) else {
+                throw PortalFailure(404, "otp-request-not-found", "no such OTP request; ask for a new OTP")
+            }
+            let otp = state.otps[index]
+            if otp.verified { throw PortalFailure(409, "otp-used", "this OTP was already used; ask for a new OTP") }
+            if clock.now() >= otp.createdAt.adding(seconds: rules.otpLifetimeSeconds) {
+                throw PortalFailure(410, "otp-expired", "the OTP has expired; ask for a new OTP")
+            }
+            if otp.wrongTries >= rules.otpWrongTriesAllowed {
+                throw PortalFailure(429, "otp-attempts-exceeded", "too many wrong OTPs; ask for a new OTP")
+            }
+            guard ConstantTime.equals(Array(otp.code.utf8), Array(code.utf8)) else {
+                state.otps[index].wrongTries += 1
+                changed()
+                let left = rules.otpWrongTriesAllowed - state.otps[index].wrongTries
+                var failure = PortalFailure(
+                    401, left > 0 ? "wrong-otp" : "otp-attempts-exceeded",
+                    left > 0 ? "wrong OTP; \(left) tries left" : "wrong OTP; no tries left, ask for a new OTP")
+                failure.attemptsLeft = left
+                throw failure
+            }
+            state.otps[index].verified = true
+            let token = Hex.encode(SystemRandom().bytes(count: 24))
+            state.verifications.removeAll { $0.expiresAt <= clock.now() }
+            state.verifications.append(
+                .init(
+                    token: token, gstin: otp.gstin,
+                    expiresAt: clock.now().adding(seconds: rules.verificationLifetimeSeconds)))
+            changed()
+            return token
         }
-        let otp = state.otps[index]
-        if otp.verified { throw PortalFailure(409, "otp-used", "this OTP was already used; ask for a new OTP") }
-        if clock.now() >= otp.createdAt.adding(seconds: rules.otpLifetimeSeconds) {
-            throw PortalFailure(410, "otp-expired", "the OTP has expired; ask for a new OTP")
-        }
-        if otp.wrongTries >= rules.otpWrongTriesAllowed {
-            throw PortalFailure(429, "otp-attempts-exceeded", "too many wrong OTPs; ask for a new OTP")
-        }
-        guard ConstantTime.equals(Array(otp.code.utf8), Array(code.utf8)) else {
-            state.otps[index].wrongTries += 1
-            try save()
-            let left = rules.otpWrongTriesAllowed - state.otps[index].wrongTries
-            var failure = PortalFailure(
-                401, left > 0 ? "wrong-otp" : "otp-attempts-exceeded",
-                left > 0 ? "wrong OTP; \(left) tries left" : "wrong OTP; no tries left, ask for a new OTP")
-            failure.attemptsLeft = left
-            throw failure
-        }
-        state.otps[index].verified = true
-        let token = Hex.encode(SystemRandom().bytes(count: 24))
-        state.verifications.removeAll { $0.expiresAt <= clock.now() }
-        state.verifications.append(
-            .init(
-                token: token, gstin: otp.gstin,
-                expiresAt: clock.now().adding(seconds: rules.verificationLifetimeSeconds)))
-        try save()
-        return token
     }
 
     public func createUser(token: String, kind: String, gsp: String?, userID: String, password: SecureBytes) throws
         -> (gstin: String, userID: String)
     {
-        guard
-            let verification = state.verifications.first(where: {
-                ConstantTime.equals(Array($0.token.utf8), Array(token.utf8))
-            }),
-            verification.expiresAt > clock.now()
-        else {
-            throw PortalFailure(
-                401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
+        try transaction {
+            guard
+                let verification = state.verifications.first(where: {
+                    ConstantTime.equals(Array($0.token.utf8), Array(token.utf8))
+                }),
+                verification.expiresAt > clock.now()
+            else {
+                throw PortalFailure(
+                    401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
+            }
+            guard kind == "portal" || kind == "api" else {
+                throw PortalFailure(400, "invalid-kind", "kind must be portal or api")
+            }
+            let gspName = kind == "api" ? gsp.flatMap { $0.isEmpty ? nil : $0 } : nil
+            if state.users.contains(where: { $0.gstin == verification.gstin && $0.kind == kind && $0.gsp == gspName }) {
+                let what =
+                    kind == "portal"
+                    ? "a portal login" : "an API user" + (gspName.map { " through \($0)" } ?? " for direct access")
+                throw PortalFailure(409, "already-registered", "\(verification.gstin) already has \(what)")
+            }
+            let idProblems = UserIDRules.problems(with: userID)
+            if !idProblems.isEmpty {
+                var failure = PortalFailure(422, "invalid-user-id", "the user id breaks the portal's rules")
+                failure.problems = idProblems
+                throw failure
+            }
+            if state.users.contains(where: { $0.userID.lowercased() == userID.lowercased() }) {
+                throw PortalFailure(409, "user-id-taken", "the user id \(userID) is already taken; choose another")
+            }
+            let passwordText = password.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            let passwordProblems = rules.passwordPolicy.problems(with: passwordText)
+            if !passwordProblems.isEmpty {
+                var failure = PortalFailure(422, "weak-password", "the password breaks the portal's rules")
+                failure.problems = passwordProblems
+                throw failure
+            }
+            let hash = try PasswordHash.hash(password, parameters: rules.hashParameters)
+            state.users.append(
+                .init(
+                    userID: userID, gstin: verification.gstin, kind: kind, gsp: gspName, passwordHash: hash,
+                    previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(), passwordChangedAt: nil))
+            state.verifications.removeAll { $0.token == verification.token }
+            changed()
+            logger.info("created \(kind) user \(userID) for \(verification.gstin)")
+            return (verification.gstin, userID)
         }
-        guard kind == "portal" || kind == "api" else {
-            throw PortalFailure(400, "invalid-kind", "kind must be portal or api")
-        }
-        let gspName = kind == "api" ? gsp.flatMap { $0.isEmpty ? nil : $0 } : nil
-        if state.users.contains(where: { $0.gstin == verification.gstin && $0.kind == kind && $0.gsp == gspName }) {
-            let what =
-                kind == "portal"
-                ? "a portal login" : "an API user" + (gspName.map { " through \($0)" } ?? " for direct access")
-            throw PortalFailure(409, "already-registered", "\(verification.gstin) already has \(what)")
-        }
-        let idProblems = UserIDRules.problems(with: userID)
-        if !idProblems.isEmpty {
-            var failure = PortalFailure(422, "invalid-user-id", "the user id breaks the portal's rules")
-            failure.problems = idProblems
-            throw failure
-        }
-        if state.users.contains(where: { $0.userID.lowercased() == userID.lowercased() }) {
-            throw PortalFailure(409, "user-id-taken", "the user id \(userID) is already taken; choose another")
-        }
-        let passwordText = password.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        let passwordProblems = rules.passwordPolicy.problems(with: passwordText)
-        if !passwordProblems.isEmpty {
-            var failure = PortalFailure(422, "weak-password", "the password breaks the portal's rules")
-            failure.problems = passwordProblems
-            throw failure
-        }
-        let hash = try PasswordHash.hash(password, parameters: rules.hashParameters)
-        state.users.append(
-            .init(
-                userID: userID, gstin: verification.gstin, kind: kind, gsp: gspName, passwordHash: hash,
-                previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(), passwordChangedAt: nil))
-        state.verifications.removeAll { $0.token == verification.token }
-        try save()
-        logger.info("created \(kind) user \(userID) for \(verification.gstin)")
-        return (verification.gstin, userID)
     }
 
     // MARK: Log-in and password change
@@ -265,73 +292,158 @@ public actor PortalState {
                 state.users[index].lockedUntil = now.adding(seconds: rules.lockSeconds)
                 state.users[index].failedLogins = 0
             }
-            try save()
+            changed()
             throw PortalFailure(401, "invalid-credentials", "invalid user id or password")
         }
         if state.users[index].failedLogins != 0 || state.users[index].lockedUntil != nil {
             state.users[index].failedLogins = 0
             state.users[index].lockedUntil = nil
-            try save()
+            changed()
         }
         return index
     }
 
     public func logIn(userID: String, password: SecureBytes) throws -> (gstin: String, kind: String, gsp: String?) {
-        let index = try authenticate(userID, password)
-        let user = state.users[index]
-        return (user.gstin, user.kind, user.gsp)
+        try transaction {
+            let index = try authenticate(userID, password)
+            let user = state.users[index]
+            return (user.gstin, user.kind, user.gsp)
+        }
     }
 
     public func changePassword(userID: String, old: SecureBytes, new: SecureBytes) throws {
-        let index = try authenticate(userID, old)
-        let newText = new.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        let problems = rules.passwordPolicy.problems(with: newText)
-        if !problems.isEmpty {
-            var failure = PortalFailure(422, "weak-password", "the new password breaks the portal's rules")
-            failure.problems = problems
-            throw failure
+        try transaction {
+            let index = try authenticate(userID, old)
+            let newText = new.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            let problems = rules.passwordPolicy.problems(with: newText)
+            if !problems.isEmpty {
+                var failure = PortalFailure(422, "weak-password", "the new password breaks the portal's rules")
+                failure.problems = problems
+                throw failure
+            }
+            let user = state.users[index]
+            let recent = [user.passwordHash] + user.previousHashes.prefix(rules.passwordHistory - 1)
+            if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
+                throw PortalFailure(
+                    422, "password-reused", "the new password must differ from the last \(rules.passwordHistory)")
+            }
+            state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
+            state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)
+            state.users[index].passwordChangedAt = clock.now()
+            changed()
         }
-        let user = state.users[index]
-        let recent = [user.passwordHash] + user.previousHashes.prefix(rules.passwordHistory - 1)
-        if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
-            throw PortalFailure(
-                422, "password-reused", "the new password must differ from the last \(rules.passwordHistory)")
-        }
-        state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
-        state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)
-        state.users[index].passwordChangedAt = clock.now()
-        try save()
     }
 
     // MARK: Outbox (sandbox only)
 
-    public func outbox(gstin: String?, after: Int) -> [(
+    /// The messages after `after`. A message that carries a secret is shown once: its text is then replaced.
+    public func outbox(gstin: String?, after: Int) throws -> [(
         id: Int, gstin: String, to: String, text: String, sentAt: Timestamp
     )] {
-        state.outbox.filter { $0.id > after && (gstin == nil || $0.gstin == gstin) }.map {
-            ($0.id, $0.gstin, $0.to, $0.text, $0.sentAt)
+        try transaction {
+            var found: [(id: Int, gstin: String, to: String, text: String, sentAt: Timestamp)] = []
+            for index in state.outbox.indices {
+                let message = state.outbox[index]
+                guard message.id > after && (gstin == nil || message.gstin == gstin) else { continue }
+                found.append((message.id, message.gstin, message.to, message.text, message.sentAt))
+                if message.readOnce == true {
+                    state.outbox[index].text = message.redactedText ?? "(read once; no longer kept)"
+                    state.outbox[index].readOnce = nil
+                    state.outbox[index].redactedText = nil
+                    changed()
+                }
+            }
+            return found
         }
     }
 
     // MARK: Persistence
 
-    func save() throws {
+    /// Runs one request: under the state file's lock, with the state as the file has it now. A change marked
+    /// with `changed()` is saved before the answer; a failed save undoes it (in memory too) and answers 500.
+    /// A request that fails without marking a change leaves the state as it was.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        var lock: FileLock?
+        if let stateFile {
+            try makeFolder(for: stateFile)
+            do {
+                lock = try FileLock(path: stateFile + ".lock", timeout: 30)
+            } catch {
+                throw PortalFailure(503, "state-busy", "the sandbox state file \(stateFile) stayed locked: \(error)")
+            }
+            try reload(stateFile)
+        }
+        defer { lock?.release() }
+        let before = state
+        dirty = false
+        let result: Result<T, any Error>
+        do {
+            result = .success(try body())
+        } catch {
+            result = .failure(error)
+        }
+        if dirty {
+            dirty = false
+            do {
+                try save()
+            } catch {
+                state = before
+                throw error
+            }
+        } else if case .failure = result {
+            state = before
+        }
+        return try result.get()
+    }
+
+    /// Marks the state as changed: the transaction saves it before answering.
+    func changed() { dirty = true }
+
+    private func makeFolder(for stateFile: String) throws {
+        let folder = (stateFile as NSString).deletingLastPathComponent
+        guard !folder.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw PortalFailure(500, "state-not-saved", "could not create the sandbox state folder \(folder)")
+        }
+    }
+
+    private static func stamp(_ path: String) -> [Int] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [] }
+        return [
+            Int(info.st_ino), Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec),
+        ]
+    }
+
+    /// Reads the state file again when another process changed it since this one last read or wrote it.
+    private func reload(_ stateFile: String) throws {
+        let current = Self.stamp(stateFile)
+        guard !current.isEmpty, current != fileStamp else { return }
+        guard let data = FileManager.default.contents(atPath: stateFile) else {
+            throw PortalFailure(500, "state-unreadable", "cannot read the sandbox state file \(stateFile)")
+        }
+        do {
+            state = try JSONDecoder().decode(PortalStateFile.self, from: data)
+        } catch {
+            throw PortalFailure(500, "state-unreadable", "the sandbox state file \(stateFile) is not valid")
+        }
+        fileStamp = current
+    }
+
+    private func save() throws {
         guard let stateFile else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(state)
-        let folder = (stateFile as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try FileManager.default.createDirectory(
-                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Temp file, fsync and rename, so a crash leaves the old or the new state.
+        do {
+            try AtomicFile.replace(stateFile, with: Array(data), backup: nil, fileSystem: saveFileSystem)
+        } catch {
+            throw PortalFailure(500, "state-not-saved", "could not save the sandbox state file \(stateFile): \(error)")
         }
-        // Temp file and rename, so a crash leaves the old or the new state.
-        let temporary = stateFile + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw PortalFailure(500, "state-not-saved", "could not write the sandbox state file \(stateFile)") }
-        if rename(temporary, stateFile) != 0 {
-            unlink(temporary)
-            throw PortalFailure(500, "state-not-saved", "could not replace the sandbox state file \(stateFile)")
-        }
+        fileStamp = Self.stamp(stateFile)
     }
 }

@@ -191,7 +191,7 @@ public enum SandboxPortalApp {
         router.get("/sandbox/outbox") { request, _ in
             let gstin = request.uri.queryParameters.get("gstin").map { $0.uppercased() }
             let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
-            let messages = await state.outbox(gstin: gstin, after: after).map {
+            let messages = try await state.outbox(gstin: gstin, after: after).map {
                 PortalAPI.OutboxMessage(
                     id: $0.id, gstin: $0.gstin, to: $0.to, text: $0.text, sentAt: $0.sentAt.description)
             }

@@ -9,8 +9,8 @@ public final class FileLock {
     private var fd: Int32
 
     /// Waits up to `timeout` seconds for the lock; throws `StoreError.locked` when it stays busy.
-    public init(path: String, timeout: Double, shared: Bool = false) throws {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    public init(path: String, timeout: Double, shared: Bool = false, readOnly: Bool = false) throws {
+        let fd = readOnly ? Glibc.open(path, O_RDONLY | O_CLOEXEC) : Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io(FileSystemError(operation: "open lock", path: path, code: errno)) }
         let deadline = Monotonic.now() + timeout
         var delay: UInt32 = 1_000
@@ -28,6 +28,23 @@ public final class FileLock {
             delay = min(delay * 2, 50_000)
         }
         self.fd = fd
+    }
+
+    /// A shared lock for a reader, or nil when the lock file cannot be made or opened because the folder or
+    /// file system is read-only (`skipped` is told why): a folder where no file can be made has no writer.
+    public static func sharedIfPossible(path: String, timeout: Double, skipped: (String) -> Void) throws -> FileLock? {
+        do {
+            return try FileLock(path: path, timeout: timeout, shared: true)
+        } catch StoreError.io(let error) where [EACCES, EPERM, EROFS].contains(error.code) {
+            // An existing lock file we may only read still serves for a shared lock.
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = Glibc.close(fd)
+                if let lock = try? FileLock(path: path, timeout: timeout, shared: true, readOnly: true) { return lock }
+            }
+            skipped(String(cString: strerror(error.code)))
+            return nil
+        }
     }
 
     /// Releases the lock now.

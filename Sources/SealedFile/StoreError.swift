@@ -18,6 +18,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case vaultMissing(path: String)
     /// Between opening and saving, the file at the path became another vault or was re-keyed.
     case vaultReplaced(path: String)
+    /// The backup beside the vault is a later generation of the same vault: an older copy was put in its place.
+    case backupNewer(path: String, found: UInt64, backup: UInt64)
 
     public var description: String {
         switch self {
@@ -38,6 +40,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .vaultMissing(let path): "no vault at \(path); create one with: nicvault init"
         case .vaultReplaced(let path):
             "\(path) was replaced or re-keyed by another process while this command ran; run the command again"
+        case .backupNewer(let path, let found, let backup):
+            "\(path) is at generation \(found) but its backup \(path).bak is at generation \(backup): an older copy "
+                + "was put in place of the vault. If you restored it on purpose, run again with --accept-rollback; "
+                + "otherwise put the newest copy back"
         }
     }
 }

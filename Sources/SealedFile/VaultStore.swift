@@ -1,15 +1,24 @@
 import Sodium
 
-/// What a change to a vault writes: the new payload, and new key slots when they change.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a change to a vault writes: the new payload, new key slots when they change, and a new vault key
+/// when the vault is re-keyed.
 public struct VaultChange: Sendable {
     /// The new plaintext payload.
     public var payload: SecureBytes
-    /// New key slots, or nil to keep the current ones.
+    /// New key slots, or nil to keep the current ones. With `newKey`, they must wrap `newKey`.
     public var slots: [any KeySlot]?
+    /// A new vault key (re-keying): the new generation and the backup left beside it are sealed under it, so
+    /// that a key unwrapped from an older copy opens neither.
+    public var newKey: SymmetricKey?
 
-    public init(payload: SecureBytes, slots: [any KeySlot]? = nil) {
+    public init(payload: SecureBytes, slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil) {
         self.payload = payload
         self.slots = slots
+        self.newKey = newKey
     }
 }
 
@@ -26,14 +35,19 @@ public struct VaultStore: Sendable {
     /// Seconds to wait for another process's lock before giving up.
     public let lockTimeout: Double
 
+    /// Told what a read had to do without (a lock file it could not create, a rollback memory it could not
+    /// update): the caller shows it, the read goes on.
+    public let warn: @Sendable (String) -> Void
+
     public init(
         path: String, fileSystem: any FileSystem = POSIXFileSystem(), rollbackMemory: RollbackMemory?,
-        lockTimeout: Double = 30
+        lockTimeout: Double = 30, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.path = path
         self.fileSystem = fileSystem
         self.rollbackMemory = rollbackMemory
         self.lockTimeout = lockTimeout
+        self.warn = warn
     }
 
     /// The lock file beside the vault.
@@ -70,6 +84,7 @@ public struct VaultStore: Sendable {
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
         let (bytes, seen) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: unlocker)
+        try checkBackup(opened.header, acceptRollback: acceptRollback)
         try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
@@ -78,8 +93,19 @@ public struct VaultStore: Sendable {
     public func open(with key: SymmetricKey, acceptRollback: Bool = false) throws -> OpenedVault {
         let (bytes, seen) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: key)
+        try checkBackup(opened.header, acceptRollback: acceptRollback)
         try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
+    }
+
+    /// Refuses a vault whose own backup is a later generation of it: the sign of an older copy swapped in,
+    /// which the rollback memory cannot see when it is gone (a new machine, a deleted state folder).
+    func checkBackup(_ header: VaultHeader, acceptRollback: Bool) throws {
+        guard !acceptRollback, let bytes = try? fileSystem.read(backupPath),
+            let backup = try? VaultFormat.parse(bytes), backup.header.vaultID == header.vaultID,
+            backup.header.generation > header.generation
+        else { return }
+        throw StoreError.backupNewer(path: path, found: header.generation, backup: backup.header.generation)
     }
 
     /// Applies `change` to the current generation under the lock and saves generation + 1.
@@ -107,13 +133,20 @@ public struct VaultStore: Sendable {
 
         let result = try change(current)
         var header = current.header
-        header.generation += 1
         if let slots = result.slots { header.slots = slots }
-        let newBytes = try VaultFormat.seal(result.payload, key: current.key, header: header, random: random)
-        try AtomicFile.replace(path, with: newBytes, backup: backupPath, fileSystem: fileSystem)
+        let key = result.newKey ?? current.key
+        if let newKey = result.newKey {
+            // Re-keying: the backup is the current generation sealed again under the new key and slots (written
+            // first, so a crash leaves no copy under the old key that is newer than the old file itself).
+            let backupBytes = try VaultFormat.seal(current.payload, key: newKey, header: header, random: random)
+            try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
+        }
+        header.generation += 1
+        let newBytes = try VaultFormat.seal(result.payload, key: key, header: header, random: random)
+        try AtomicFile.replace(
+            path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
         // What was just sealed is known: no need to decrypt it again.
-        let saved = OpenedVault(
-            header: try VaultFormat.parse(newBytes).header, key: current.key, payload: result.payload)
+        let saved = OpenedVault(header: try VaultFormat.parse(newBytes).header, key: key, payload: result.payload)
         try remember(saved.header, bytes: newBytes, force: false)
         return saved
     }
@@ -134,8 +167,11 @@ public struct VaultStore: Sendable {
     /// this reader derives its key is never mistaken for a rollback. The key derivation runs unlocked.
     func readSnapshot() throws -> ([UInt8], RollbackMemory.Entry?) {
         guard try exists() else { throw StoreError.vaultMissing(path: path) }
-        let lock = try FileLock(path: lockPath, timeout: lockTimeout, shared: true)
-        defer { lock.release() }
+        // A read needs no new file: in a folder where the lock file cannot be made, nobody can save either.
+        let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
+            warn("note: reading without the lock file \(lockPath) (\(reason)); nobody can save in that folder")
+        }
+        defer { lock?.release() }
         let bytes = try readChecked()
         guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return (bytes, nil) }
         return (bytes, memory.entry(for: parsed.header.vaultIDHex))
@@ -150,9 +186,15 @@ public struct VaultStore: Sendable {
             try RollbackMemory.check(
                 vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, against: seen)
         }
-        try memory.record(
-            vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash,
-            force: acceptRollback)
+        do {
+            try memory.record(
+                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash,
+                force: acceptRollback)
+        } catch let error as StoreError {
+            // A read-only state folder: the check above still ran; only the memory of this read is lost.
+            guard case .io(let failure) = error, [EACCES, EPERM, EROFS].contains(failure.code) else { throw error }
+            warn("note: cannot remember this vault's generation (\(failure)); rollback detection is weaker")
+        }
     }
 
     private func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {

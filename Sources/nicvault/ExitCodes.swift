@@ -43,7 +43,7 @@ enum ErrorReport {
             }
         case let e as StoreError:
             switch e {
-            case .locked, .rollback, .forked, .vaultExists, .vaultReplaced: return Exit.conflict
+            case .locked, .rollback, .forked, .vaultExists, .vaultReplaced, .backupNewer: return Exit.conflict
             case .vaultMissing: return Exit.notFound
             case .io, .notDurable, .unsafePermissions: return Exit.failure
             }
@@ -51,7 +51,8 @@ enum ErrorReport {
             switch e {
             case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
             case .ambiguous, .passphraseTooShort: return Exit.usage
-            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked: return Exit.conflict
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress:
+                return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
         case is GSTINError: return Exit.usage

@@ -130,9 +130,22 @@ enum PublicKeyFile {
 enum SecretFile {
     static func write(_ text: String, to path: String) throws {
         var info = stat()
+        let folder = Path.directory(of: path)
+        var folderInfo = stat()
+        guard stat(folder, &folderInfo) == 0, (folderInfo.st_mode & S_IFMT) == S_IFDIR else {
+            throw CLIError(
+                "the folder \(folder) does not exist; create it first, or give another path", code: Exit.usage)
+        }
         if lstat(path, &info) == 0 {
-            if (info.st_mode & S_IFMT) == S_IFLNK {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFLNK:
                 throw CLIError("refusing to write through the symlink \(path); give the real path", code: Exit.usage)
+            default:
+                // A FIFO, a device or a folder would be replaced by a regular file: never do that silently.
+                throw CLIError(
+                    "refusing to replace \(path): it is not a regular file (a FIFO, a device or a folder); give the "
+                        + "path of a file, or leave out --output to write to stdout", code: Exit.usage)
             }
             if info.st_mode & 0o077 != 0 {
                 throw CLIError(
@@ -190,6 +203,8 @@ struct ExecCommand: ParsableCommand {
         let exporter = Exporter(profile: profile, options: exportOptions)
         let items = try selection.items(vault, gstins: [gstin])
         try exporter.check(items)
+        // The child gets its one credential and nothing that opens the vault.
+        options.forgetUnlockingMeans()
         for (name, value) in exporter.variables(items[0]) { setenv(name, value, 1) }
         let argv = command.map { strdup($0) } + [nil]
         execvp(command[0], argv)

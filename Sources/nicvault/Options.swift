@@ -24,6 +24,19 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: .long, help: "Open a vault older than one already seen (after restoring a backup on purpose).")
     var acceptRollback = false
 
+    /// The variables that unlock a vault, which no child process (exec) may inherit.
+    static let unlockingVariables = [
+        "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
+        "NICVAULT_IDENTITY_FILE",
+    ]
+
+    /// Removes every means of opening the vault from this process before it runs another program: the
+    /// unlocking variables, and the --passphrase-fd descriptor.
+    func forgetUnlockingMeans() {
+        for name in Self.unlockingVariables { unsetenv(name) }
+        if let passphraseFd, passphraseFd > 2 { close(passphraseFd) }
+    }
+
     /// The vault path, resolved as PRODUCT.md says.
     func vaultPath(environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let vault { return vault }
@@ -31,9 +44,13 @@ struct VaultOptions: ParsableArguments {
         return Path.join(Locations.dataHome(env), "nicvault/vault.nicv")
     }
 
-    /// The store for the resolved path, with rollback memory in the user's state folder.
+    /// The store for the resolved path, with rollback memory in the user's state folder. A symlinked path is
+    /// resolved once, so that the lock, the temporary file and the backup sit beside the real file and a save
+    /// replaces the real file, never the link.
     func store() -> VaultStore {
-        VaultStore(path: vaultPath(), rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()))
+        VaultStore(
+            path: Locations.realPath(vaultPath()), rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
+            warn: { Console.note($0) })
     }
 
     /// The passphrase, from the first source that is set.
@@ -64,7 +81,31 @@ struct VaultOptions: ParsableArguments {
 
 /// XDG folders.
 enum Locations {
-    static func home(_ env: [String: String]) -> String { env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root" }
+    /// $HOME, else the home folder of the user's passwd entry, as other tools do. With neither, nicvault
+    /// stops rather than guess (it once fell back to root's home for everyone).
+    static func home(_ env: [String: String]) -> String {
+        if let home = env["HOME"], home.hasPrefix("/") { return home }
+        if let entry = getpwuid(getuid()), let folder = entry.pointee.pw_dir, folder.pointee != 0 {
+            return String(cString: folder)
+        }
+        Console.note(
+            "error: HOME is not set and user \(getuid()) has no home folder in the passwd database; set HOME, or "
+                + "give --vault and set XDG_DATA_HOME and XDG_STATE_HOME")
+        exit(Exit.usage)
+    }
+
+    /// The real path of a file (symlinks resolved); for a file that does not exist yet, its folder resolved.
+    static func realPath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        if let folder = realpath(Path.directory(of: path), nil) {
+            defer { free(folder) }
+            return Path.join(String(cString: folder), Path.fileName(of: path))
+        }
+        return path
+    }
 
     static func dataHome(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let value = env["XDG_DATA_HOME"], value.hasPrefix("/") { return value }
@@ -120,26 +161,43 @@ enum PassphraseSource {
     /// True when reading will prompt on the terminal.
     var isTerminal: Bool { if case .terminal = self { true } else { false } }
 
+    /// Seconds to wait for a passphrase from a file, descriptor or command: $NICVAULT_PASSPHRASE_TIMEOUT,
+    /// else 60.
+    static func timeout(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Double {
+        if let text = env["NICVAULT_PASSPHRASE_TIMEOUT"], let value = Double(text), value > 0 { return value }
+        return 60
+    }
+
     func read(prompt: String) throws -> SecureBytes {
+        let wait = Self.timeout()
         switch self {
         case .file(let path, let variable):
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let what = "the passphrase file \(path)" + (variable.map { " (from \($0))" } ?? "")
+            // Non-blocking open: a FIFO with no writer must not hang here (the read below has the time-out).
+            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
-                let origin = variable.map { " (from \($0))" } ?? ""
-                throw CLIError(
-                    "cannot read the passphrase file \(path)\(origin): \(String(cString: strerror(errno)))",
-                    code: Exit.wrongPassphrase)
+                throw CLIError("cannot read \(what): \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
             }
             defer { close(fd) }
             var info = stat()
-            if fstat(fd, &info) == 0, info.st_mode & 0o077 != 0 {
-                Console.note("warning: passphrase file \(path) is readable by others; run: chmod 600 '\(path)'")
+            guard fstat(fd, &info) == 0 else {
+                throw CLIError("cannot read \(what): \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
             }
-            return try SecretReader.readLine(fd: fd)
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw CLIError("\(what) is a folder; give the file that holds the passphrase", code: Exit.wrongPassphrase)
+            case S_IFREG:
+                if info.st_mode & 0o077 != 0 {
+                    Console.note("warning: \(what) is readable by others; run: chmod 600 '\(path)'")
+                }
+            default: break  // a FIFO or a process substitution: fine, read with the time-out
+            }
+            return try SecretReader.readLine(fd: fd, timeout: wait, what: what, code: Exit.wrongPassphrase)
         case .descriptor(let fd):
-            return try SecretReader.readLine(fd: fd)
+            return try SecretReader.readLine(
+                fd: fd, timeout: wait, what: "the passphrase from --passphrase-fd \(fd)", code: Exit.wrongPassphrase)
         case .command(let command):
-            return try Self.runPassphraseCommand(command)
+            return try Self.runPassphraseCommand(command, timeout: wait)
         case .environmentValue:
             let value = ProcessInfo.processInfo.environment["NICVAULT_PASSPHRASE"] ?? ""
             return try SecureBytes(copying: Array(value.utf8))
@@ -153,30 +211,65 @@ enum PassphraseSource {
         }
     }
 
-    /// Runs `sh -c command` and reads its standard output (first line) as the passphrase.
-    private static func runPassphraseCommand(_ command: String) throws -> SecureBytes {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw CLIError("NICVAULT_PASSPHRASE_COMMAND could not start: \(error)", code: Exit.wrongPassphrase)
+    /// Runs `sh -c command` and reads the first line of its standard output as the passphrase. Stops at that
+    /// line (a background child that keeps the output open does not hold nicvault), and at the time-out.
+    private static func runPassphraseCommand(_ command: String, timeout: Double) throws -> SecureBytes {
+        let what = "NICVAULT_PASSPHRASE_COMMAND"
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else {
+            throw CLIError("\(what) could not start: \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
         }
-        try? pipe.fileHandleForWriting.close()
-        let secret = try SecretReader.readAll(fd: pipe.fileHandleForReading.fileDescriptor)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        close(pipeEnds[1])
+        defer { close(pipeEnds[0]) }
+        guard spawned == 0 else {
+            throw CLIError("\(what) could not start: \(String(cString: strerror(spawned)))", code: Exit.wrongPassphrase)
+        }
+        let started = Monotonic.now()
+        var status: Int32 = 0
+        func reap(waitingUpTo seconds: Double) -> Bool {
+            while true {
+                let done = waitpid(pid, &status, WNOHANG)
+                if done == pid || (done < 0 && errno != EINTR) { return true }
+                if Monotonic.now() - started >= seconds { return false }
+                usleep(5_000)
+            }
+        }
+        let line: SecureBytes
+        do {
+            line = try SecretReader.readLine(
+                fd: pipeEnds[0], timeout: timeout, what: "the output of \(what)", code: Exit.wrongPassphrase)
+        } catch {
+            kill(pid, SIGKILL)
+            _ = reap(waitingUpTo: .infinity)
+            throw error
+        }
+        // The line is in; the command itself must end too (its status says whether the line is good).
+        guard reap(waitingUpTo: timeout) else {
+            kill(pid, SIGKILL)
+            _ = reap(waitingUpTo: .infinity)
             throw CLIError(
-                "NICVAULT_PASSPHRASE_COMMAND failed with exit code \(process.terminationStatus)",
+                "\(what) printed a line but did not exit within \(Int(timeout)) s (set NICVAULT_PASSPHRASE_TIMEOUT "
+                    + "to wait longer)", code: Exit.wrongPassphrase)
+        }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            throw CLIError(
+                "\(what) failed" + (exited ? " with exit code \(code)" : " (killed by signal \(status & 0x7f))"),
                 code: Exit.wrongPassphrase)
         }
-        // A command prints one line; keep only the first.
-        let firstLine = secret.withUnsafeBytes { $0.firstIndex(of: 0x0a) } ?? secret.count
-        return try secret.slice(0..<firstLine)
+        return line
     }
 }
 

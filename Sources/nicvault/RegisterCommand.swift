@@ -53,12 +53,16 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(help: "Settle a pending registration instead of starting one.")
     var resume = false
 
+    @Flag(help: "Start a pending registration over (its unconfirmed password stays in history).")
+    var restart = false
+
     @Option(
         help: ArgumentHelp("Rotation interval of the new credential: 90d, 12w or 90 (days).", valueName: "interval"))
     var every: RotationInterval?
 
     func validate() throws {
         if kind == .portal && gsp != nil { throw ValidationError("--gsp applies to --kind api only") }
+        if resume && restart { throw ValidationError("give --resume or --restart, not both") }
         if otpFromOutbox && portalOptions.portal == "assisted" {
             throw ValidationError("--otp-from-outbox needs a sandbox portal")
         }
@@ -71,12 +75,18 @@ struct RegisterCommand: AsyncParsableCommand {
         }
         let vault = try options.openVault()
         let ledger = VaultLedger(vault: vault)
-        let pending = vault.credentials(gstin: gstin, kind: kind, environment: env).first { $0.pendingSince != nil }
-        if resume && pending == nil {
+        let key = CredentialKey(environment: env, gstin: gstin, kind: kind)
+        // One process at a time talks to the portal about a credential; the others are refused, not queued.
+        let lock = try FlowLock.acquire(key, in: vault)
+        defer { lock.release() }
+        try ledger.reload()
+        let existing = ledger.vault.credentials(gstin: gstin, kind: kind, environment: env).first
+        let pending = existing?.pendingSince != nil ? existing : nil
+        if (resume || restart) && pending == nil {
             throw CLIError(
                 "no pending registration for \(gstin) (\(kind.rawValue), \(env.rawValue))", code: Exit.notFound)
         }
-        if !resume, let existing = vault.credentials(gstin: gstin, kind: kind, environment: env).first {
+        if !resume && !restart, let existing {
             if existing.pendingSince != nil {
                 throw CLIError(
                     "\(existing.key) has a pending registration since \(existing.pendingSince!); settle it first: "
@@ -84,30 +94,32 @@ struct RegisterCommand: AsyncParsableCommand {
             }
             throw VaultError.alreadyExists(existing.key.description)
         }
-        if let client { _ = try vault.client(named: client, environment: env) }
+        if let client { _ = try ledger.vault.client(named: client, environment: env) }
         let (driver, embedded) = try await portalOptions.makeDriver(environment: env)
         defer { embedded?.stop() }
         Console.note("Using the \(driver.name).")
 
         var flow = RegistrationFlow(driver: driver, ledger: ledger, clock: vault.clock)
         flow.progress = { Console.note($0) }
-        flow.checkpoint = { point in
-            // Test hook for the crash tests: die exactly at a step of the protocol.
-            if ProcessInfo.processInfo.environment["NICVAULT_TEST_CRASH_AT"] == point { kill(getpid(), SIGKILL) }
-        }
+        flow.checkpoint = crashCheckpoint
         flow.otpCode = otpSource(driver: driver, gstin: gstin)
 
         if resume, let credential = pending {
             switch try await flow.resume(credential) {
-            case .committed: Console.note("Registered: \(credential.key) as \(credential.userID).")
-            case .dropped: Console.note("Run nicvault register \(gstin.value) again to register it.")
+            case .committed: Console.note("Registered: \(credential.key).")
+            case .stillPending:
+                throw CLIError(
+                    "the portal does not know \(credential.userID) yet; the registration stays pending, with its "
+                        + "password. A late answer may still create the user: run nicvault register \(gstin.value) "
+                        + "--resume again later. If it never does, start over with: nicvault register \(gstin.value) "
+                        + "--restart (the unconfirmed password stays in history)", code: Exit.portalRefused)
             }
             return
         }
         let request = RegistrationRequest(
             gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
-            rotationDays: every?.days ?? vault.payload.settings.defaultRotationDays)
-        let credential = try await flow.register(request)
+            rotationDays: every?.days ?? ledger.vault.payload.settings.defaultRotationDays)
+        let credential = try await flow.register(request, restarting: restart ? pending : nil)
         Console.note(
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
     }

@@ -108,6 +108,11 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     func rotateOne(_ target: Credential, driver: any PortalDriver, ledger: VaultLedger) async throws {
+        // One process at a time talks to the portal about a credential; the others are refused, not queued.
+        let lock = try FlowLock.acquire(target.key, in: ledger.vault)
+        defer { lock.release() }
+        // Read again under the flow lock: what another process settled meanwhile counts.
+        let target = try ledger.current(target.key)
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
@@ -117,13 +122,6 @@ struct RotateCommand: AsyncParsableCommand {
             }
             _ = try await flow.resume(target)
             return
-        }
-        if target.staged != nil {
-            throw VaultError.rotationBlocked(
-                target.key.description, "a rotation is pending since \(target.staged!.stagedAt)")
-        }
-        if target.pendingSince != nil {
-            throw VaultError.rotationBlocked(target.key.description, "its registration is pending")
         }
         let rotated = try await flow.rotate(target)
         if let every {

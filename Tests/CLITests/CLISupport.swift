@@ -52,14 +52,17 @@ final class CLISandbox: Sendable {
         return env
     }
 
+    /// Runs the binary. `killAfter` bounds a run that must not hang: past it the process is killed and the
+    /// result's code is -9. `executable` runs another program (a shell that starts nicvault itself).
     @discardableResult
-    func run(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil) throws
-        -> RunResult
-    {
+    func run(
+        _ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil,
+        killAfter: Double? = nil, executable: String = nicvaultBinary, replaceEnvironment: [String: String]? = nil
+    ) throws -> RunResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: nicvaultBinary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = environment.merging(extra) { $1 }
+        process.environment = replaceEnvironment ?? environment.merging(extra) { $1 }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -69,11 +72,21 @@ final class CLISandbox: Sendable {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
+        let killed = ManagedFlag()
+        if let killAfter {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + killAfter) {
+                if process.isRunning {
+                    killed.set()
+                    kill(pid, SIGKILL)
+                }
+            }
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return RunResult(
-            code: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+            code: killed.isSet ? -9 : process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
             err: String(decoding: errData, as: UTF8.self))
     }
 
@@ -87,5 +100,27 @@ final class CLISandbox: Sendable {
         let result = try run(["info", "--vault", vault, "--passphrase-file", passphraseFile, "--json"])
         precondition(result.code == 0, "info failed: \(result.err)")
         return try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+    }
+}
+
+/// A flag set from another thread.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+extension CLISandbox {
+    /// Hands the sandbox to the `nobody` user (when running as root, where permissions do not bind) and returns
+    /// the command prefix that runs a program as that user; an empty prefix when not root.
+    func asUnprivileged() throws -> [String] {
+        guard getuid() == 0 else { return [] }
+        let chown = Process()
+        chown.executableURL = URL(fileURLWithPath: "/bin/chown")
+        chown.arguments = ["-R", "65534:65534", root]
+        try chown.run()
+        chown.waitUntilExit()
+        return ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
     }
 }

@@ -50,9 +50,12 @@ struct CrashCLITests {
             group.enter()
             DispatchQueue.global().async {
                 defer { group.leave() }
-                for _ in 0..<savesEach {
+                for save in 0..<savesEach {
                     do {
-                        let result = try box.run(passwdArguments(box))
+                        // Any save will do; not passwd, which re-keys (a concurrent writer is then told to retry).
+                        let result = try box.run(
+                            ["set", "--default-every", "\(30 + save)d", "--vault", box.vault, "--passphrase-file",
+                             box.passphraseFile])
                         if result.code != 0 { failures.add(result.err) }
                     } catch {
                         failures.add("\(error)")

@@ -101,18 +101,28 @@ struct RegistrationFlowTests {
         #expect(ledger.vault.credentials().first?.pendingSince == nil)
     }
 
-    @Test func resumeDropsWhatThePortalNeverCreated() async throws {
+    @Test func resumeKeepsWhatThePortalDoesNotKnowYetAndRestartKeepsItInHistory() async throws {
         let folder = Folder()
         let portal = try await RunningPortal.start()
         defer { portal.stop() }
         let ledger = try makeLedger(folder, clock: portal.clock)
-        // Staged, then the process died before the portal was asked.
+        // Staged, then the process died before the portal answered: a late answer may still create the user.
         let staged = try ledger.stage(
             Credential(
                 environment: .sandbox, gstin: gstin("27AABCD1234E1Z8"), kind: .portal, legalName: "Demo Traders",
                 userID: "NEVERMADE27", password: secret("Never@Made2024"), createdAt: portal.clock.now()))
-        #expect(try await flow(portal.driver, ledger, clock: portal.clock).resume(staged) == .dropped)
-        #expect(ledger.vault.credentials().isEmpty)
+        #expect(try await flow(portal.driver, ledger, clock: portal.clock).resume(staged) == .stillPending)
+        let kept = try #require(ledger.vault.credentials().first)
+        #expect(kept.pendingSince != nil && kept.password == secret("Never@Made2024"))
+        #expect(kept.events.last?.change.contains("did not know") == true)
+
+        // Started over: the new attempt is committed, the earlier one stays in history, never confirmed.
+        let restarted = try await flow(portal.driver, ledger, clock: portal.clock).register(
+            RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal),
+            restarting: kept)
+        #expect(restarted.pendingSince == nil && restarted.userID != "NEVERMADE27")
+        let earlier = try #require(restarted.retired.first)
+        #expect(earlier.unconfirmed && earlier.userID == "NEVERMADE27" && earlier.password == secret("Never@Made2024"))
     }
 
     @Test func clearRefusalLeavesNothingPending() async throws {

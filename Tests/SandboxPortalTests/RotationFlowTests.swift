@@ -102,6 +102,49 @@ struct RotationFlowTests {
         try ledger.reload()
         let settled = try #require(ledger.vault.credentials().first)
         #expect(settled.password == credential.password && settled.staged == nil)
+        // Dropped, never discarded: a late answer may still make it the live one.
+        #expect(settled.retired.first?.password == secret("Never@Sent2024x") && settled.retired.first?.unconfirmed == true)
+    }
+
+    @Test func aLateAnswerAfterTheDropIsRecoveredFromHistory() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        let late = secret("Late@Answer2024")
+        let pending = try ledger.stageRotation(credential.key, expectedVersion: credential.version, password: late)
+        // The resume runs before the slow request lands: the portal still has the old password.
+        #expect(try await RotationFlow(driver: portal.driver, ledger: ledger).resume(pending) == .dropped)
+        // Then the request lands.
+        try await portal.driver.changePassword(userID: credential.userID, old: credential.password, new: late)
+        // The next rotation is refused with the old password, finds the unconfirmed one, and makes it current.
+        try ledger.reload()
+        let stale = try #require(ledger.vault.credentials().first)
+        let code = await refusalCode { _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(stale) }
+        #expect(code == "late-answer-recovered")
+        try ledger.reload()
+        let recovered = try #require(ledger.vault.credentials().first)
+        #expect(recovered.password == late)
+        #expect(try await portal.driver.checkLogin(userID: recovered.userID, password: late) == .accepted)
+        _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(recovered)
+    }
+
+    @Test func aServerErrorAfterTheChangeKeepsBothPasswords() async throws {
+        let folder = Folder()
+        let failing = FailingSaves()
+        let portal = try await RunningPortal.start(stateFile: folder.path + "/portal.json", saves: failing)
+        defer { portal.stop() }
+        let (ledger, credential) = try await registered(folder, portal)
+        failing.fail = true
+        // The sandbox cannot save the change: it undoes it and answers 500, which is no refusal.
+        let code = await refusalCode { _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential) }
+        #expect(code?.contains("HTTP 500") == true)
+        failing.fail = false
+        try ledger.reload()
+        let pending = try #require(ledger.vault.credentials().first)
+        #expect(pending.staged != nil && pending.password == credential.password)
+        #expect(try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
+        #expect(try await RotationFlow(driver: portal.driver, ledger: ledger).resume(pending) == .dropped)
     }
 
     @Test func twoRotationsAtOnceOneWinsTheOtherConflicts() async throws {

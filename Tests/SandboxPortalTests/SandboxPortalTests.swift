@@ -239,6 +239,51 @@ struct SandboxPortalTests {
             } == "user-id-taken")
     }
 
+    @Test func twoPortalsOnOneStateFileSeeEachOthersChanges() async throws {
+        // `sandbox serve` and the in-process sandbox of a command share one state file: neither loses the
+        // other's writes.
+        let folder = Folder()
+        let stateFile = folder.path + "/state.json"
+        let first = try await RunningPortal.start(stateFile: stateFile)
+        let second = try await RunningPortal.start(stateFile: stateFile)
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let id = gstin("36AAECH1122J1ZW")
+        try await first.driver.createUser(
+            try await verified(first.driver, id), gstin: id, kind: .portal, gsp: nil, userID: "HYDPHARMA36",
+            password: secret("Secret@Pass2024"))
+        #expect(
+            try await second.driver.checkLogin(userID: "HYDPHARMA36", password: secret("Secret@Pass2024")) == .accepted)
+        try await second.driver.changePassword(
+            userID: "HYDPHARMA36", old: secret("Secret@Pass2024"), new: secret("Second@Pass2024"))
+        let other = gstin("09AAGCL6543N1ZW")
+        try await first.driver.createUser(
+            try await verified(first.driver, other), gstin: other, kind: .portal, gsp: nil, userID: "LUCKNOW09",
+            password: secret("Lucknow@Pass2024"))
+        #expect(
+            try await first.driver.checkLogin(userID: "HYDPHARMA36", password: secret("Second@Pass2024")) == .accepted)
+        #expect(
+            try await second.driver.checkLogin(userID: "LUCKNOW09", password: secret("Lucknow@Pass2024")) == .accepted)
+    }
+
+    @Test func aClientSecretIsShownOnceThenNoLongerKept() async throws {
+        let folder = Folder()
+        let stateFile = folder.path + "/state.json"
+        let portal = try await RunningPortal.start(stateFile: stateFile)
+        defer { portal.stop() }
+        let id = gstin("36AAECH1122J1ZW")
+        try await portal.state.issueClient(gstin: id.value, gsp: nil)
+        let first = try await portal.driver.outbox(gstin: id, after: 0)
+        #expect(first.last?.text.contains("client secret is") == true)
+        let secretText = String(first.last!.text.split(separator: " ")[11])
+        let again = try await portal.driver.outbox(gstin: id, after: 0)
+        #expect(again.last?.text.contains("no longer kept") == true)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: stateFile))
+        #expect(bytes.range(of: Data(secretText.utf8)) == nil)
+    }
+
     @Test func unreachablePortalSaysSo() async throws {
         // A port that was free a moment ago: nothing listens there.
         let port = try freePort()

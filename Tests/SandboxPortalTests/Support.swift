@@ -3,6 +3,7 @@ import GST
 import Logging
 import Portal
 import SandboxPortal
+import SealedFile
 
 /// A clock the test moves by hand.
 final class TestClock: Clock, @unchecked Sendable {
@@ -34,11 +35,14 @@ final class RunningPortal: Sendable {
         self.task = task
     }
 
-    static func start(stateFile: String? = nil, clock: TestClock = TestClock()) async throws -> RunningPortal {
+    static func start(
+        stateFile: String? = nil, clock: TestClock = TestClock(), saves: any FileSystem = POSIXFileSystem()
+    ) async throws -> RunningPortal {
         var quiet = Logger(label: "test.portal")
         quiet.logLevel = .critical
         let state = try PortalState(
-            taxpayers: try Seed.load(json: Seed.builtIn), stateFile: stateFile, clock: clock, logger: quiet)
+            taxpayers: try Seed.load(json: Seed.builtIn), stateFile: stateFile, clock: clock, logger: quiet,
+            saveFileSystem: saves)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = SandboxPortalApp.application(state: state, logger: quiet) { port in
             continuation.yield(port)
@@ -104,4 +108,37 @@ struct LossyDriver: PortalDriver {
         try await inner.changePassword(userID: userID, old: old, new: new)
         if loseChangeAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
     }
+}
+
+/// The real file system, whose renames fail while `fail` is set: a state save that cannot complete.
+final class FailingSaves: FileSystem, @unchecked Sendable {
+    private let lock = NSLock()
+    private var failing = false
+    var fail: Bool {
+        get { lock.withLock { failing } }
+        set { lock.withLock { failing = newValue } }
+    }
+    private let real = POSIXFileSystem()
+
+    func read(_ path: String) throws(FileSystemError) -> [UInt8]? { try real.read(path) }
+    func mode(of path: String) throws(FileSystemError) -> UInt32? { try real.mode(of: path) }
+    func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32 {
+        try real.createExclusive(path, mode: mode)
+    }
+    func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+        try real.write(fd, bytes, path: path)
+    }
+    func sync(_ fd: Int32, path: String) throws(FileSystemError) { try real.sync(fd, path: path) }
+    func close(_ fd: Int32) { real.close(fd) }
+    func rename(_ from: String, to: String) throws(FileSystemError) {
+        if fail { throw FileSystemError(operation: "rename", path: to, code: ENOSPC) }
+        try real.rename(from, to: to)
+    }
+    func link(_ from: String, to: String) throws(FileSystemError) { try real.link(from, to: to) }
+    func syncDirectory(_ path: String) throws(FileSystemError) { try real.syncDirectory(path) }
+    func remove(_ path: String) { real.remove(path) }
+    func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError) {
+        try real.makeDirectories(path, mode: mode)
+    }
+    func setMode(_ path: String, mode: UInt32) throws(FileSystemError) { try real.setMode(path, mode: mode) }
 }
