@@ -528,7 +528,7 @@ def embedded(processes):
         gstins = ["27AABCD1234E1Z8", "29AACCK5521H1ZK", "07AAFFR3310M1Z8", "33AABCT7788K2ZQ", "24ABCPP4455Q1Z6",
                   "19AADCB9090L1Z4", "36AAECH1122J1ZW", "09AAGCL6543N1ZW", "32AAHFK2468P1ZX", "06AAJCG1357R1Z2",
                   "08AAKTJ8642S1ZJ", "38AALCL1001T1Z3", "21AANCO4004V1Z0", "23AAPCM5005W1ZR", "37AARCA7007Y1ZI",
-                  "10AAQCB6006X1Z3"][:2 * processes]
+                  "27AABCD1234E2Z7"][:2 * processes]
         first, second = gstins[:processes], gstins[processes:]
         # Every process starts its own in-process sandbox on the default state file.
         started = [box.spawn("register", g, "--otp-from-outbox") for g in first]

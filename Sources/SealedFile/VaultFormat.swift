@@ -103,6 +103,22 @@ public struct OpenedVault: Sendable {
 
 /// Version 1 of the vault file format: parse, open and seal. It knows bytes and keys, nothing of GSTINs.
 public enum VaultFormat {
+    /// The number of leading bytes `peek` needs: magic, version, vault id and generation.
+    public static var peekByteCount: Int { VaultHeader.magic.count + 2 + VaultHeader.vaultIDByteCount + 8 }
+
+    /// The vault id and generation a file claims, from its first `peekByteCount` bytes, without checking the
+    /// rest (for a quick look at a backup; nothing is trusted from it but a reason to refuse).
+    public static func peek(_ prefix: [UInt8]) -> (vaultID: [UInt8], generation: UInt64)? {
+        guard prefix.count >= peekByteCount, Array(prefix.prefix(VaultHeader.magic.count)) == VaultHeader.magic else {
+            return nil
+        }
+        var reader = ByteReader(prefix)
+        guard (try? reader.raw(VaultHeader.magic.count)) != nil, (try? reader.u16()) == VaultHeader.version,
+            let id = try? reader.raw(VaultHeader.vaultIDByteCount), let generation = try? reader.u64()
+        else { return nil }
+        return (id, generation)
+    }
+
     /// Splits `bytes` into header and payload, checking every length and the header checksum.
     /// Only the magic and the version are looked at before the checksum is verified.
     public static func parse(_ bytes: [UInt8]) throws(SealedFileError) -> ParsedVaultFile {

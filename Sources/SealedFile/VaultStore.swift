@@ -82,30 +82,31 @@ public struct VaultStore: Sendable {
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
-        let (bytes, seen) = try readSnapshot()
+        let (bytes, seen, backup) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: unlocker)
-        try checkBackup(opened.header, acceptRollback: acceptRollback)
+        try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
         try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
 
     /// As `open(with:)`, with the vault key already known (sessions): no key derivation.
     public func open(with key: SymmetricKey, acceptRollback: Bool = false) throws -> OpenedVault {
-        let (bytes, seen) = try readSnapshot()
+        let (bytes, seen, backup) = try readSnapshot()
         let opened = try VaultFormat.open(bytes, with: key)
-        try checkBackup(opened.header, acceptRollback: acceptRollback)
+        try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
         try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
 
-    /// Refuses a vault whose own backup is a later generation of it: the sign of an older copy swapped in,
-    /// which the rollback memory cannot see when it is gone (a new machine, a deleted state folder).
-    func checkBackup(_ header: VaultHeader, acceptRollback: Bool) throws {
-        guard !acceptRollback, let bytes = try? fileSystem.read(backupPath),
-            let backup = try? VaultFormat.parse(bytes), backup.header.vaultID == header.vaultID,
-            backup.header.generation > header.generation
+    /// Refuses a vault whose own backup (its header, read in the same snapshot) is a later generation of it:
+    /// the sign of an older copy swapped in, which the rollback memory cannot see when it is gone (a new
+    /// machine, a deleted state folder).
+    func checkBackup(
+        _ header: VaultHeader, backup: (vaultID: [UInt8], generation: UInt64)?, acceptRollback: Bool
+    ) throws {
+        guard !acceptRollback, let backup, backup.vaultID == header.vaultID, backup.generation > header.generation
         else { return }
-        throw StoreError.backupNewer(path: path, found: header.generation, backup: backup.header.generation)
+        throw StoreError.backupNewer(path: path, found: header.generation, backup: backup.generation)
     }
 
     /// Applies `change` to the current generation under the lock and saves generation + 1.
@@ -165,7 +166,7 @@ public struct VaultStore: Sendable {
     /// The vault bytes and what the rollback memory held for them, read together under a shared lock:
     /// writers record a new generation before they release the exclusive lock, so a save that lands while
     /// this reader derives its key is never mistaken for a rollback. The key derivation runs unlocked.
-    func readSnapshot() throws -> ([UInt8], RollbackMemory.Entry?) {
+    func readSnapshot() throws -> ([UInt8], RollbackMemory.Entry?, (vaultID: [UInt8], generation: UInt64)?) {
         guard try exists() else { throw StoreError.vaultMissing(path: path) }
         // A read needs no new file: in a folder where the lock file cannot be made, nobody can save either.
         let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
@@ -173,8 +174,19 @@ public struct VaultStore: Sendable {
         }
         defer { lock?.release() }
         let bytes = try readChecked()
-        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return (bytes, nil) }
-        return (bytes, memory.entry(for: parsed.header.vaultIDHex))
+        let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
+        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return (bytes, nil, backup) }
+        return (bytes, memory.entry(for: parsed.header.vaultIDHex), backup)
+    }
+
+    /// The first `count` bytes of a file, or nil when it is missing or shorter.
+    static func readPrefix(_ path: String, count: Int) -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { _ = Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = bytes.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress!, count, 0) }
+        return n == count ? bytes : nil
     }
 
     private func checkAndRemember(

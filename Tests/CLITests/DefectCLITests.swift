@@ -150,7 +150,7 @@ struct DefectCLITests {
             ["list", "--vault", box.vault],
             environment: ["NICVAULT_PASSPHRASE_COMMAND": "cat '\(box.passphraseFile)'; sleep 30 2>/dev/null &"],
             killAfter: 20)
-        #expect(lingering.code == 0, "\(lingering.err)")
+        #expect(lingering.code == 0, "\(lingering.err) \(lingering.out)")
         let silent = try box.run(
             ["list", "--vault", box.vault],
             environment: ["NICVAULT_PASSPHRASE_COMMAND": "exec sleep 600 2>/dev/null", "NICVAULT_PASSPHRASE_TIMEOUT": "1"],
