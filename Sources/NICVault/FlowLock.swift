@@ -34,7 +34,9 @@ public final class FlowLock {
             BLAKE2b.hash(Array((vault.opened.header.vaultIDHex + "/" + key.description).utf8), outputByteCount: 16))
         let path = Path.join(folder, name + ".lock")
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError.io(FileSystemError(operation: "open flow lock", path: path, code: errno)) }
+        guard fd >= 0 else {
+            throw StoreError.io(FileSystemError(operation: "open flow lock", path: path, code: errno))
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             var buffer = [UInt8](repeating: 0, count: 32)
@@ -43,7 +45,8 @@ public final class FlowLock {
             guard code == EWOULDBLOCK else {
                 throw StoreError.io(FileSystemError(operation: "lock", path: path, code: code))
             }
-            let holder = n > 0 ? Int32(String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first ?? "") : nil
+            let holder =
+                n > 0 ? Int32(String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first ?? "") : nil
             throw VaultError.flowInProgress(key.description, pid: holder)
         }
         let text = Array("\(getpid())\n".utf8)

@@ -148,7 +148,8 @@ struct PayloadDecoder {
             }
         }
         guard let password, let at else { throw fail("incomplete retired password") }
-        return RetiredPassword(password: password, retiredAt: try timestamp(at), unconfirmed: unconfirmed, userID: userID)
+        return RetiredPassword(
+            password: password, retiredAt: try timestamp(at), unconfirmed: unconfirmed, userID: userID)
     }
 
     mutating func event() throws -> CredentialEvent {

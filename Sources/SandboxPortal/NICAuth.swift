@@ -161,7 +161,8 @@ extension PortalState {
             else { throw NICFailure("1013") }
             guard let login = try? JSONDecoder().decode(NICAPI.Login.self, from: json) else { throw NICFailure("1007") }
             guard let userName = login.UserName, !userName.isEmpty else { throw NICFailure("1006") }
-            guard let appKeyText = login.AppKey, let appKey = Foundation.Data(base64Encoded: appKeyText), appKey.count == 32
+            guard let appKeyText = login.AppKey, let appKey = Foundation.Data(base64Encoded: appKeyText),
+                appKey.count == 32
             else { throw NICFailure("1016") }
             guard
                 let index = state.users.firstIndex(where: {
@@ -192,7 +193,8 @@ extension PortalState {
                 nicState.tokens.removeAll { $0.userID == user.userID && $0.clientID == client.clientID }
                 let fresh = NICState.Token(
                     token: Hex.encode(SystemRandom().bytes(count: 20)), userID: user.userID, gstin: user.gstin,
-                    clientID: client.clientID, sek: Foundation.Data(SystemRandom().bytes(count: 32)).base64EncodedString(),
+                    clientID: client.clientID,
+                    sek: Foundation.Data(SystemRandom().bytes(count: 32)).base64EncodedString(),
                     expiresAt: now.adding(seconds: 3600))
                 nicState.tokens.append(fresh)
                 token = fresh

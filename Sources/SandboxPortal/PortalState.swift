@@ -174,13 +174,15 @@ public actor PortalState {
             state.otps.removeAll { $0.gstin == taxpayer.gstin }  // a new OTP replaces the previous one
             state.otps.append(
                 .init(
-                    requestID: requestID, gstin: taxpayer.gstin, code: code, createdAt: now, wrongTries: 0, verified: false)
+                    requestID: requestID, gstin: taxpayer.gstin, code: code, createdAt: now, wrongTries: 0,
+                    verified: false)
             )
             state.sends[taxpayer.gstin] = recent + [now]
             let text =
                 "\(code) is the OTP for e-invoice registration of \(taxpayer.gstin). Valid for \(rules.otpLifetimeSeconds / 60) minutes. Do not share it. - NIC (sandbox)"
             state.outbox.append(
-                .init(id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: now))
+                .init(
+                    id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text, sentAt: now))
             state.nextMessageID += 1
             changed()
             logger.info("SMS to \(taxpayer.maskedMobile): \(text)")
@@ -266,7 +268,8 @@ public actor PortalState {
             state.users.append(
                 .init(
                     userID: userID, gstin: verification.gstin, kind: kind, gsp: gspName, passwordHash: hash,
-                    previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(), passwordChangedAt: nil))
+                    previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(),
+                    passwordChangedAt: nil))
             state.verifications.removeAll { $0.token == verification.token }
             changed()
             logger.info("created \(kind) user \(userID) for \(verification.gstin)")

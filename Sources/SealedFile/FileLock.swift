@@ -10,7 +10,8 @@ public final class FileLock {
 
     /// Waits up to `timeout` seconds for the lock; throws `StoreError.locked` when it stays busy.
     public init(path: String, timeout: Double, shared: Bool = false, readOnly: Bool = false) throws {
-        let fd = readOnly ? Glibc.open(path, O_RDONLY | O_CLOEXEC) : Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd =
+            readOnly ? Glibc.open(path, O_RDONLY | O_CLOEXEC) : Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io(FileSystemError(operation: "open lock", path: path, code: errno)) }
         let deadline = Monotonic.now() + timeout
         var delay: UInt32 = 1_000

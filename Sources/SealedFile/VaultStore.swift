@@ -175,7 +175,9 @@ public struct VaultStore: Sendable {
         defer { lock?.release() }
         let bytes = try readChecked()
         let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return (bytes, nil, backup) }
+        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else {
+            return (bytes, nil, backup)
+        }
         return (bytes, memory.entry(for: parsed.header.vaultIDHex), backup)
     }
 

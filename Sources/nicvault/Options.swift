@@ -49,7 +49,8 @@ struct VaultOptions: ParsableArguments {
     /// replaces the real file, never the link.
     func store() -> VaultStore {
         VaultStore(
-            path: Locations.realPath(vaultPath()), rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
+            path: Locations.realPath(vaultPath()),
+            rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
             warn: { Console.note($0) })
     }
 
@@ -185,7 +186,8 @@ enum PassphraseSource {
             }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
-                throw CLIError("\(what) is a folder; give the file that holds the passphrase", code: Exit.wrongPassphrase)
+                throw CLIError(
+                    "\(what) is a folder; give the file that holds the passphrase", code: Exit.wrongPassphrase)
             case S_IFREG:
                 if info.st_mode & 0o077 != 0 {
                     Console.note("warning: \(what) is readable by others; run: chmod 600 '\(path)'")
@@ -225,7 +227,8 @@ enum PassphraseSource {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
         // Nothing else of nicvault's reaches the command (nor what it leaves running): fds 3 and up are closed.
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
+        let open =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
         for fd in open where fd > 2 && fcntl(fd, F_GETFD) >= 0 {
             posix_spawn_file_actions_addclose(&actions, fd)
         }

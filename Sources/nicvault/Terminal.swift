@@ -114,7 +114,7 @@ enum SecretReader {
                 length += n
             }
         }
-                guard length <= Terminal.maximumSecretLength else {
+        guard length <= Terminal.maximumSecretLength else {
             throw CLIError("\(what) is longer than \(Terminal.maximumSecretLength) bytes", code: Exit.usage)
         }
         var end = length

@@ -54,8 +54,10 @@ struct CrashCLITests {
                     do {
                         // Any save will do; not passwd, which re-keys (a concurrent writer is then told to retry).
                         let result = try box.run(
-                            ["set", "--default-every", "\(30 + save)d", "--vault", box.vault, "--passphrase-file",
-                             box.passphraseFile])
+                            [
+                                "set", "--default-every", "\(30 + save)d", "--vault", box.vault, "--passphrase-file",
+                                box.passphraseFile,
+                            ])
                         if result.code != 0 { failures.add(result.err) }
                     } catch {
                         failures.add("\(error)")

@@ -26,7 +26,8 @@ struct DefectCLITests {
         let child = try box.run(
             ["-c", script, nicvaultBinary, box.vault, box.passphraseFile], executable: "/bin/sh",
             replaceEnvironment: box.environment.merging([
-                "NICVAULT_SESSION": variable, "NICVAULT_PASSPHRASE": "x", "NICVAULT_PASSPHRASE_FILE": box.passphraseFile,
+                "NICVAULT_SESSION": variable, "NICVAULT_PASSPHRASE": "x",
+                "NICVAULT_PASSPHRASE_FILE": box.passphraseFile,
                 "NICVAULT_PASSPHRASE_COMMAND": "cat \(box.passphraseFile)", "NICVAULT_IDENTITY_FILE": "/dev/null",
             ]) { $1 })
         #expect(child.code == 0, "\(child.err)")
@@ -43,8 +44,10 @@ struct DefectCLITests {
         let oldCopy = try #require(FileManager.default.contents(atPath: box.vault))
         box.write("a brand new passphrase\n", to: box.root + "/new")
         let changed = try box.run(
-            ["passwd", "--vault", box.vault, "--passphrase-file", box.passphraseFile, "--new-passphrase-file",
-             box.root + "/new"])
+            [
+                "passwd", "--vault", box.vault, "--passphrase-file", box.passphraseFile, "--new-passphrase-file",
+                box.root + "/new",
+            ])
         #expect(changed.code == 0, "\(changed.err)")
         let old = try SecureBytes(copying: Array(CLISandbox.passphrase.utf8))
         for file in [box.vault, box.vault + ".bak"] {
@@ -83,13 +86,15 @@ struct DefectCLITests {
         try registered(box)
         let fifo = box.root + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
-        let refused = try box.run(["export", "--profile", "dotenv", "27AABCD1234E1Z8", "--output", fifo] + box.vaultFlags)
+        let refused = try box.run(
+            ["export", "--profile", "dotenv", "27AABCD1234E1Z8", "--output", fifo] + box.vaultFlags)
         #expect(refused.code == 64)
         #expect(refused.err.contains("not a regular file"))
         let type = try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType
         #expect(type == .typeCharacterSpecial || type == .typeUnknown || type != .typeRegular)
         let missing = try box.run(
-            ["export", "--profile", "dotenv", "27AABCD1234E1Z8", "--output", box.root + "/no/such/.env"] + box.vaultFlags)
+            ["export", "--profile", "dotenv", "27AABCD1234E1Z8", "--output", box.root + "/no/such/.env"]
+                + box.vaultFlags)
         #expect(missing.code == 64)
         #expect(missing.err.contains("does not exist") && !missing.err.contains("check the disk"))
     }
@@ -153,14 +158,17 @@ struct DefectCLITests {
         #expect(lingering.code == 0, "\(lingering.err) \(lingering.out)")
         let silent = try box.run(
             ["list", "--vault", box.vault],
-            environment: ["NICVAULT_PASSPHRASE_COMMAND": "exec sleep 600 2>/dev/null", "NICVAULT_PASSPHRASE_TIMEOUT": "1"],
+            environment: [
+                "NICVAULT_PASSPHRASE_COMMAND": "exec sleep 600 2>/dev/null", "NICVAULT_PASSPHRASE_TIMEOUT": "1",
+            ],
             killAfter: 60)
         #expect(silent.code == 2)
         #expect(silent.err.contains("NICVAULT_PASSPHRASE_COMMAND") && silent.err.contains("1 s"))
         let fifo = box.root + "/pass.fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
         let waiting = try box.run(
-            ["list", "--vault", box.vault, "--passphrase-file", fifo], environment: ["NICVAULT_PASSPHRASE_TIMEOUT": "1"],
+            ["list", "--vault", box.vault, "--passphrase-file", fifo],
+            environment: ["NICVAULT_PASSPHRASE_TIMEOUT": "1"],
             killAfter: 60)
         #expect(waiting.code == 2)
         #expect(waiting.err.contains(fifo))

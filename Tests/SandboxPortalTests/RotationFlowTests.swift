@@ -103,7 +103,8 @@ struct RotationFlowTests {
         let settled = try #require(ledger.vault.credentials().first)
         #expect(settled.password == credential.password && settled.staged == nil)
         // Dropped, never discarded: a late answer may still make it the live one.
-        #expect(settled.retired.first?.password == secret("Never@Sent2024x") && settled.retired.first?.unconfirmed == true)
+        #expect(
+            settled.retired.first?.password == secret("Never@Sent2024x") && settled.retired.first?.unconfirmed == true)
     }
 
     @Test func aLateAnswerAfterTheDropIsRecoveredFromHistory() async throws {
@@ -137,13 +138,16 @@ struct RotationFlowTests {
         let (ledger, credential) = try await registered(folder, portal)
         failing.fail = true
         // The sandbox cannot save the change: it undoes it and answers 500, which is no refusal.
-        let code = await refusalCode { _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential) }
+        let code = await refusalCode {
+            _ = try await RotationFlow(driver: portal.driver, ledger: ledger).rotate(credential)
+        }
         #expect(code?.contains("HTTP 500") == true)
         failing.fail = false
         try ledger.reload()
         let pending = try #require(ledger.vault.credentials().first)
         #expect(pending.staged != nil && pending.password == credential.password)
-        #expect(try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
+        #expect(
+            try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
         #expect(try await RotationFlow(driver: portal.driver, ledger: ledger).resume(pending) == .dropped)
     }
 
