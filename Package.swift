@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // Debian's libsodium 1.0.18 (apt: libsodium-dev).
@@ -43,13 +44,17 @@ let package = Package(
         .target(
             name: "SandboxPortal",
             dependencies: [
-                "GST", "Sodium", "SealedFile", "NICCrypto", .product(name: "Hummingbird", package: "hummingbird"),
+                "GST", "Sodium", "SealedFile", "NICCrypto", "PortalWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        // The registration flow and the portal drivers (sandbox over HTTP with URLSession, assisted on a terminal).
-        .target(name: "Portal", dependencies: ["GST", "NICCrypto"], swiftSettings: strict),
+        // The portal's wire contract: NIC's addresses, the sandbox routes, request and response bodies, NIC's
+        // envelope, and one JSON-over-HTTP client. Shared by the sandbox (server) and the drivers (clients).
+        .target(name: "PortalWire", swiftSettings: strict),
+        // The registration and rotation flows and the portal drivers (sandbox over HTTP, assisted on a terminal).
+        .target(name: "Portal", dependencies: ["GST", "NICCrypto", "PortalWire"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
         .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
@@ -67,6 +72,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Helpers every test target shares: a test clock, temporary folders, secrets and GSTINs from literals.
+        .target(name: "TestSupport", dependencies: ["GST"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "SealedFileTests",
@@ -76,17 +83,19 @@ let package = Package(
         .testTarget(
             name: "GSTTests", dependencies: ["GST"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
-            name: "NICVaultTests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
+            name: "NICVaultTests",
+            dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "SandboxPortalTests",
             dependencies: [
-                "SandboxPortal", "Portal", "GST", "NICVault", "SealedFile", "Sodium",
+                "SandboxPortal", "Portal", "PortalWire", "GST", "NICVault", "SealedFile", "Sodium", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "ExportTests", dependencies: ["Export", "NICVault", "GST", "Sodium"], exclude: ["Golden"],
+            name: "ExportTests", dependencies: ["Export", "NICVault", "GST", "Sodium", "TestSupport"],
+            exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(
             name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium"], swiftSettings: strict),

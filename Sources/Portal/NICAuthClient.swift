@@ -1,10 +1,7 @@
 import Foundation
 import GST
 import NICCrypto
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import PortalWire
 
 /// A refusal of NIC's auth API, with what it means for the person who must fix it.
 public struct NICAuthError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -64,32 +61,12 @@ public struct NICSession: Sendable {
 public struct NICAuthClient: Sendable {
     public let baseURL: URL
     public let timeout: Double
-    private let session: URLSession
+    private let http: JSONHTTPClient
 
     public init(baseURL: URL, timeout: Double = 20) {
         self.baseURL = baseURL
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        session = URLSession(configuration: configuration)
-    }
-
-    struct Envelope<T: Decodable>: Decodable {
-        struct Detail: Decodable {
-            var ErrorCode: String
-            var ErrorMessage: String
-        }
-        var Status: Int
-        var Data: T?
-        var ErrorDetails: [Detail]?
-    }
-
-    struct AuthData: Decodable {
-        var ClientId: String
-        var UserName: String
-        var AuthToken: String
-        var Sek: String
-        var TokenExpiry: String
+        http = JSONHTTPClient(baseURL: baseURL, timeout: timeout)
     }
 
     /// POST /eivital/v1.04/auth with the credential, the client and NIC's public key for the environment.
@@ -97,20 +74,15 @@ public struct NICAuthClient: Sendable {
         gstin: GSTIN, userName: String, password: Secret, clientID: String, clientSecret: Secret, publicKeyPEM: String
     ) async throws -> NICSession {
         let appKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        let login: [String: Any] = [
-            "UserName": userName, "Password": password.unsafeStringValue(),
-            "AppKey": Data(appKey).base64EncodedString(), "ForceRefreshAccessToken": false,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: login, options: [.sortedKeys])
+        let login = NICAPI.Login(
+            UserName: userName, Password: password.unsafeStringValue(), AppKey: Data(appKey).base64EncodedString(),
+            ForceRefreshAccessToken: false)
+        let json = JSONHTTPClient.body(login) ?? Data()
         let encrypted = try NICCrypto.rsaEncrypt(Array(json.base64EncodedString().utf8), publicKeyPEM: publicKeyPEM)
-        var request = URLRequest(url: baseURL.appendingPathComponent("eivital/v1.04/auth"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(clientID, forHTTPHeaderField: "client_id")
-        request.setValue(clientSecret.unsafeStringValue(), forHTTPHeaderField: "client_secret")
-        request.setValue(gstin.value, forHTTPHeaderField: "Gstin")
-        request.httpBody = try JSONSerialization.data(withJSONObject: ["Data": Data(encrypted).base64EncodedString()])
-        let data: AuthData = try await send(request)
+        let data: NICAPI.AuthData = try await send(
+            .nicAuth, path: PortalRoute.nicAuth.path,
+            body: JSONHTTPClient.body(PortalAPI.AuthRequest(Data: Data(encrypted).base64EncodedString())),
+            headers: ["client_id": clientID, "client_secret": clientSecret.unsafeStringValue(), "Gstin": gstin.value])
         guard let sealedSek = Data(base64Encoded: data.Sek),
             let sek = try? NICCrypto.aesDecrypt(Array(sealedSek), key: appKey), sek.count == 32
         else { throw PortalError.badAnswer("the session key (Sek) does not decrypt with the AppKey") }
@@ -123,13 +95,12 @@ public struct NICAuthClient: Sendable {
     public func gstinDetails(
         _ target: GSTIN, session nic: NICSession, gstin: GSTIN, clientSecret: Secret
     ) async throws -> [String: String] {
-        var request = URLRequest(url: baseURL.appendingPathComponent("eivital/v1.04/Master/gstin/\(target.value)"))
-        request.setValue(nic.clientID, forHTTPHeaderField: "client_id")
-        request.setValue(clientSecret.unsafeStringValue(), forHTTPHeaderField: "client_secret")
-        request.setValue(gstin.value, forHTTPHeaderField: "Gstin")
-        request.setValue(nic.userName, forHTTPHeaderField: "user_name")
-        request.setValue(nic.authToken, forHTTPHeaderField: "AuthToken")
-        let encrypted: String = try await send(request)
+        let encrypted: String = try await send(
+            .nicGSTIN, path: PortalRoute.nicGSTIN.path(gstin: target.value), body: nil,
+            headers: [
+                "client_id": nic.clientID, "client_secret": clientSecret.unsafeStringValue(), "Gstin": gstin.value,
+                "user_name": nic.userName, "AuthToken": nic.authToken,
+            ])
         guard let bytes = Data(base64Encoded: encrypted),
             let plain = try? NICCrypto.aesDecrypt(Array(bytes), key: nic.sessionKey),
             let object = try? JSONSerialization.jsonObject(with: Data(plain)) as? [String: String]
@@ -137,19 +108,20 @@ public struct NICAuthClient: Sendable {
         return object
     }
 
-    private func send<T: Decodable>(_ request: URLRequest) async throws -> T {
-        let data: Data
-        let response: URLResponse
+    private func send<T: Codable & Sendable>(
+        _ route: PortalRoute, path: String, body: Data?, headers: [String: String]
+    ) async throws -> T {
+        let answer: (status: Int, body: Data)
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
-            throw PortalError(error, portal: baseURL, timeout: timeout)
+            answer = try await http.exchange(route.method, path, body: body, headers: headers)
+        } catch {
+            throw PortalError(error, portal: baseURL)
         }
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            throw PortalError.badAnswer(
-                "HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0) from \(request.url!.path)")
+        guard answer.status == 200 else {
+            throw PortalError.answerLost(
+                portal: baseURL.absoluteString, reason: "HTTP \(answer.status) from \(path)")
         }
-        guard let envelope = try? JSONDecoder().decode(Envelope<T>.self, from: data) else {
+        guard let envelope = try? JSONDecoder().decode(NICAPI.Envelope<T>.self, from: answer.body) else {
             throw PortalError.badAnswer("not NIC's envelope")
         }
         if envelope.Status == 1, let value = envelope.Data { return value }

@@ -1,59 +1,8 @@
 import Foundation
 import GST
 import NICCrypto
+import PortalWire
 import Sodium
-
-/// NIC's v1.04 auth API as the sandbox serves it: the status envelope, error codes and tokens.
-public enum NICAPI {
-    /// `{"Status": 1|0, "Data": ..., "ErrorDetails": [...] | null, "InfoDtls": null}`.
-    public struct Envelope<T: Codable & Sendable>: Codable, Sendable {
-        public var Status: Int
-        public var Data: T?
-        public var ErrorDetails: [ErrorDetail]?
-        public var InfoDtls: String?
-    }
-
-    public struct ErrorDetail: Codable, Sendable, Equatable {
-        public var ErrorCode: String
-        public var ErrorMessage: String
-    }
-
-    public struct AuthData: Codable, Sendable {
-        public var ClientId: String
-        public var UserName: String
-        public var AuthToken: String
-        public var Sek: String
-        public var TokenExpiry: String
-    }
-
-    /// The decrypted login request.
-    struct Login: Decodable {
-        var UserName: String?
-        var Password: String?
-        var AppKey: String?
-        var ForceRefreshAccessToken: Bool?
-    }
-
-    /// NIC's credential error codes with their messages (nic-domain.md, section 2).
-    public static let messages: [String: String] = [
-        "1004": "Header GSTIN is required",
-        "1005": "Invalid Token",
-        "1006": "User Name is required",
-        "1007": "Authentication failed. Pls. inform the helpdesk",
-        "1008": "Invalid login credentials",
-        "1010": "Invalid Client-ID/Client-Secret",
-        "1011": "Client Id is required",
-        "1012": "Client Secret is required",
-        "1013": "Decryption of password failed",
-        "1014": "Inactive User",
-        "1015": "Invalid GSTIN for this user",
-        "1016": "Decryption of App Key failed",
-        "1017": "Incorrect user id/User does not exists",
-        "1018": "Client Id is not mapped to this user",
-        "1019": "Incorrect Password",
-        "3028": "GSTIN is invalid",
-    ]
-}
 
 /// A refusal in NIC's envelope.
 public struct NICFailure: Error, Sendable, Equatable {

@@ -4,107 +4,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import PortalWire
 import Sodium
-
-/// Request and response bodies of the sandbox portal's JSON API (docs/sandbox-portal.md).
-public enum PortalAPI {
-    public struct TaxpayerResponse: Codable, Sendable {
-        public var gstin: String
-        public var legalName: String
-        public var tradeName: String?
-        public var status: String
-        public var stateCode: String
-        public var state: String
-        public var mobile: String
-        public var email: String
-    }
-
-    public struct OTPRequest: Codable, Sendable { public var gstin: String }
-    public struct OTPResponse: Codable, Sendable {
-        public var requestId: String
-        public var sentTo: String
-        public var expiresInSeconds: Int
-    }
-
-    public struct VerifyRequest: Codable, Sendable {
-        public var requestId: String
-        public var otp: String
-    }
-    public struct VerifyResponse: Codable, Sendable {
-        public var verificationToken: String
-        public var expiresInSeconds: Int
-    }
-
-    public struct CreateUserRequest: Codable, Sendable {
-        public var verificationToken: String
-        public var kind: String
-        public var gsp: String?
-        public var userId: String
-        public var password: String
-    }
-    public struct UserResponse: Codable, Sendable {
-        public var userId: String
-        public var gstin: String
-        public var kind: String?
-        public var gsp: String?
-    }
-
-    public struct LoginRequest: Codable, Sendable {
-        public var userId: String
-        public var password: String
-    }
-
-    public struct ChangePasswordRequest: Codable, Sendable {
-        public var userId: String
-        public var oldPassword: String
-        public var newPassword: String
-    }
-
-    public struct StatusResponse: Codable, Sendable { public var status: String }
-
-    public struct ClientRequest: Codable, Sendable {
-        public var gstin: String
-        public var gsp: String?
-    }
-
-    public struct AuthRequest: Codable, Sendable { public var Data: String? }
-
-    public struct OutboxMessage: Codable, Sendable {
-        public var id: Int
-        public var gstin: String
-        public var to: String
-        public var text: String
-        public var sentAt: String
-    }
-    public struct OutboxResponse: Codable, Sendable { public var messages: [OutboxMessage] }
-
-    public struct ErrorBody: Codable, Sendable {
-        public var code: String
-        public var message: String
-        public var attemptsLeft: Int?
-        public var retryAfterSeconds: Int?
-        public var problems: [String]?
-    }
-    public struct ErrorResponse: Codable, Sendable { public var error: ErrorBody }
-}
-
-/// The routes of the sandbox portal, as `docs/sandbox-portal.openapi.json` lists them.
-public enum SandboxRoutes {
-    public static let all: [(method: String, path: String)] = [
-        ("GET", "/health"),
-        ("GET", "/api/v1/taxpayers/{gstin}"),
-        ("POST", "/api/v1/otp"),
-        ("POST", "/api/v1/otp/verify"),
-        ("POST", "/api/v1/users"),
-        ("POST", "/api/v1/login"),
-        ("POST", "/api/v1/password"),
-        ("GET", "/sandbox/outbox"),
-        ("GET", "/sandbox/public-key"),
-        ("POST", "/api/v1/clients"),
-        ("POST", "/eivital/v1.04/auth"),
-        ("GET", "/eivital/v1.04/Master/gstin/{gstin}"),
-    ]
-}
 
 extension PortalFailure: HTTPResponseError {
     public var status: HTTPResponse.Status { .init(code: statusCode) }
@@ -132,9 +33,17 @@ public enum SandboxPortalApp {
     /// The router with every route of the portal.
     public static func router(state: PortalState) -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/health") { _, _ in try jsonResponse(PortalAPI.StatusResponse(status: "ok")) }
+        var served: Set<PortalRoute> = []
+        func serve(
+            _ route: PortalRoute,
+            _ handler: @Sendable @escaping (Request, BasicRequestContext) async throws -> Response
+        ) {
+            served.insert(route)
+            router.on(RouterPath(stringLiteral: route.routerPath), method: .init(rawValue: route.method)!, use: handler)
+        }
+        serve(.health) { _, _ in try jsonResponse(PortalAPI.StatusResponse(status: "ok")) }
 
-        router.get("/api/v1/taxpayers/:gstin") { _, context in
+        serve(.taxpayer) { _, context in
             let text = try context.parameters.require("gstin")
             let taxpayer = try await state.lookUp(text)
             let gstin = try GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
@@ -145,7 +54,7 @@ public enum SandboxPortalApp {
                     mobile: taxpayer.maskedMobile, email: taxpayer.maskedEmail))
         }
 
-        router.post("/api/v1/otp") { request, context in
+        serve(.otp) { request, context in
             let body = try await decode(PortalAPI.OTPRequest.self, request, context)
             let sent = try await state.sendOTP(body.gstin)
             return try jsonResponse(
@@ -154,7 +63,7 @@ public enum SandboxPortalApp {
                     expiresInSeconds: Int(state.rules.otpLifetimeSeconds)))
         }
 
-        router.post("/api/v1/otp/verify") { request, context in
+        serve(.otpVerify) { request, context in
             let body = try await decode(PortalAPI.VerifyRequest.self, request, context)
             let token = try await state.verifyOTP(requestID: body.requestId, code: body.otp)
             return try jsonResponse(
@@ -162,7 +71,7 @@ public enum SandboxPortalApp {
                     verificationToken: token, expiresInSeconds: Int(state.rules.verificationLifetimeSeconds)))
         }
 
-        router.post("/api/v1/users") { request, context in
+        serve(.users) { request, context in
             let body = try await decode(PortalAPI.CreateUserRequest.self, request, context)
             let password = try SecureBytes(copying: Array(body.password.utf8))
             let created = try await state.createUser(
@@ -172,7 +81,7 @@ public enum SandboxPortalApp {
                 status: .created)
         }
 
-        router.post("/api/v1/login") { request, context in
+        serve(.login) { request, context in
             let body = try await decode(PortalAPI.LoginRequest.self, request, context)
             let user = try await state.logIn(
                 userID: body.userId, password: SecureBytes(copying: Array(body.password.utf8)))
@@ -180,7 +89,7 @@ public enum SandboxPortalApp {
                 PortalAPI.UserResponse(userId: body.userId, gstin: user.gstin, kind: user.kind, gsp: user.gsp))
         }
 
-        router.post("/api/v1/password") { request, context in
+        serve(.password) { request, context in
             let body = try await decode(PortalAPI.ChangePasswordRequest.self, request, context)
             try await state.changePassword(
                 userID: body.userId, old: SecureBytes(copying: Array(body.oldPassword.utf8)),
@@ -188,7 +97,7 @@ public enum SandboxPortalApp {
             return try jsonResponse(PortalAPI.StatusResponse(status: "changed"))
         }
 
-        router.get("/sandbox/outbox") { request, _ in
+        serve(.outbox) { request, _ in
             let gstin = request.uri.queryParameters.get("gstin").map { $0.uppercased() }
             let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
             let messages = try await state.outbox(gstin: gstin, after: after).map {
@@ -197,19 +106,19 @@ public enum SandboxPortalApp {
             }
             return try jsonResponse(PortalAPI.OutboxResponse(messages: messages))
         }
-        router.get("/sandbox/public-key") { _, _ in
+        serve(.publicKey) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/x-pem-file"],
                 body: .init(byteBuffer: ByteBuffer(string: try await state.publicKeyPEM())))
         }
 
-        router.post("/api/v1/clients") { request, context in
+        serve(.clients) { request, context in
             let body = try await decode(PortalAPI.ClientRequest.self, request, context)
             try await state.issueClient(gstin: body.gstin, gsp: body.gsp)
             return try jsonResponse(PortalAPI.StatusResponse(status: "sent to the registered mobile"))
         }
 
-        router.post("/eivital/v1.04/auth") { request, context in
+        serve(.nicAuth) { request, context in
             let headers = request.headers
             let body = try? await request.decode(as: PortalAPI.AuthRequest.self, context: context)
             do {
@@ -223,7 +132,7 @@ public enum SandboxPortalApp {
             }
         }
 
-        router.get("/eivital/v1.04/Master/gstin/:gstin") { request, context in
+        serve(.nicGSTIN) { request, context in
             let headers = request.headers
             do {
                 let data = try await state.gstinDetails(
@@ -237,6 +146,8 @@ public enum SandboxPortalApp {
                 return try nicFailure(failure)
             }
         }
+        // The router serves exactly the routes of the wire contract (which the OpenAPI test checks).
+        precondition(served == Set(PortalRoute.allCases), "the router and PortalRoute disagree")
         return router
     }
 

@@ -3,9 +3,9 @@ import Foundation
 import GST
 import NICVault
 import Sodium
+import TestSupport
 import Testing
 
-private func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
 
 /// A fixed credential and client, so the outputs are byte-for-byte the same every run.
 private func item(

@@ -4,20 +4,11 @@ import GST
 import NICVault
 import SealedFile
 import Sodium
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand.
-final class TestClock: Clock, @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var current = Timestamp(iso8601: "2026-11-26T00:00:00Z")!
-    func now() -> Timestamp { lock.withLock { current } }
-    func advance(days: Int) { lock.withLock { current = current.adding(days: days) } }
-}
 
 private let pass = "correct horse battery staple"
 
-private func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
 
 private func makeVault(_ folder: String, clock: TestClock = TestClock()) throws -> Vault {
     let store = VaultStore(

@@ -1,6 +1,7 @@
 import Foundation
 import GST
 import Portal
+import TestSupport
 import Testing
 
 /// A person at the terminal who answers from a script, and a record of what they were told.

@@ -3,6 +3,7 @@ import GST
 import NICCrypto
 import Portal
 import SandboxPortal
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

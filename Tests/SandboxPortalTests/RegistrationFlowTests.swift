@@ -4,6 +4,7 @@ import NICVault
 import Portal
 import SealedFile
 import Sodium
+import TestSupport
 import Testing
 
 private func makeLedger(_ folder: Folder, clock: TestClock) throws -> VaultLedger {

@@ -4,6 +4,7 @@ import NICVault
 import Portal
 import SealedFile
 import Sodium
+import TestSupport
 import Testing
 
 /// A registered credential in a fresh vault, on a running sandbox.

@@ -1,7 +1,9 @@
 import Foundation
 import GST
 import Portal
+import PortalWire
 import SandboxPortal
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -326,12 +328,13 @@ struct SandboxPortalTests {
                 documented.insert("\(method.uppercased()) \(path)")
             }
         }
-        let served = Set(SandboxRoutes.all.map { "\($0.method) \($0.path)" })
+        // The router serves exactly PortalRoute.allCases (it checks so when it is built).
+        let served = Set(PortalRoute.allCases.map { "\($0.method) \($0.path)" })
         #expect(documented == served)
         // And every route answers (not 404 for the route itself) on a running server.
         let portal = try await RunningPortal.start()
         defer { portal.stop() }
-        for route in SandboxRoutes.all {
+        for route in PortalRoute.allCases {
             var request = URLRequest(
                 url: URL(
                     string: portal.url.absoluteString

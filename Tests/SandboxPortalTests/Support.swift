@@ -4,22 +4,7 @@ import Logging
 import Portal
 import SandboxPortal
 import SealedFile
-
-/// A clock the test moves by hand.
-final class TestClock: Clock, @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var current = Timestamp(iso8601: "2026-11-26T00:00:00Z")!
-    func now() -> Timestamp { lock.withLock { current } }
-    func advance(seconds: Int64) { lock.withLock { current = current.adding(seconds: seconds) } }
-}
-
-/// A temporary folder removed at deinit.
-final class Folder: Sendable {
-    let path = NSTemporaryDirectory() + "nicvault-portal-" + UUID().uuidString
-    init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// The sandbox portal on an ephemeral loopback port, with a test clock and a state file.
 final class RunningPortal: Sendable {
@@ -59,8 +44,6 @@ final class RunningPortal: Sendable {
     func stop() { task.cancel() }
 }
 
-func gstin(_ text: String) -> GSTIN { try! GSTIN(parsing: text, environment: .sandbox) }
-func secret(_ text: String) -> Secret { try! Secret(utf8Bytes: Array(text.utf8)) }
 
 /// Runs the OTP part of the flow and returns a verification.
 func verified(_ driver: SandboxDriver, _ id: GSTIN) async throws -> Verification {
