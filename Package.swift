@@ -56,7 +56,8 @@ let package = Package(
         // The registration and rotation flows and the portal drivers (sandbox over HTTP, assisted on a terminal).
         .target(name: "Portal", dependencies: ["GST", "NICCrypto", "PortalWire"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
-        .target(name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto"], swiftSettings: strict),
+        .target(
+            name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto", "PortalWire"], swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),

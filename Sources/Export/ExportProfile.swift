@@ -2,6 +2,7 @@ import Foundation
 import GST
 import NICCrypto
 import NICVault
+import PortalWire
 import Sodium
 
 /// Why an export was refused.
@@ -75,14 +76,6 @@ public struct ExportOptions: Sendable {
     }
 }
 
-/// NIC's auth endpoints per environment.
-public enum NICEndpoints {
-    public static func base(_ environment: Environment) -> String {
-        environment == .sandbox ? "https://einv-apisandbox.nic.in" : "https://api.einvoice1.gst.gov.in"
-    }
-    public static func auth(_ environment: Environment) -> String { base(environment) + "/eivital/v1.04/auth" }
-}
-
 /// Renders a selection of credentials in a profile's format.
 public struct Exporter: Sendable {
     public let profile: ExportProfile
@@ -128,7 +121,7 @@ public struct Exporter: Sendable {
                     ("NIC_CLIENT_ID", client.clientID), ("NIC_CLIENT_SECRET", client.clientSecret.unsafeStringValue()),
                 ]
             }
-            pairs += [("NIC_ENVIRONMENT", c.environment.rawValue), ("NIC_AUTH_URL", NICEndpoints.auth(c.environment))]
+            pairs += [("NIC_ENVIRONMENT", c.environment.rawValue), ("NIC_AUTH_URL", NICEndpoints.auth(production: c.environment == .production))]
             return pairs
         }
     }
@@ -183,7 +176,7 @@ public struct Exporter: Sendable {
             let item = items[0]
             let appKey = Data(options.random.bytes(count: 32)).base64EncodedString()
             let request = NICAuthRequest(
-                url: NICEndpoints.auth(item.credential.environment),
+                url: NICEndpoints.auth(production: item.credential.environment == .production),
                 headers: [
                     "Content-Type": "application/json", "client_id": item.client!.clientID,
                     "client_secret": item.client!.clientSecret.unsafeStringValue(),

@@ -1,4 +1,5 @@
 import GST
+import PortalWire
 
 /// The person at the terminal, for the assisted driver: it tells them what to do and asks what happened.
 public protocol Conversation: Sendable {
@@ -19,7 +20,7 @@ public struct AssistedDriver: PortalDriver {
     public let portalURL: String
     let conversation: any Conversation
 
-    public init(portalURL: String = "https://einvoice1.gst.gov.in", conversation: any Conversation) {
+    public init(portalURL: String = NICEndpoints.productionPortal, conversation: any Conversation) {
         self.portalURL = portalURL
         self.conversation = conversation
     }

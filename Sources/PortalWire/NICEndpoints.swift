@@ -13,4 +13,6 @@ public enum NICEndpoints {
     public static func portal(production: Bool) -> String { production ? productionPortal : sandboxPortal }
     /// The API base for an environment.
     public static func api(production: Bool) -> String { production ? productionAPI : sandboxAPI }
+    /// NIC's auth URL (v1.04) for an environment.
+    public static func auth(production: Bool) -> String { api(production: production) + PortalRoute.nicAuth.path }
 }

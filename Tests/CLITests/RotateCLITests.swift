@@ -96,6 +96,23 @@ struct RotateCLITests {
         #expect(stillDue.map { $0["gstin"] as? String } == ["29AACCK5521H1ZK"])
     }
 
+    @Test func listDueAndRotateDueAgree() throws {
+        // A credential due in 5 days is "due soon": list --due does not show it and rotate --due leaves it
+        // (the first release listed it as due while rotate --due said "0 credential(s) due").
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        #expect(try box.run(["set", "27AABCD1234E1Z8", "--every", "5d"] + box.vaultFlags).code == 0)
+        let listed = try box.run(["list", "--json"] + box.vaultFlags)
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as! [[String: Any]]
+        #expect(rows.first?["status"] as? String == "due-soon")
+        #expect(try box.run(["list"] + box.vaultFlags).out.contains("due soon"))
+        let due = try box.run(["list", "--due", "--json"] + box.vaultFlags)
+        #expect((try JSONSerialization.jsonObject(with: Data(due.out.utf8)) as! [[String: Any]]).isEmpty)
+        let rotated = try box.run(["rotate", "--due"] + box.vaultFlags)
+        #expect(rotated.code == 0 && rotated.err.contains("0 credential(s) due"))
+    }
+
     @Test func setChangesIntervals() throws {
         let box = CLISandbox()
         try box.initVault()

@@ -120,6 +120,13 @@ struct CredentialRulesTests {
         #expect(record.dueAt == Timestamp(iso8601: "2027-02-24T00:00:00Z")!)
         #expect(!record.isDue(at: record.createdAt.adding(days: 89)))
         #expect(record.isDue(at: record.createdAt.adding(days: 90)))
+        // One definition of due for list and rotate: due soon within 7 days, due once the date has passed.
+        #expect(record.status(at: record.createdAt.adding(days: 82)) == .ok)
+        #expect(record.status(at: record.createdAt.adding(days: 83)) == .dueSoon)
+        #expect(record.status(at: record.createdAt.adding(days: 90)) == .due)
+        var pending = record
+        pending.pendingSince = record.createdAt
+        #expect(pending.status(at: record.createdAt.adding(days: 200)) == .pending)
         record.rotationDays = 30
         record.replacePassword(
             with: try Secret(utf8Bytes: Array("Another@Pass9".utf8)), at: record.createdAt.adding(days: 10))

@@ -4,9 +4,6 @@ import GST
 import NICVault
 import Portal
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
             none is stored). Explains every NIC error code and never retries a credential error: NIC blocks
             users after repeated failures.
             The auth URL: --auth-url, else the embedded sandbox portal for sandbox credentials (--portal URL for
-            a running one) and https://api.einvoice1.gst.gov.in for production.
+            a running one) and NIC's production API for production.
             Example:
               nicvault verify 27AABCD1234E1Z8
               nicvault verify 27AABCD1234E1Z8 --auth-url https://einv-apisandbox.nic.in
@@ -69,61 +66,34 @@ struct VerifyCommand: AsyncParsableCommand {
         let client = try vault.client(named: clientName, environment: credential.environment)
         var embedded: EmbeddedSandbox?
         defer { embedded?.stop() }
-        let base: URL
-        var isSandboxPortal = false
+        let verifier: CredentialVerifier
         if let authURL {
             guard let url = URL(string: authURL), url.scheme != nil else {
                 throw CLIError("--auth-url must be a URL", code: Exit.usage)
             }
-            base = url
+            verifier = CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout)
         } else if credential.environment == .production {
-            base = URL(string: "https://api.einvoice1.gst.gov.in")!
+            verifier = .nic(production: true, timeout: timeout)
         } else if let portal, portal != "sandbox" {
             guard let url = URL(string: portal), url.scheme != nil else {
                 throw CLIError("--portal takes sandbox or a URL", code: Exit.usage)
             }
-            base = url
-            isSandboxPortal = true
+            verifier = CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout)
         } else {
             embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
-            base = embedded!.url
-            isSandboxPortal = true
-        }
-        var publicKey = client.publicKeyPEM
-        if publicKey == nil && isSandboxPortal {
-            publicKey = try await fetchSandboxKey(base)
-        }
-        guard let publicKey else {
-            throw CLIError(
-                "no NIC public key is stored with client \(clientName); download it from the portal and add the "
-                    + "client again with --public-key FILE", code: Exit.usage)
+            verifier = CredentialVerifier(baseURL: embedded!.url, isSandboxPortal: true, timeout: timeout)
         }
         Console.note(
-            "Authenticating \(credential.userID) for \(id.value) at \(base.absoluteString)/eivital/v1.04/auth ...")
-        let api = NICAuthClient(baseURL: base, timeout: timeout)
+            "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ...")
         do {
-            let session = try await api.authenticate(
-                gstin: id, userName: credential.userID, password: credential.password, clientID: client.clientID,
-                clientSecret: client.clientSecret, publicKeyPEM: publicKey)
-            let details = try await api.gstinDetails(id, session: session, gstin: id, clientSecret: client.clientSecret)
-            Console.out(
-                "verified: NIC accepted \(credential.userID) for \(id.value); token valid until \(session.tokenExpiry) IST"
-            )
-            Console.out("session key works: read back \(details["LegalName"] ?? "?") (\(details["Status"] ?? "?"))")
+            let result = try await verifier.verify(credential, client: client)
+            Console.out("verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST")
+            Console.out("session key works: read back \(result.legalName) (\(result.status))")
         } catch let error as NICAuthError {
             throw CLIError("verification failed: " + error.description, code: Exit.portalRefused)
-        }
-    }
-
-    static func fetchSandboxKey(_ base: URL) async throws -> String {
-        do {
-            let (data, response) = try await URLSession.shared.data(
-                from: base.appendingPathComponent("sandbox/public-key"))
-            guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw URLError(.badServerResponse) }
-            return String(decoding: data, as: UTF8.self)
-        } catch {
-            throw CLIError(
-                "could not fetch the sandbox portal's public key from \(base.absoluteString)", code: Exit.portalRefused)
+        } catch let error as VerifierError {
+            if case .noPublicKey = error { throw CLIError(error.description, code: Exit.usage) }
+            throw CLIError(error.description, code: Exit.portalRefused)
         }
     }
 }

@@ -4,8 +4,6 @@ import GST
 import NICVault
 import Portal
 
-extension CredentialKind: ExpressibleByArgument {}
-
 struct RegisterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "register",
@@ -16,7 +14,7 @@ struct RegisterCommand: AsyncParsableCommand {
             credential in the vault, asks the portal to create the user and commits on success. A crash or a
             lost answer leaves a pending registration: settle it with --resume.
             The portal follows the environment: sandbox uses the embedded sandbox portal, production the
-            assisted driver (you act on https://einvoice1.gst.gov.in, nicvault tells you what to type).
+            assisted driver (you act on NIC's e-invoice portal, nicvault tells you what to type).
             Example:
               nicvault register 27AABCD1234E1Z8
               nicvault register 27AABCD1234E1Z8 --kind api --gsp "Demo GSP" --otp-from-outbox

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GST
 import Portal
+import PortalWire
 
 /// Which portal to talk to, shared by `register` and `rotate`.
 struct PortalOptions: ParsableArguments {
@@ -36,7 +37,7 @@ struct PortalOptions: ParsableArguments {
             guard Terminal.isAvailable else {
                 throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
             }
-            let url = environment == .production ? "https://einvoice1.gst.gov.in" : "https://einv-apisandbox.nic.in"
+            let url = NICEndpoints.portal(production: environment == .production)
             return (AssistedDriver(portalURL: url, conversation: TerminalConversation()), nil)
         default:
             guard let url = URL(string: choice), url.scheme == "http" || url.scheme == "https", url.host != nil else {

@@ -1,0 +1,37 @@
+import GST
+import NICVault
+
+/// What to export: the credentials of the GSTINs named (every one that matches the filters when none is
+/// named), each with its API client, and the warnings a person should read before using them.
+public struct ExportSelection: Sendable {
+    public let items: [ExportItem]
+    /// "rotation pending" and "registration pending" notes, one per credential concerned.
+    public let warnings: [String]
+
+    public init(
+        from vault: Vault, gstins: [GSTIN], kind: CredentialKind? = nil, environment: Environment? = nil
+    ) throws {
+        var credentials: [Credential] = []
+        if gstins.isEmpty {
+            credentials = vault.credentials(kind: kind, environment: environment)
+        } else {
+            for id in gstins {
+                let found = vault.credentials(gstin: id, kind: kind, environment: environment)
+                if found.isEmpty { throw VaultError.notFound(id.value) }
+                credentials += found
+            }
+        }
+        var warnings: [String] = []
+        items = try credentials.map { credential in
+            if credential.staged != nil {
+                warnings.append("warning: \(credential.key) has a rotation pending; exporting its current password")
+            }
+            if credential.pendingSince != nil {
+                warnings.append("warning: \(credential.key) has a registration pending; the portal may not know it yet")
+            }
+            let client = try credential.client.map { try vault.client(named: $0, environment: credential.environment) }
+            return ExportItem(credential: credential, client: client)
+        }
+        self.warnings = warnings
+    }
+}

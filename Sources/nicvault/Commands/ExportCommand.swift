@@ -1,0 +1,84 @@
+import ArgumentParser
+import Export
+import Foundation
+import GST
+import NICVault
+import SealedFile
+
+extension ExportProfile: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write credentials in the format an e-invoice tool reads.",
+        discussion: """
+            Profiles: json (ours, complete), env (shell export lines), dotenv, gst-irn (gst-e-invoicing's .env),
+            india-compliance (ERPNext GST Settings body), odoo (res.company values), nic-auth (the NIC v1.04
+            auth request). See docs/export.md. Sandbox and production never go in one export. Secrets are not
+            printed on a terminal without --force; --output writes a 0600 file.
+            Example:
+              nicvault export --profile dotenv 27AABCD1234E1Z8 --kind api --output .env
+              nicvault export --profile odoo --env production --output odoo.json
+              nicvault export --profile india-compliance --company "Demo Traders Pvt Ltd" --env sandbox > ic.json
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+    @OptionGroup var filter: CredentialFilter
+
+    @Option(help: "The format: json, env, dotenv, gst-irn, india-compliance, odoo, nic-auth.")
+    var profile: ExportProfile
+
+    @Argument(help: "GSTINs to export (all that match --env and --kind when none).")
+    var gstins: [String] = []
+
+    @Option(help: ArgumentHelp("Write to this file (mode 0600) instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("NIC's public key (PEM) for gst-irn's PUBLIC_KEY.", valueName: "file"))
+    var publicKey: String?
+
+    @Option(help: "The ERPNext Company name, for india-compliance.")
+    var company: String?
+
+    @Flag(help: "Print secrets even when stdout is a terminal.")
+    var force = false
+
+    @Flag(help: "nic-auth: also encrypt the body with NIC's public key (the client's, or --public-key).")
+    var encrypt = false
+
+    func run() throws {
+        if output == nil && isatty(1) == 1 && !force {
+            throw CLIError(
+                "refusing to print passwords on a terminal: use --output FILE, a pipe, or --force if you mean it",
+                code: Exit.usage)
+        }
+        let vault = try options.openVault()
+        var exportOptions = ExportOptions(company: company)
+        if let publicKey {
+            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        } else if profile == .gstIRN {
+            Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
+        }
+        let items = try filter.selection(vault, gstins: gstins)
+        if encrypt {
+            guard profile == .nicAuth else {
+                throw CLIError("--encrypt applies to --profile nic-auth", code: Exit.usage)
+            }
+            exportOptions.encryptWithPEM = exportOptions.publicKeyPEM ?? items.first?.client?.publicKeyPEM
+            if exportOptions.encryptWithPEM == nil {
+                throw CLIError(
+                    "--encrypt needs NIC's public key: --public-key FILE, or a client added with --public-key",
+                    code: Exit.usage)
+            }
+        }
+        let text = try Exporter(profile: profile, options: exportOptions).render(items)
+        if let output {
+            try SecretFile.write(text, to: output)
+            Console.note("Wrote \(output) (0600).")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import Portal
+import Sodium
+
+struct RotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Change a password on the portal without ever losing the working one.",
+        discussion: """
+            Generates a new password (never one of the last 10), stages it in the vault beside the current one,
+            asks the portal to change it, confirms with a log-in, and only then makes it current (the old one
+            goes to history). A refusal moves the staged password to history (never confirmed); a crash or a
+            lost answer keeps both, and --resume finds out which one the portal accepts. --due rotates every
+            credential whose due date has passed (status "due" in nicvault list), one after another; one
+            failure does not stop the rest, and the exit code is that of the first failure.
+            Example:
+              nicvault rotate 27AABCD1234E1Z8
+              nicvault rotate --due
+              nicvault rotate 27AABCD1234E1Z8 --resume
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+    @OptionGroup var portalOptions: PortalOptions
+
+    @Argument(help: "The GSTIN (leave out with --due).")
+    var gstin: String?
+
+    @OptionGroup var filter: CredentialFilter
+
+    @Flag(help: "Rotate every credential whose due date has passed.")
+    var due = false
+
+    @Flag(help: "Settle a rotation left pending by a crash or a lost answer.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("Also set the rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
+    var every: RotationInterval?
+
+    @Flag(help: "After the commit, prove the new password with NIC's auth API (API users with a client).")
+    var verify = false
+
+    func validate() throws {
+        if due == (gstin != nil) { throw ValidationError("give a GSTIN or --due (not both)") }
+        if due && resume { throw ValidationError("--resume takes a GSTIN") }
+    }
+
+    func run() async throws {
+        let vault = try options.openVault()
+        let ledger = VaultLedger(vault: vault)
+        let targets: [Credential]
+        if let gstin {
+            targets = [try filter.credential(gstin, in: vault)]
+        } else {
+            let now = vault.now
+            targets = vault.credentials(kind: filter.kind, environment: filter.env).filter { $0.status(at: now) == .due }
+            Console.note("\(targets.count) credential(s) due for rotation.")
+        }
+        var embedded: EmbeddedSandbox?
+        var sandboxDriver: (any PortalDriver)?
+        defer { embedded?.stop() }
+        var failures: [(CredentialKey, any Error)] = []
+        var rotated = 0
+        for target in targets {
+            do {
+                let driver: any PortalDriver
+                if target.environment == .sandbox, let existing = sandboxDriver {
+                    driver = existing
+                } else {
+                    let made = try await portalOptions.makeDriver(environment: target.environment)
+                    driver = made.0
+                    if target.environment == .sandbox {
+                        sandboxDriver = made.0
+                        embedded = made.1
+                    }
+                }
+                try await rotateOne(target, driver: driver, ledger: ledger)
+                rotated += 1
+            } catch {
+                if !due { throw error }
+                failures.append((target.key, error))
+                Console.note("\(target.key): " + ErrorReport.message(for: error))
+            }
+        }
+        if due {
+            Console.note("Rotated \(rotated) of \(targets.count); \(failures.count) failed.")
+            if let first = failures.first {
+                throw CLIError(
+                    "\(failures.count) rotation(s) failed: "
+                        + failures.map { $0.0.description }.joined(separator: ", "),
+                    code: ErrorReport.exitCode(for: first.1))
+            }
+        }
+    }
+
+    func rotateOne(_ target: Credential, driver: any PortalDriver, ledger: VaultLedger) async throws {
+        // One process at a time talks to the portal about a credential; the others are refused, not queued.
+        let lock = try FlowLock.acquire(target.key, in: ledger.vault)
+        defer { lock.release() }
+        // Read again under the flow lock: what another process settled meanwhile counts.
+        let target = try ledger.current(target.key)
+        var flow = RotationFlow(driver: driver, ledger: ledger)
+        flow.progress = { Console.note($0) }
+        flow.checkpoint = crashCheckpoint
+        if resume {
+            guard target.staged != nil else {
+                throw CLIError("\(target.key) has no pending rotation", code: Exit.notFound)
+            }
+            _ = try await flow.resume(target)
+            return
+        }
+        let rotated = try await flow.rotate(target)
+        if let every {
+            try ledger.setRotationDays(rotated.key, days: every.days)
+        }
+        if verify && rotated.kind == .api {
+            try await VerifyCommand.verify(
+                rotated, in: ledger.vault, authURL: nil,
+                // The same sandbox the rotation just talked to (the embedded one has an ephemeral port).
+                portal: (driver as? SandboxDriver)?.baseURL.absoluteString ?? portalOptions.portal,
+                timeout: portalOptions.timeout)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Set a credential's rotation interval, or the vault-wide default.",
+        discussion: """
+            Example:
+              nicvault set 27AABCD1234E1Z8 --every 30d
+              nicvault set --default-every 60d
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Argument(help: "The GSTIN (leave out with --default-every).")
+    var gstin: String?
+
+    @OptionGroup var filter: CredentialFilter
+
+    @Option(help: ArgumentHelp("Rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
+    var every: RotationInterval?
+
+    @Option(help: ArgumentHelp("Default interval for new credentials.", valueName: "interval"))
+    var defaultEvery: RotationInterval?
+
+    @Option(help: "Link the credential to this API client (see nicvault client list); \"none\" unlinks.")
+    var client: String?
+
+    func validate() throws {
+        if gstin != nil && every == nil && client == nil {
+            throw ValidationError("say what to set: --every or --client")
+        }
+        if gstin == nil && defaultEvery == nil {
+            throw ValidationError("give a GSTIN with --every, or --default-every")
+        }
+    }
+
+    func run() throws {
+        var vault = try options.openVault()
+        if let defaultEvery {
+            try vault.modify { $0.settings.defaultRotationDays = defaultEvery.days }
+            Console.note("New credentials will be due every \(defaultEvery.days) days.")
+        }
+        if let gstin, let client {
+            let credential = try filter.credential(gstin, in: vault)
+            let name = client == "none" ? nil : client
+            if let name { _ = try vault.client(named: name, environment: credential.environment) }
+            let note = name.map { "linked to API client \($0)" } ?? "API client unlinked"
+            try vault.update(credential.key, expectedVersion: credential.version, note: note) { $0.client = name }
+            Console.note(
+                name.map { "\(credential.key) uses API client \($0)." } ?? "\(credential.key) has no API client now.")
+        }
+        if let gstin, let every {
+            let credential = try filter.credential(gstin, in: vault)
+            let updated = try vault.update(
+                credential.key, expectedVersion: credential.version, note: "rotation interval set to \(every.days) days"
+            ) {
+                $0.rotationDays = every.days
+            }
+            Console.note("\(updated.key) is due every \(every.days) days; next due \(updated.dueAt.dateString).")
+        }
+    }
+}

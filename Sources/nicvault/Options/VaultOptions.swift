@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import SealedFile
+import Sodium
+
+/// Where the vault is and how to unlock it: shared by every command that opens a vault.
+struct VaultOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The vault file (default: $NICVAULT_FILE, else $XDG_DATA_HOME/nicvault/vault.nicv).", valueName: "path"))
+    var vault: String?
+
+    @Option(
+        name: .long, help: ArgumentHelp("Read the vault passphrase from this file (first line).", valueName: "file"))
+    var passphraseFile: String?
+
+    @Option(
+        name: .long, help: ArgumentHelp("Read the vault passphrase from this open file descriptor.", valueName: "fd"))
+    var passphraseFd: Int32?
+
+    @Flag(name: .long, help: "Open a vault older than one already seen (after restoring a backup on purpose).")
+    var acceptRollback = false
+
+    /// The variables that unlock a vault, which no child process (exec) may inherit.
+    static let unlockingVariables = [
+        "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
+        "NICVAULT_IDENTITY_FILE",
+    ]
+
+    /// Removes every means of opening the vault from this process before it runs another program: the
+    /// unlocking variables, and the --passphrase-fd descriptor.
+    func forgetUnlockingMeans() {
+        for name in Self.unlockingVariables { unsetenv(name) }
+        if let passphraseFd, passphraseFd > 2 { close(passphraseFd) }
+    }
+
+    /// The vault path, resolved as PRODUCT.md says.
+    func vaultPath(environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let vault { return vault }
+        if let file = env["NICVAULT_FILE"], !file.isEmpty { return file }
+        return Path.join(Locations.dataHome(env), "nicvault/vault.nicv")
+    }
+
+    /// The store for the resolved path, with rollback memory in the user's state folder. A symlinked path is
+    /// resolved once, so that the lock, the temporary file and the backup sit beside the real file and a save
+    /// replaces the real file, never the link.
+    func store() -> VaultStore {
+        VaultStore(
+            path: Locations.realPath(vaultPath()),
+            rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
+            warn: { Console.note($0) })
+    }
+
+    /// The passphrase, from the first source that is set.
+    func passphrase(prompt: String = "Vault passphrase: ") throws -> SecureBytes {
+        try PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd).read(prompt: prompt)
+    }
+
+    /// Opens the vault with the first source that is set: a passphrase source, then a session from
+    /// `nicvault unlock`, then the terminal. A session that cannot be used falls back with a one-line note.
+    func openVault() throws -> Vault {
+        let store = store()
+        guard try store.exists() else { throw StoreError.vaultMissing(path: store.path) }
+        let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
+        if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
+        {
+            do {
+                let key = try Locations.sessions().key(variable: variable, store: store, now: Timestamp.current())
+                return try Vault.open(store: store, key: key, acceptRollback: acceptRollback)
+            } catch let error as SessionError {
+                Console.note("note: \(error.description); asking for the passphrase")
+            }
+        }
+        return try Vault.open(
+            store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
+            acceptRollback: acceptRollback)
+    }
+}
