@@ -123,3 +123,47 @@ extension Vault {
         }
     }
 }
+
+/// Changes made on the portal by someone else, recorded.
+extension Vault {
+    /// Records a password (and a user id, if given) that was changed outside nicvault. The portal has already
+    /// accepted it, so rules it breaks are warnings (returned), not refusals. The old password goes to history;
+    /// a staged one too (never confirmed); a pending registration is settled by it.
+    @discardableResult
+    public mutating func recordOutsideChange(
+        _ key: CredentialKey, expectedVersion: Int, password: Secret, userID: String? = nil
+    ) throws -> (credential: Credential, warnings: [String]) {
+        guard password.byteCount > 0 else { throw VaultError.nothingToChange("the password is empty") }
+        let current = try credential(key)
+        if password == current.password { throw VaultError.nothingToChange("that is already the stored password") }
+        var warnings: [String] = []
+        if let userID, !UserIDRules.isValid(userID) {
+            warnings.append("user id \(userID): " + UserIDRules.problems(with: userID).joined(separator: "; "))
+        }
+        let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
+        if !problems.isEmpty {
+            warnings.append(
+                "the password breaks the usual policy (" + problems.joined(separator: "; ")
+                    + "); stored anyway, since the portal accepted it")
+        }
+        let time = now
+        let updated = try update(
+            key, expectedVersion: expectedVersion,
+            note: "password updated (changed outside nicvault)" + (userID.map { ", user id \($0)" } ?? "")
+        ) { credential in
+            credential.retireStaged(at: time)
+            credential.replacePassword(with: password, at: time)
+            credential.pendingSince = nil
+            if let userID { credential.userID = userID }
+        }
+        return (updated, warnings)
+    }
+
+    /// The credential stored under `key`.
+    public func credential(_ key: CredentialKey) throws -> Credential {
+        guard let found = payload.credentials.first(where: { $0.key == key }) else {
+            throw VaultError.notFound(key.description)
+        }
+        return found
+    }
+}

@@ -16,6 +16,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case rotationBlocked(String, String)
     case noSuchRecipient
     case flowInProgress(String, pid: Int32?)
+    case nothingToChange(String)
 
     public var description: String {
         switch self {
@@ -42,6 +43,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notPending(let what): "\(what) has no pending registration; nothing to resume"
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"
+        case .nothingToChange(let why): "\(why); nothing was changed"
         case .flowInProgress(let what, let pid):
             "another nicvault process" + (pid.map { " (pid \($0))" } ?? "") + " is talking to the portal about \(what) "
                 + "right now, and its request may still reach the portal; nothing was changed. Wait for it to end, "

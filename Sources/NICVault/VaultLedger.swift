@@ -174,9 +174,6 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     /// The credential as stored now (re-read with the key already held, so a change by another process is seen).
     private func stored(_ key: CredentialKey) throws -> Credential {
         try vault.reload()
-        guard let credential = vault.payload.credentials.first(where: { $0.key == key }) else {
-            throw VaultError.notFound(key.description)
-        }
-        return credential
+        return try vault.credential(key)
     }
 }

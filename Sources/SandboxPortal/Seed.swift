@@ -80,6 +80,19 @@ public enum Seed {
         }
         return taxpayers
     }
+
+    /// The taxpayers of a seed file, or the built-in ones when `path` is nil.
+    public static func load(file path: String?) throws -> [Taxpayer] {
+        guard let path else { return try load(json: builtIn) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SeedError.unreadable(path) }
+        do {
+            return try load(json: String(decoding: data, as: UTF8.self))
+        } catch let error as SeedError {
+            throw error
+        } catch {
+            throw SeedError.invalid(path, "\(error)")
+        }
+    }
 }
 
 /// Why a seed file was refused.
@@ -87,9 +100,15 @@ public enum SeedError: Error, CustomStringConvertible {
     case duplicate(String)
     case badStatus(String, String)
     case badMobile(String)
+    case unreadable(String)
+    case invalid(String, String)
+    case notStarted
 
     public var description: String {
         switch self {
+        case .unreadable(let path): "cannot read the seed file \(path)"
+        case .invalid(let path, let why): "the seed file \(path) is not valid: \(why)"
+        case .notStarted: "the embedded sandbox portal did not start"
         case .duplicate(let g): "the seed lists \(g) twice"
         case .badStatus(let g, let s): "\(g) has status \"\(s)\"; use active or cancelled"
         case .badMobile(let g): "\(g) needs a 10-digit registered mobile"

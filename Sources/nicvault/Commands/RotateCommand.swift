@@ -3,6 +3,7 @@ import Foundation
 import GST
 import NICVault
 import Portal
+import SandboxPortal
 import Sodium
 
 struct RotateCommand: AsyncParsableCommand {
@@ -51,48 +52,30 @@ struct RotateCommand: AsyncParsableCommand {
     func run() async throws {
         let vault = try options.openVault()
         let ledger = VaultLedger(vault: vault)
-        let targets: [Credential]
+        let drivers = DriverPool { environment in
+            let (driver, embedded) = try await portalOptions.makeDriver(environment: environment)
+            return (driver, { embedded?.stop() })
+        }
+        defer { drivers.stop() }
         if let gstin {
-            targets = [try filter.credential(gstin, in: vault)]
-        } else {
-            let now = vault.now
-            targets = vault.credentials(kind: filter.kind, environment: filter.env).filter { $0.status(at: now) == .due }
-            Console.note("\(targets.count) credential(s) due for rotation.")
+            let target = try filter.credential(gstin, in: vault)
+            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger)
+            return
         }
-        var embedded: EmbeddedSandbox?
-        var sandboxDriver: (any PortalDriver)?
-        defer { embedded?.stop() }
-        var failures: [(CredentialKey, any Error)] = []
-        var rotated = 0
-        for target in targets {
-            do {
-                let driver: any PortalDriver
-                if target.environment == .sandbox, let existing = sandboxDriver {
-                    driver = existing
-                } else {
-                    let made = try await portalOptions.makeDriver(environment: target.environment)
-                    driver = made.0
-                    if target.environment == .sandbox {
-                        sandboxDriver = made.0
-                        embedded = made.1
-                    }
-                }
-                try await rotateOne(target, driver: driver, ledger: ledger)
-                rotated += 1
-            } catch {
-                if !due { throw error }
-                failures.append((target.key, error))
-                Console.note("\(target.key): " + ErrorReport.message(for: error))
-            }
+        let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
+        let targets = RotationBatch.due(candidates, at: vault.now)
+        Console.note("\(targets.count) credential(s) due for rotation.")
+        let report = await RotationBatch.run(targets) { target in
+            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger)
+        } failed: { key, error in
+            Console.note("\(key): " + ErrorReport.message(for: error))
         }
-        if due {
-            Console.note("Rotated \(rotated) of \(targets.count); \(failures.count) failed.")
-            if let first = failures.first {
-                throw CLIError(
-                    "\(failures.count) rotation(s) failed: "
-                        + failures.map { $0.0.description }.joined(separator: ", "),
-                    code: ErrorReport.exitCode(for: first.1))
-            }
+        Console.note(report.summary)
+        if let first = report.failures.first {
+            throw CLIError(
+                "\(report.failures.count) rotation(s) failed: "
+                    + report.failures.map { $0.key.description }.joined(separator: ", "),
+                code: ErrorReport.exitCode(for: first.error))
         }
     }
 

@@ -38,13 +38,13 @@ struct SandboxCommand: AsyncParsableCommand {
         var seed: String?
 
         func run() async throws {
-            let taxpayers = try SandboxServe.loadSeed(seed)
+            let taxpayers = try Seed.load(file: seed)
             let stateFile = state ?? EmbeddedSandbox.defaultStateFile
             let portalState = try PortalState(
-                taxpayers: taxpayers, stateFile: stateFile, logger: SandboxServe.smsLogger())
+                taxpayers: taxpayers, stateFile: stateFile, logger: SandboxLogs.sms())
             let host = host
             let app = SandboxPortalApp.application(
-                state: portalState, host: host, port: port, logger: SandboxServe.quietLogger()
+                state: portalState, host: host, port: port, logger: SandboxLogs.http()
             ) { port in
                 Console.note(
                     "nicvault sandbox portal listening on http://\(host):\(port) (\(taxpayers.count) taxpayers, state \(stateFile))"
@@ -73,8 +73,8 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let portalState = try PortalState(
-                taxpayers: try SandboxServe.loadSeed(nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
-                logger: SandboxServe.quietLogger())
+                taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
+                logger: SandboxLogs.http())
             Console.out(try await portalState.publicKeyPEM().trimmingCharacters(in: .newlines))
         }
     }

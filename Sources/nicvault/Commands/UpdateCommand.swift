@@ -28,9 +28,6 @@ struct UpdateCommand: ParsableCommand {
     func run() throws {
         var vault = try options.openVault()
         let current = try choice.credential(in: vault)
-        if let userID, !UserIDRules.isValid(userID) {
-            Console.note("warning: user id \(userID): " + UserIDRules.problems(with: userID).joined(separator: "; "))
-        }
         let password: Secret
         if isatty(0) == 0 {
             password = Secret(try SecretReader.readLine(fd: 0))
@@ -41,27 +38,9 @@ struct UpdateCommand: ParsableCommand {
             else { throw CLIError("no terminal and no stdin to read the password from", code: Exit.usage) }
             password = Secret(typed)
         }
-        guard password.byteCount > 0 else {
-            throw CLIError("the password is empty; nothing was changed", code: Exit.usage)
-        }
-        if password == current.password {
-            throw CLIError("that is already the stored password; nothing was changed", code: Exit.usage)
-        }
-        let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
-        if !problems.isEmpty {
-            Console.note(
-                "warning: the password breaks the usual policy (" + problems.joined(separator: "; ")
-                    + "); stored anyway, since the portal accepted it")
-        }
-        let time = vault.now
-        let updated = try vault.update(
-            current.key, expectedVersion: current.version,
-            note: "password updated (changed outside nicvault)" + (userID.map { ", user id \($0)" } ?? "")
-        ) { credential in
-            credential.replacePassword(with: password, at: time)
-            credential.pendingSince = nil
-            if let userID { credential.userID = userID }
-        }
+        let (updated, warnings) = try vault.recordOutsideChange(
+            current.key, expectedVersion: current.version, password: password, userID: userID)
+        warnings.forEach { Console.note("warning: " + $0) }
         Console.note("Updated \(updated.key) (version \(updated.version)); the old password is in history.")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GST
 import NICVault
 import Portal
+import SandboxPortal
 
 
 struct VerifyCommand: AsyncParsableCommand {

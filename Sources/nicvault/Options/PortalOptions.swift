@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GST
 import Portal
+import SandboxPortal
 import PortalWire
 
 /// Which portal to talk to, shared by `register` and `rotate`.

@@ -3,6 +3,7 @@ import Export
 import GST
 import NICVault
 import Portal
+import SandboxPortal
 import SealedFile
 import Sodium
 
@@ -50,12 +51,15 @@ enum ErrorReport {
         case let e as VaultError:
             switch e {
             case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
-            case .ambiguous, .passphraseTooShort: return Exit.usage
+            case .ambiguous, .passphraseTooShort, .nothingToChange: return Exit.usage
             case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress:
                 return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
         case is GSTINError: return Exit.usage
+        case let e as SeedError:
+            if case .unreadable = e { return Exit.notFound }
+            return Exit.usage
         case is ExportError: return Exit.usage
         case is NICAuthError: return Exit.portalRefused
         case let e as PortalError:

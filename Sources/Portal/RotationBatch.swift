@@ -1,0 +1,64 @@
+import GST
+
+/// One portal driver per environment, made on first use and kept for the rest of a batch (the embedded
+/// sandbox starts once, the assisted driver asks once). `stop` ends what the factory started.
+public final class DriverPool {
+    public typealias Factory = (Environment) async throws -> (driver: any PortalDriver, stop: () -> Void)
+    private let make: Factory
+    private var made: [Environment: any PortalDriver] = [:]
+    private var stops: [() -> Void] = []
+
+    public init(make: @escaping Factory) { self.make = make }
+
+    public func driver(for environment: Environment) async throws -> any PortalDriver {
+        if let driver = made[environment] { return driver }
+        let (driver, stop) = try await make(environment)
+        made[environment] = driver
+        stops.append(stop)
+        return driver
+    }
+
+    public func stop() {
+        stops.forEach { $0() }
+        stops = []
+        made = [:]
+    }
+}
+
+/// What a batch did, failures as values: one item's failure never stops the others.
+public struct BatchReport: Sendable {
+    public var done: [CredentialKey] = []
+    public var failures: [(key: CredentialKey, error: any Error)] = []
+    public var total: Int
+
+    public init(total: Int) { self.total = total }
+
+    public var summary: String { "Rotated \(done.count) of \(total); \(failures.count) failed." }
+}
+
+/// `rotate --due`: the credentials whose due date has passed (the one definition, `Credential.status`), rotated
+/// one after another.
+public enum RotationBatch {
+    /// The credentials `rotate --due` takes at `now`.
+    public static func due(_ credentials: [Credential], at now: Timestamp) -> [Credential] {
+        credentials.filter { $0.status(at: now) == .due }
+    }
+
+    /// Runs `rotate` on each target in turn and reports; `failed` hears of each failure as it happens.
+    public static func run(
+        _ targets: [Credential], rotate: (Credential) async throws -> Void,
+        failed: (CredentialKey, any Error) -> Void = { _, _ in }
+    ) async -> BatchReport {
+        var report = BatchReport(total: targets.count)
+        for target in targets {
+            do {
+                try await rotate(target)
+                report.done.append(target.key)
+            } catch {
+                report.failures.append((target.key, error))
+                failed(target.key, error)
+            }
+        }
+        return report
+    }
+}
