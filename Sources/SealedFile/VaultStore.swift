@@ -82,17 +82,17 @@ public struct VaultStore: Sendable {
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
-        let (bytes, seen, backup) = try readSnapshot()
-        let opened = try VaultFormat.open(bytes, with: unlocker)
-        try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
-        try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
-        return opened
+        try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: unlocker) }
     }
 
     /// As `open(with:)`, with the vault key already known (sessions): no key derivation.
     public func open(with key: SymmetricKey, acceptRollback: Bool = false) throws -> OpenedVault {
+        try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: key) }
+    }
+
+    private func open(acceptRollback: Bool, decrypt: ([UInt8]) throws -> OpenedVault) throws -> OpenedVault {
         let (bytes, seen, backup) = try readSnapshot()
-        let opened = try VaultFormat.open(bytes, with: key)
+        let opened = try decrypt(bytes)
         try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
         try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened

@@ -1,197 +1,23 @@
 import GST
 import Sodium
 
-/// A JSON reader for the vault payload that decodes straight from the decrypted bytes into the records.
-///
-/// Foundation's JSONDecoder on Linux costs about 10 µs per credential (108 ms for 10,000; docs/performance.md),
-/// which made every command on a large vault slow. This reader accepts any valid JSON (whitespace, any key order,
-/// escapes, unknown keys skipped), but builds the records directly, and reads passwords into `WipedBytes`
-/// without ever making a `String` of them.
-struct PayloadDecoder {
+/// A JSON reader over decrypted bytes that knows nothing of the payload: objects, arrays, strings, numbers,
+/// and strings read as secrets into `WipedBytes` without ever becoming a `String`. Any valid JSON is accepted
+/// (whitespace, any key order, escapes, unknown keys skipped). What the payload's records are is in
+/// PayloadSchema.swift.
+struct JSONScanner {
     struct Failure: Error, CustomStringConvertible {
         let offset: Int
         let reason: String
         var description: String { "invalid payload JSON at byte \(offset): \(reason)" }
     }
 
-    private let bytes: UnsafeRawBufferPointer
-    private var offset = 0
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Decodes a whole payload. Throws `VaultError.unsupportedSchema` for another schema.
-    static func decode(_ secure: SecureBytes) throws -> VaultPayload {
-        try secure.withUnsafeBytes { raw in
-            var probe = PayloadDecoder(raw)
-            let schema = try probe.topLevelSchema()
-            guard schema == VaultPayload.currentSchema else { throw VaultError.unsupportedSchema(schema) }
-            var reader = PayloadDecoder(raw)
-            return try reader.payload()
-        }
-    }
-
-    // MARK: The payload schema
-
-    mutating func topLevelSchema() throws -> Int {
-        var schema: Int?
-        try object { key, reader in
-            if key == "schema" { schema = try reader.integer() } else { try reader.skipValue() }
-        }
-        try end()
-        guard let schema else { throw fail("no schema") }
-        return schema
-    }
-
-    mutating func payload() throws -> VaultPayload {
-        var payload = VaultPayload()
-        var seen = Set<String>()
-        try object { key, reader in
-            seen.insert(key)
-            switch key {
-            case "schema": payload.schema = try reader.integer()
-            case "credentials": payload.credentials = try reader.array { try $0.credential() }
-            case "clients": payload.clients = try reader.array { try $0.client() }
-            case "settings":
-                try reader.object { key, reader in
-                    if key == "defaultRotationDays" {
-                        payload.settings.defaultRotationDays = try reader.integer()
-                    } else {
-                        try reader.skipValue()
-                    }
-                }
-            default: try reader.skipValue()
-            }
-        }
-        try end()
-        for required in ["schema", "credentials", "clients", "settings"] where !seen.contains(required) {
-            throw fail("no \(required)")
-        }
-        return payload
-    }
-
-    mutating func credential() throws -> Credential {
-        var environment: String?, gstin: String?, kind: String?, legalName: String?, tradeName: String?
-        var gsp: String?, irp: String?, userID: String?, client: String?, createdAt: String?
-        var rotatedAt: String?, pendingSince: String?
-        var password: Secret?
-        var staged: StagedPassword?
-        var retired: [RetiredPassword] = []
-        var events: [CredentialEvent] = []
-        var rotationDays: Int?, version: Int?
-        try object { key, reader in
-            switch key {
-            case "password": password = Secret(wiped: try reader.secretBytes())
-            case "staged": staged = try reader.nullable { try $0.stagedPassword() }
-            case "retired": retired = try reader.array { try $0.retiredPassword() }
-            case "events": events = try reader.array { try $0.event() }
-            case "rotationDays": rotationDays = try reader.integer()
-            case "version": version = try reader.integer()
-            case "environment": environment = try reader.nullableString()
-            case "gstin": gstin = try reader.nullableString()
-            case "kind": kind = try reader.nullableString()
-            case "legalName": legalName = try reader.nullableString()
-            case "tradeName": tradeName = try reader.nullableString()
-            case "gsp": gsp = try reader.nullableString()
-            case "irp": irp = try reader.nullableString()
-            case "userID": userID = try reader.nullableString()
-            case "client": client = try reader.nullableString()
-            case "createdAt": createdAt = try reader.nullableString()
-            case "rotatedAt": rotatedAt = try reader.nullableString()
-            case "pendingSince": pendingSince = try reader.nullableString()
-            default: try reader.skipValue()
-            }
-        }
-        guard let environment = environment.flatMap(Environment.init(rawValue:)),
-            let kind = kind.flatMap(CredentialKind.init(rawValue:))
-        else { throw fail("credential with a missing or unknown environment or kind") }
-        guard let gstin, let legalName, let irp, let userID, let createdAt, let password, let rotationDays, let version
-        else { throw fail("incomplete credential") }
-        var credential = Credential(
-            environment: environment, gstin: try GSTIN(stored: gstin), kind: kind, legalName: legalName,
-            tradeName: tradeName, gsp: gsp, irp: irp, userID: userID, password: password, client: client,
-            createdAt: try timestamp(createdAt), rotationDays: rotationDays)
-        credential.rotatedAt = try rotatedAt.map(timestamp)
-        credential.pendingSince = try pendingSince.map(timestamp)
-        credential.staged = staged
-        credential.retired = retired
-        credential.events = events
-        credential.version = version
-        return credential
-    }
-
-    mutating func stagedPassword() throws -> StagedPassword {
-        var password: Secret?
-        var at: String?
-        try object { key, reader in
-            switch key {
-            case "password": password = Secret(wiped: try reader.secretBytes())
-            case "stagedAt": at = try reader.string()
-            default: try reader.skipValue()
-            }
-        }
-        guard let password, let at else { throw fail("incomplete staged password") }
-        return StagedPassword(password: password, stagedAt: try timestamp(at))
-    }
-
-    mutating func retiredPassword() throws -> RetiredPassword {
-        var password: Secret?
-        var at: String?
-        var unconfirmed = false
-        var userID: String?
-        try object { key, reader in
-            switch key {
-            case "password": password = Secret(wiped: try reader.secretBytes())
-            case "retiredAt": at = try reader.string()
-            case "unconfirmed": unconfirmed = try reader.boolean()
-            case "userID": userID = try reader.nullableString()
-            default: try reader.skipValue()
-            }
-        }
-        guard let password, let at else { throw fail("incomplete retired password") }
-        return RetiredPassword(
-            password: password, retiredAt: try timestamp(at), unconfirmed: unconfirmed, userID: userID)
-    }
-
-    mutating func event() throws -> CredentialEvent {
-        var version: Int?
-        var at: String?
-        var change: String?
-        try object { key, reader in
-            switch key {
-            case "version": version = try reader.integer()
-            case "at": at = try reader.string()
-            case "change": change = try reader.string()
-            default: try reader.skipValue()
-            }
-        }
-        guard let version, let at, let change else { throw fail("incomplete event") }
-        return CredentialEvent(version: version, at: try timestamp(at), change: change)
-    }
-
-    mutating func client() throws -> APIClient {
-        var fields: [String: String] = [:]
-        var secret: Secret?
-        var version: Int?
-        try object { key, reader in
-            switch key {
-            case "clientSecret": secret = Secret(wiped: try reader.secretBytes())
-            case "version": version = try reader.integer()
-            default:
-                if let text = try reader.nullableString() { fields[key] = text }
-            }
-        }
-        guard let name = fields["name"], let environment = fields["environment"].flatMap(Environment.init(rawValue:)),
-            let issuer = fields["issuer"], let clientID = fields["clientID"], let secret, let version,
-            let created = fields["createdAt"]
-        else { throw fail("incomplete API client") }
-        var client = APIClient(
-            name: name, environment: environment, issuer: issuer, clientID: clientID, clientSecret: secret,
-            createdAt: try timestamp(created))
-        client.publicKeyPEM = fields["publicKeyPEM"]
-        client.version = version
-        return client
-    }
-
     func timestamp(_ text: String) throws -> Timestamp {
         guard let value = Timestamp(iso8601: text) else { throw fail("not an ISO 8601 time: \(text)") }
         return value
@@ -229,7 +55,7 @@ struct PayloadDecoder {
     }
 
     /// Calls `body` for each member; keys are read as strings, values by `body`.
-    mutating func object(_ body: (String, inout PayloadDecoder) throws -> Void) throws {
+    mutating func object(_ body: (String, inout JSONScanner) throws -> Void) throws {
         try expect(0x7b)  // {
         if peek() == 0x7d {
             offset += 1
@@ -246,7 +72,7 @@ struct PayloadDecoder {
         }
     }
 
-    mutating func array<T>(_ element: (inout PayloadDecoder) throws -> T) throws -> [T] {
+    mutating func array<T>(_ element: (inout JSONScanner) throws -> T) throws -> [T] {
         try expect(0x5b)  // [
         var items: [T] = []
         if peek() == 0x5d {
@@ -262,7 +88,7 @@ struct PayloadDecoder {
         }
     }
 
-    mutating func nullable<T>(_ value: (inout PayloadDecoder) throws -> T) throws -> T? {
+    mutating func nullable<T>(_ value: (inout JSONScanner) throws -> T) throws -> T? {
         if peek() == 0x6e {
             try literal("null")
             return nil
