@@ -28,15 +28,14 @@ public enum SessionError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Unlock sessions: a random session key that lives only in the `NICVAULT_SESSION` variable, and the vault
-/// key wrapped under it, bound to the vault id, the passphrase slot and an expiry, in a 0600 file.
-/// Opening with a session costs no Argon2id. A passphrase change ends every session (the slot changes).
+/// key wrapped under it, bound to the vault id, the passphrase slot and an expiry, in a 0600 file whose bytes
+/// SealedFile's `SessionFile` reads and writes. Opening with a session costs no Argon2id. A passphrase change
+/// (a re-key) ends every session (the slot changes). This type keeps the policy: where the files live, when a
+/// session no longer counts.
 public struct SessionStore: Sendable {
     /// The folder of session files (0700).
     public let folder: String
     let fileSystem: any FileSystem
-
-    static let magic = Array("NICVSESS".utf8)
-    static let fileLength = 8 + 1 + 16 + 32 + 8 + 24 + 48
 
     public init(folder: String, fileSystem: any FileSystem = POSIXFileSystem()) {
         self.folder = folder
@@ -49,12 +48,10 @@ public struct SessionStore: Sendable {
         try fileSystem.setMode(folder, mode: 0o700)
         let id = random.bytes(count: 16)
         let sessionKey = try SymmetricKey.random(using: random)
-        let expiry = vault.now.adding(seconds: seconds)
-        let header = Self.header(vault: vault.opened.header, expiry: expiry)
-        let nonce = XChaCha20Poly1305.randomNonce(using: random)
-        let wrapped = try XChaCha20Poly1305.seal(
-            vault.opened.key.secureBytes, using: sessionKey, nonce: nonce, authenticating: header + id)
-        try AtomicFile.replace(path(id), with: header + nonce + wrapped, backup: nil, fileSystem: fileSystem)
+        let file = try SessionFile.seal(
+            vaultKey: vault.opened.key, sessionKey: sessionKey, id: id, vault: vault.opened.header,
+            expiry: vault.now.adding(seconds: seconds).secondsSince1970, random: random)
+        try AtomicFile.replace(path(id), with: file.serialized(), backup: nil, fileSystem: fileSystem)
         return Hex.encode(id) + "." + sessionKey.withUnsafeBytes { Hex.encode($0) }
     }
 
@@ -67,28 +64,22 @@ public struct SessionStore: Sendable {
         defer { wipe(&keyBytes) }
         let sessionKey = try SymmetricKey(SecureBytes(copying: keyBytes))
         guard let bytes = try fileSystem.read(path(id)) else { throw SessionError.missing }
-        guard bytes.count == Self.fileLength, Array(bytes[0..<8]) == Self.magic, bytes[8] == 1 else {
-            throw SessionError.tampered
-        }
-        let headerLength = 8 + 1 + 16 + 32 + 8
-        let header = Array(bytes[0..<headerLength])
-        let nonce = Array(bytes[headerLength..<(headerLength + 24)])
-        let wrapped = Array(bytes[(headerLength + 24)...])
+        let file: SessionFile
         let vaultKey: SymmetricKey
         do {
-            vaultKey = try SymmetricKey(
-                XChaCha20Poly1305.open(wrapped, using: sessionKey, nonce: nonce, authenticating: header + id))
+            file = try SessionFile.parse(bytes)
+            vaultKey = try file.open(sessionKey: sessionKey, id: id)
         } catch {
             throw SessionError.tampered
         }
         // Authenticated: the fields can be trusted now.
-        let expiry = Timestamp(secondsSince1970: Int64(bitPattern: header[57..<65].reduce(0) { $0 << 8 | UInt64($1) }))
+        let expiry = Timestamp(secondsSince1970: file.expiry)
         guard now < expiry else { throw SessionError.expired(at: expiry) }
         guard let current = try fileSystem.read(store.path), let parsed = try? VaultFormat.parse(current) else {
             throw StoreError.vaultMissing(path: store.path)
         }
-        guard Array(header[9..<25]) == parsed.header.vaultID else { throw SessionError.otherVault }
-        guard Array(header[25..<57]) == Self.slotFingerprint(parsed.header) else {
+        guard file.vaultID == parsed.header.vaultID else { throw SessionError.otherVault }
+        guard file.slotFingerprint == SessionFile.slotFingerprint(of: parsed.header) else {
             throw SessionError.passphraseChanged
         }
         return vaultKey
@@ -107,7 +98,9 @@ public struct SessionStore: Sendable {
         guard let names = try? listFolder() else { return }
         for name in names {
             let file = Path.join(folder, name)
-            if let bytes = try? fileSystem.read(file), bytes.count == Self.fileLength, Array(bytes[9..<25]) == vaultID {
+            if let bytes = try? fileSystem.read(file), let session = try? SessionFile.parse(bytes),
+                session.vaultID == vaultID
+            {
                 fileSystem.remove(file)
             }
         }
@@ -126,15 +119,5 @@ public struct SessionStore: Sendable {
             if name.hasSuffix(".session") { names.append(name) }
         }
         return names
-    }
-
-    static func header(vault: VaultHeader, expiry: Timestamp) -> [UInt8] {
-        magic + [1] + vault.vaultID + slotFingerprint(vault)
-            + UInt64(bitPattern: expiry.secondsSince1970).bigEndianBytes
-    }
-
-    /// BLAKE2b-256 of the passphrase slot: a new passphrase (new salt) changes it, which ends old sessions.
-    static func slotFingerprint(_ header: VaultHeader) -> [UInt8] {
-        BLAKE2b.hash(header.passphraseSlot?.body ?? [], outputByteCount: 32)
     }
 }
