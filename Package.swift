@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "nicvault",
             dependencies: [
-                "NICVault", "Portal", "SandboxPortal", "Export",
+                "NICVault", "Portal", "PortalWire", "SandboxPortal", "Export", "GST", "SealedFile", "Sodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,7 +82,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "GSTTests", dependencies: ["GST"], resources: [.copy("Fixtures")], swiftSettings: strict),
+            name: "GSTTests", dependencies: ["GST", "Sodium"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "NICVaultTests",
             dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors", "TestSupport"],
@@ -90,7 +90,8 @@ let package = Package(
         .testTarget(
             name: "SandboxPortalTests",
             dependencies: [
-                "SandboxPortal", "Portal", "PortalWire", "GST", "NICVault", "SealedFile", "Sodium", "TestSupport",
+                "SandboxPortal", "Portal", "PortalWire", "GST", "NICVault", "NICCrypto", "SealedFile", "Sodium",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
