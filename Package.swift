@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "Portal", dependencies: ["GST", "NICCrypto", "PortalWire"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
         .target(
-            name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto", "PortalWire"], swiftSettings: strict),
+            name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto", "PortalWire"],
+            swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
         .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
@@ -74,7 +75,16 @@ let package = Package(
             swiftSettings: strict
         ),
         // Helpers every test target shares: a test clock, temporary folders, secrets and GSTINs from literals.
-        .target(name: "TestSupport", dependencies: ["GST"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "GST", "Portal", "SandboxPortal", "SealedFile", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "PortalTests",
+            dependencies: ["Portal", "SandboxPortal", "GST", "NICVault", "SealedFile", "Sodium", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "SealedFileTests",

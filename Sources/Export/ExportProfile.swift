@@ -121,7 +121,10 @@ public struct Exporter: Sendable {
                     ("NIC_CLIENT_ID", client.clientID), ("NIC_CLIENT_SECRET", client.clientSecret.unsafeStringValue()),
                 ]
             }
-            pairs += [("NIC_ENVIRONMENT", c.environment.rawValue), ("NIC_AUTH_URL", NICEndpoints.auth(production: c.environment == .production))]
+            pairs += [
+                ("NIC_ENVIRONMENT", c.environment.rawValue),
+                ("NIC_AUTH_URL", NICEndpoints.auth(production: c.environment == .production)),
+            ]
             return pairs
         }
     }

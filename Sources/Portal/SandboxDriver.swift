@@ -18,7 +18,8 @@ public struct SandboxDriver: PortalDriver {
     public var needsOTPCode: Bool { true }
 
     public func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails {
-        let body: PortalAPI.TaxpayerResponse = try await call(.taxpayer, path: PortalRoute.taxpayer.path(gstin: gstin.value))
+        let body: PortalAPI.TaxpayerResponse = try await call(
+            .taxpayer, path: PortalRoute.taxpayer.path(gstin: gstin.value))
         return TaxpayerDetails(
             gstin: body.gstin, legalName: body.legalName, tradeName: body.tradeName, state: body.state,
             maskedMobile: body.mobile, maskedEmail: body.email)

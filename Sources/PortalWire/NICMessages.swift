@@ -50,7 +50,10 @@ public enum NICAPI {
         public var AppKey: String?
         public var ForceRefreshAccessToken: Bool?
 
-        public init(UserName: String? = nil, Password: String? = nil, AppKey: String? = nil, ForceRefreshAccessToken: Bool? = nil) {
+        public init(
+            UserName: String? = nil, Password: String? = nil, AppKey: String? = nil,
+            ForceRefreshAccessToken: Bool? = nil
+        ) {
             self.UserName = UserName
             self.Password = Password
             self.AppKey = AppKey
@@ -78,4 +81,3 @@ public enum NICAPI {
         "3028": "GSTIN is invalid",
     ]
 }
-

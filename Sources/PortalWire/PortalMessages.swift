@@ -12,7 +12,10 @@ public enum PortalAPI {
         public var mobile: String
         public var email: String
 
-        public init(gstin: String, legalName: String, tradeName: String? = nil, status: String, stateCode: String, state: String, mobile: String, email: String) {
+        public init(
+            gstin: String, legalName: String, tradeName: String? = nil, status: String, stateCode: String,
+            state: String, mobile: String, email: String
+        ) {
             self.gstin = gstin
             self.legalName = legalName
             self.tradeName = tradeName
@@ -165,7 +168,10 @@ public enum PortalAPI {
         public var retryAfterSeconds: Int?
         public var problems: [String]?
 
-        public init(code: String, message: String, attemptsLeft: Int? = nil, retryAfterSeconds: Int? = nil, problems: [String]? = nil) {
+        public init(
+            code: String, message: String, attemptsLeft: Int? = nil, retryAfterSeconds: Int? = nil,
+            problems: [String]? = nil
+        ) {
             self.code = code
             self.message = message
             self.attemptsLeft = attemptsLeft
@@ -180,4 +186,3 @@ public enum PortalAPI {
         }
     }
 }
-

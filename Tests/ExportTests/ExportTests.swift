@@ -6,7 +6,6 @@ import Sodium
 import TestSupport
 import Testing
 
-
 /// A fixed credential and client, so the outputs are byte-for-byte the same every run.
 private func item(
     password: String = "Xk7@pQ2mRt9#vLw", environment: Environment = .sandbox, client: Bool = true,

@@ -9,7 +9,6 @@ import Testing
 
 private let pass = "correct horse battery staple"
 
-
 private func makeVault(_ folder: String, clock: TestClock = TestClock()) throws -> Vault {
     let store = VaultStore(
         path: folder + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder + "/state"), lockTimeout: 5)

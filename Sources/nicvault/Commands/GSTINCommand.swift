@@ -27,25 +27,8 @@ struct GSTINCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    struct Report: Encodable {
-        var input: String
-        var accepted: Bool
-        var reason: String?
-        var gstin: String?
-        var environment: String
-        var stateCode: String?
-        var state: String?
-        var pan: String?
-        var panHolder: String?
-        var entityNumber: String?
-        var registrationType: String?
-        var checkCharacter: String?
-        var checkCharacterValid: Bool?
-        var warnings: [String]
-    }
-
     func run() throws {
-        let reports = gstins.map(report)
+        let reports = gstins.map { GSTINReport($0, environment: env) }
         if json {
             try JSONOutput.print(reports)
         } else {
@@ -56,28 +39,7 @@ struct GSTINCommand: ParsableCommand {
         }
     }
 
-    func report(_ input: String) -> Report {
-        var report = Report(input: input, accepted: false, environment: env.rawValue, warnings: [])
-        do {
-            let gstin = try GSTIN(parsing: input, environment: env)
-            report.accepted = true
-            report.gstin = gstin.value
-            report.stateCode = gstin.state.code
-            report.state = gstin.state.name
-            report.pan = gstin.pan?.value
-            report.panHolder = gstin.pan?.holderType
-            report.entityNumber = gstin.entityNumber.map { String($0) }
-            report.registrationType = gstin.registrationType.rawValue
-            report.checkCharacter = String(gstin.value.last!)
-            report.checkCharacterValid = gstin.hasValidCheckCharacter
-            report.warnings = gstin.warnings
-        } catch {
-            report.reason = error.description
-        }
-        return report
-    }
-
-    func print(_ report: Report) {
+    func print(_ report: GSTINReport) {
         guard report.accepted, let gstin = report.gstin else {
             Console.out("\(report.input)  refused (\(report.environment)): \(report.reason ?? "invalid")")
             return

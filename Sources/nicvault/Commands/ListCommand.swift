@@ -65,4 +65,3 @@ struct ListCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
-

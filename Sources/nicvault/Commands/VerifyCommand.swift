@@ -5,7 +5,6 @@ import NICVault
 import Portal
 import SandboxPortal
 
-
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -85,10 +84,13 @@ struct VerifyCommand: AsyncParsableCommand {
             verifier = CredentialVerifier(baseURL: embedded!.url, isSandboxPortal: true, timeout: timeout)
         }
         Console.note(
-            "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ...")
+            "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ..."
+        )
         do {
             let result = try await verifier.verify(credential, client: client)
-            Console.out("verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST")
+            Console.out(
+                "verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST"
+            )
             Console.out("session key works: read back \(result.legalName) (\(result.status))")
         } catch let error as NICAuthError {
             throw CLIError("verification failed: " + error.description, code: Exit.portalRefused)

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import GST
 import Portal
-import SandboxPortal
 import PortalWire
+import SandboxPortal
 
 /// Which portal to talk to, shared by `register` and `rotate`.
 struct PortalOptions: ParsableArguments {

@@ -4,13 +4,12 @@ import Logging
 import Portal
 import SandboxPortal
 import SealedFile
-import TestSupport
 
 /// The sandbox portal on an ephemeral loopback port, with a test clock and a state file.
-final class RunningPortal: Sendable {
-    let url: URL
-    let state: PortalState
-    let clock: TestClock
+public final class RunningPortal: Sendable {
+    public let url: URL
+    public let state: PortalState
+    public let clock: TestClock
     private let task: Task<Void, any Error>
 
     private init(url: URL, state: PortalState, clock: TestClock, task: Task<Void, any Error>) {
@@ -20,7 +19,7 @@ final class RunningPortal: Sendable {
         self.task = task
     }
 
-    static func start(
+    public static func start(
         stateFile: String? = nil, clock: TestClock = TestClock(), saves: any FileSystem = POSIXFileSystem()
     ) async throws -> RunningPortal {
         var quiet = Logger(label: "test.portal")
@@ -39,21 +38,20 @@ final class RunningPortal: Sendable {
         return RunningPortal(url: URL(string: "http://127.0.0.1:\(port)")!, state: state, clock: clock, task: task)
     }
 
-    var driver: SandboxDriver { SandboxDriver(baseURL: url, timeout: 5) }
+    public var driver: SandboxDriver { SandboxDriver(baseURL: url, timeout: 5) }
 
-    func stop() { task.cancel() }
+    public func stop() { task.cancel() }
 }
 
-
 /// Runs the OTP part of the flow and returns a verification.
-func verified(_ driver: SandboxDriver, _ id: GSTIN) async throws -> Verification {
+public func verified(_ driver: SandboxDriver, _ id: GSTIN) async throws -> Verification {
     let challenge = try await driver.sendOTP(id)
     let code = try await driver.otpFromOutbox(challenge, gstin: id)
     return try await driver.verifyOTP(challenge, code: code)
 }
 
 /// The refusal code of a portal error, or nil.
-func refusalCode(_ body: () async throws -> Void) async -> String? {
+public func refusalCode(_ body: () async throws -> Void) async -> String? {
     do {
         try await body()
         return nil
@@ -66,62 +64,69 @@ func refusalCode(_ body: () async throws -> Void) async -> String? {
 
 /// Passes every step to the sandbox, but can lose the answer of user creation or of a password change after
 /// the portal has acted on it: what a timeout after the request was sent looks like.
-struct LossyDriver: PortalDriver {
-    let inner: SandboxDriver
-    var loseCreateAnswer = false
-    var loseChangeAnswer = false
+public struct LossyDriver: PortalDriver {
+    public let inner: SandboxDriver
+    public var loseCreateAnswer = false
+    public var loseChangeAnswer = false
 
-    var name: String { "lossy " + inner.name }
-    var needsOTPCode: Bool { true }
-    func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
-    func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
-    func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
+    public init(inner: SandboxDriver, loseCreateAnswer: Bool = false, loseChangeAnswer: Bool = false) {
+        self.inner = inner
+        self.loseCreateAnswer = loseCreateAnswer
+        self.loseChangeAnswer = loseChangeAnswer
+    }
+
+    public var name: String { "lossy " + inner.name }
+    public var needsOTPCode: Bool { true }
+    public func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails { try await inner.lookUp(gstin) }
+    public func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge { try await inner.sendOTP(gstin) }
+    public func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
         try await inner.verifyOTP(challenge, code: code)
     }
-    func createUser(
+    public func createUser(
         _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
     ) async throws {
         try await inner.createUser(verification, gstin: gstin, kind: kind, gsp: gsp, userID: userID, password: password)
         if loseCreateAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
     }
-    func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
+    public func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
         try await inner.checkLogin(userID: userID, password: password)
     }
-    func changePassword(userID: String, old: Secret, new: Secret) async throws {
+    public func changePassword(userID: String, old: Secret, new: Secret) async throws {
         try await inner.changePassword(userID: userID, old: old, new: new)
         if loseChangeAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
     }
 }
 
 /// The real file system, whose renames fail while `fail` is set: a state save that cannot complete.
-final class FailingSaves: FileSystem, @unchecked Sendable {
+public final class FailingSaves: FileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var failing = false
-    var fail: Bool {
+    public var fail: Bool {
         get { lock.withLock { failing } }
         set { lock.withLock { failing = newValue } }
     }
     private let real = POSIXFileSystem()
+    public init() {}
 
-    func read(_ path: String) throws(FileSystemError) -> [UInt8]? { try real.read(path) }
-    func mode(of path: String) throws(FileSystemError) -> UInt32? { try real.mode(of: path) }
-    func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32 {
+    public func read(_ path: String) throws(FileSystemError) -> [UInt8]? { try real.read(path) }
+    public func mode(of path: String) throws(FileSystemError) -> UInt32? { try real.mode(of: path) }
+    public func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32 {
         try real.createExclusive(path, mode: mode)
     }
-    func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+    public func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
         try real.write(fd, bytes, path: path)
     }
-    func sync(_ fd: Int32, path: String) throws(FileSystemError) { try real.sync(fd, path: path) }
-    func close(_ fd: Int32) { real.close(fd) }
-    func rename(_ from: String, to: String) throws(FileSystemError) {
+    public func sync(_ fd: Int32, path: String) throws(FileSystemError) { try real.sync(fd, path: path) }
+    public func close(_ fd: Int32) { real.close(fd) }
+    public func rename(_ from: String, to: String) throws(FileSystemError) {
         if fail { throw FileSystemError(operation: "rename", path: to, code: ENOSPC) }
         try real.rename(from, to: to)
     }
-    func link(_ from: String, to: String) throws(FileSystemError) { try real.link(from, to: to) }
-    func syncDirectory(_ path: String) throws(FileSystemError) { try real.syncDirectory(path) }
-    func remove(_ path: String) { real.remove(path) }
-    func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError) {
+    public func link(_ from: String, to: String) throws(FileSystemError) { try real.link(from, to: to) }
+    public func syncDirectory(_ path: String) throws(FileSystemError) { try real.syncDirectory(path) }
+    public func remove(_ path: String) { real.remove(path) }
+    public func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError) {
         try real.makeDirectories(path, mode: mode)
     }
-    func setMode(_ path: String, mode: UInt32) throws(FileSystemError) { try real.setMode(path, mode: mode) }
+    public func setMode(_ path: String, mode: UInt32) throws(FileSystemError) { try real.setMode(path, mode: mode) }
 }
