@@ -51,6 +51,7 @@ extension JSONScanner {
             case "schema": payload.schema = try reader.integer()
             case "credentials": payload.credentials = try reader.array { try $0.credential() }
             case "clients": payload.clients = try reader.array { try $0.client() }
+            case "log": payload.log = try reader.nullable { try $0.array { try $0.logEntry() } }
             case "settings":
                 try reader.object { key, reader in
                     if key == "defaultRotationDays" {
@@ -77,6 +78,10 @@ extension JSONWriter {
         list(payload.clients) { $0.client($1) }
         key("credentials")
         list(payload.credentials) { $0.credential($1) }
+        if let log = payload.log {
+            key("log")
+            list(log) { $0.logEntry($1) }
+        }
         key("schema")
         number(payload.schema)
         key("settings")
@@ -319,6 +324,39 @@ extension JSONWriter {
         }
         key("version")
         number(client.version)
+        out.append(0x7d)
+    }
+}
+
+// MARK: Vault log entry
+
+extension JSONScanner {
+    mutating func logEntry() throws -> VaultLogEntry {
+        var at: String?
+        var action: String?
+        var subject: String?
+        try object { key, reader in
+            switch key {
+            case "at": at = try reader.string()
+            case "action": action = try reader.string()
+            case "subject": subject = try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard let at, let action, let subject else { throw fail("incomplete log entry") }
+        return VaultLogEntry(at: try timestamp(at), action: action, subject: subject)
+    }
+}
+
+extension JSONWriter {
+    mutating func logEntry(_ entry: VaultLogEntry) {
+        out.append(0x7b)
+        key("action", first: true)
+        string(entry.action)
+        key("at")
+        timestamp(entry.at)
+        key("subject")
+        string(entry.subject)
         out.append(0x7d)
     }
 }

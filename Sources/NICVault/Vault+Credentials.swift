@@ -112,14 +112,30 @@ extension Vault {
         }
     }
 
-    /// Removes an API client record that no credential refers to.
+    /// Removes an API client record that no credential refers to; the vault's log keeps the event.
     public mutating func removeClient(named name: String, environment: Environment) throws {
+        let time = now
         try modify { payload in
             guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
             else { throw VaultError.clientNotFound(name) }
             let users = payload.credentials.filter { $0.client == name && $0.environment == environment }
             guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
             payload.clients.remove(at: index)
+            payload.appendLog(
+                VaultLogEntry(at: time, action: "removed", subject: "API client \(name) (\(environment.rawValue))"))
+        }
+    }
+
+    /// Replaces an API client's id and secret (re-issued by NIC or the GSP); the version goes up.
+    public mutating func updateClient(
+        named name: String, environment: Environment, clientID: String, secret: Secret
+    ) throws {
+        try modify { payload in
+            guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
+            else { throw VaultError.clientNotFound(name) }
+            payload.clients[index].clientID = clientID
+            payload.clients[index].clientSecret = secret
+            payload.clients[index].version += 1
         }
     }
 }
@@ -131,29 +147,39 @@ extension Vault {
     /// a staged one too (never confirmed); a pending registration is settled by it.
     @discardableResult
     public mutating func recordOutsideChange(
-        _ key: CredentialKey, expectedVersion: Int, password: Secret, userID: String? = nil
+        _ key: CredentialKey, expectedVersion: Int, password: Secret?, userID: String? = nil
     ) throws -> (credential: Credential, warnings: [String]) {
-        guard password.byteCount > 0 else { throw VaultError.nothingToChange("the password is empty") }
         let current = try credential(key)
-        if password == current.password { throw VaultError.nothingToChange("that is already the stored password") }
+        if password == nil && (userID == nil || userID == current.userID) {
+            throw VaultError.nothingToChange("neither the password nor the user id differs from what is stored")
+        }
+        if let password {
+            guard password.byteCount > 0 else { throw VaultError.nothingToChange("the password is empty") }
+            if password == current.password && userID == nil {
+                throw VaultError.nothingToChange("that is already the stored password")
+            }
+        }
         var warnings: [String] = []
         if let userID, !UserIDRules.isValid(userID) {
             warnings.append("user id \(userID): " + UserIDRules.problems(with: userID).joined(separator: "; "))
         }
-        let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
+        let problems = password.map { PasswordPolicy.standard.problems(with: $0.unsafeStringValue()) } ?? []
         if !problems.isEmpty {
             warnings.append(
                 "the password breaks the usual policy (" + problems.joined(separator: "; ")
                     + "); stored anyway, since the portal accepted it")
         }
         let time = now
-        let updated = try update(
-            key, expectedVersion: expectedVersion,
-            note: "password updated (changed outside nicvault)" + (userID.map { ", user id \($0)" } ?? "")
-        ) { credential in
-            credential.retireStaged(at: time)
-            credential.replacePassword(with: password, at: time)
-            credential.pendingSince = nil
+        let changed = password != nil && password != current.password
+        let note =
+            (changed ? "password updated (changed outside nicvault)" : "user id corrected")
+            + (userID.map { ", user id \($0)" } ?? "")
+        let updated = try update(key, expectedVersion: expectedVersion, note: note) { credential in
+            if let password, changed {
+                credential.retireStaged(at: time)
+                credential.replacePassword(with: password, at: time)
+                credential.pendingSince = nil
+            }
             if let userID { credential.userID = userID }
         }
         return (updated, warnings)

@@ -12,6 +12,19 @@ public struct VaultSettings: Codable, Sendable, Equatable {
     }
 }
 
+/// One vault-level event: when, what was done, and to what (a GSTIN with kind and environment, or a client).
+public struct VaultLogEntry: Codable, Sendable, Equatable {
+    public var at: Timestamp
+    public var action: String
+    public var subject: String
+
+    public init(at: Timestamp, action: String, subject: String) {
+        self.at = at
+        self.action = action
+        self.subject = subject
+    }
+}
+
 /// What the sealed file holds: JSON, versioned by `schema` (see docs/format.md, "Payload").
 public struct VaultPayload: Codable, Sendable, Equatable {
     /// The payload schema this build reads and writes.
@@ -21,6 +34,9 @@ public struct VaultPayload: Codable, Sendable, Equatable {
     public var credentials: [Credential]
     public var clients: [APIClient]
     public var settings: VaultSettings
+    /// What happened to records that are no longer in the vault (a removal), oldest first; nil while empty.
+    /// Never a secret.
+    public var log: [VaultLogEntry]?
 
     public init(credentials: [Credential] = [], clients: [APIClient] = [], settings: VaultSettings = VaultSettings()) {
         schema = Self.currentSchema
@@ -28,6 +44,17 @@ public struct VaultPayload: Codable, Sendable, Equatable {
         self.clients = clients
         self.settings = settings
     }
+
+    /// Appends an event to the vault's log (at most `logLimit`, oldest dropped first).
+    public mutating func appendLog(_ entry: VaultLogEntry) {
+        var entries = log ?? []
+        entries.append(entry)
+        if entries.count > Self.logLimit { entries.removeFirst(entries.count - Self.logLimit) }
+        log = entries
+    }
+
+    /// How many vault-level events are kept.
+    public static let logLimit = 1000
 
     /// The JSON bytes in locked memory (PayloadSchema; the writer's own buffer is wiped before it is released).
     public func sealedBytes() throws -> SecureBytes { try PayloadSchema.encode(self) }

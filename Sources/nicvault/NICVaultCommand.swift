@@ -15,7 +15,7 @@ struct NICVaultCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, InfoCommand.self, PasswdCommand.self, UnlockCommand.self, LockCommand.self,
-            RegisterCommand.self, ListCommand.self,
+            RegisterCommand.self, AddCommand.self, ImportCommand.self, RemoveCommand.self, ListCommand.self,
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
             ClientCommand.self, ExportCommand.self, ExecCommand.self, VerifyCommand.self, GSTINCommand.self,
             SandboxCommand.self,

@@ -32,7 +32,8 @@ struct ExportCLITests {
         let missing = try box.run(["set", "27AABCD1234E1Z8", "--client", "nope"] + box.vaultFlags)
         #expect(missing.code == 6)
         #expect(try box.run(["set", "27AABCD1234E1Z8", "--client", "none"] + box.vaultFlags).code == 0)
-        #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags).code == 0)
+        #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags).code == 64)
+        #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox", "--yes"] + box.vaultFlags).code == 0)
     }
 
     @Test func execHandsTheCredentialToTheChildAndItsExitCode() throws {

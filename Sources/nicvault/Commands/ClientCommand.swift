@@ -7,7 +7,7 @@ struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
         abstract: "API client ids and secrets (a GSP's keys, or a direct taxpayer's).",
-        subcommands: [Add.self, List.self, Remove.self]
+        subcommands: [Add.self, Update.self, List.self, Remove.self]
     )
 
     struct Add: ParsableCommand {
@@ -42,22 +42,7 @@ struct ClientCommand: ParsableCommand {
                 throw CLIError("a client name is letters, digits, - _ and . only", code: Exit.usage)
             }
             var vault = try options.openVault()
-            let id: String
-            let secret: Secret
-            if isatty(0) == 0 {
-                id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-                secret = Secret(try SecretReader.readLine(fd: 0))
-            } else {
-                guard let typed = try Terminal.readLine(prompt: "Client id: "),
-                    let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
-                else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
-                id = typed
-                secret = Secret(typedSecret)
-            }
-            let clientID = id.trimmingCharacters(in: .whitespaces)
-            guard !clientID.isEmpty, secret.byteCount > 0 else {
-                throw CLIError("the client id and secret must not be empty; nothing was stored", code: Exit.usage)
-            }
+            let (clientID, secret) = try ClientCommand.readIDAndSecret()
             var client = APIClient(
                 name: name, environment: env, issuer: issuer, clientID: clientID, clientSecret: secret,
                 createdAt: vault.now)
@@ -66,6 +51,54 @@ struct ClientCommand: ParsableCommand {
             Console.note(
                 "Stored API client \(name) (\(env.rawValue), \(issuer)). Link it: nicvault set GSTIN --client \(name)")
         }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "update",
+            abstract: "Replace an API client's id and secret (re-issued by NIC or the GSP).",
+            discussion: """
+                Read as for client add: the terminal, or two lines of stdin (id, then secret).
+                Example:
+                  printf '%s\\n%s\\n' "$ID" "$SECRET" | nicvault client update demo-gsp --env sandbox
+                """)
+
+        @OptionGroup var options: VaultOptions
+
+        @Argument(help: "The client's name.")
+        var name: String
+
+        @Option(help: "sandbox or production.")
+        var env: Environment
+
+        func run() throws {
+            var vault = try options.openVault()
+            _ = try vault.client(named: name, environment: env)
+            let (clientID, secret) = try ClientCommand.readIDAndSecret()
+            try vault.updateClient(named: name, environment: env, clientID: clientID, secret: secret)
+            Console.note("Updated API client \(name) (\(env.rawValue)).")
+        }
+    }
+
+    /// A client id (echoed) and secret (not), from the terminal or two lines of stdin.
+    static func readIDAndSecret() throws -> (String, Secret) {
+        let id: String
+        let secret: Secret
+        if isatty(0) == 0 {
+            id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            secret = Secret(try SecretReader.readLine(fd: 0))
+        } else {
+            guard let typed = try Terminal.readLine(prompt: "Client id: "),
+                let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
+            else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
+            id = typed
+            secret = Secret(typedSecret)
+        }
+        let clientID = id.trimmingCharacters(in: .whitespaces)
+        guard !clientID.isEmpty, secret.byteCount > 0 else {
+            throw CLIError("the client id and secret must not be empty; nothing was stored", code: Exit.usage)
+        }
+        return (clientID, secret)
     }
 
     struct List: ParsableCommand {
@@ -109,7 +142,7 @@ struct ClientCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove",
-            abstract: "Remove an API client that no credential uses.",
+            abstract: "Remove an API client that no credential uses (asks first, unless --yes).",
             discussion: "Example:\n  nicvault client remove demo-gsp --env sandbox")
 
         @OptionGroup var options: VaultOptions
@@ -120,8 +153,15 @@ struct ClientCommand: ParsableCommand {
         @Option(help: "sandbox or production.")
         var env: Environment
 
+        @Flag(help: "Do not ask.")
+        var yes = false
+
         func run() throws {
             var vault = try options.openVault()
+            _ = try vault.client(named: name, environment: env)
+            let users = vault.credentials(environment: env).filter { $0.client == name }
+            guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
+            try SecretPrompt.confirm("Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
             try vault.removeClient(named: name, environment: env)
             Console.note("Removed API client \(name) (\(env.rawValue)).")
         }

@@ -11,9 +11,11 @@ struct UpdateCommand: ParsableCommand {
         discussion: """
             Reads the new password from the terminal without echo (asked twice), or one line of stdin when stdin
             is not a terminal. The password is checked against the policy, with a warning only: the portal has
-            already accepted it. The old password goes to history.
+            already accepted it. The old password goes to history (a staged one too, never confirmed). With
+            --user-id, the password may stay as it is: press Enter, or give an empty stdin.
             Example:
               nicvault update 27AABCD1234E1Z8
+              nicvault update 27AABCD1234E1Z8 --user-id API_DEMO27 </dev/null
               printf '%s\\n' "$NEW" | nicvault update 27AABCD1234E1Z8 --kind api --user-id DEMO27API
             """
     )
@@ -22,25 +24,20 @@ struct UpdateCommand: ParsableCommand {
 
     @OptionGroup var choice: CredentialChoice
 
-    @Option(name: .customLong("user-id"), help: "Also record a new user id.")
+    @Option(name: .customLong("user-id"), help: "Record a new user id (alone, or with a new password).")
     var userID: String?
 
     func run() throws {
         var vault = try options.openVault()
         let current = try choice.credential(in: vault)
-        let password: Secret
-        if isatty(0) == 0 {
-            password = Secret(try SecretReader.readLine(fd: 0))
-        } else {
-            guard
-                let typed = try Terminal.readNewSecret(
-                    prompt: "New password for \(current.userID): ", confirm: "Repeat it: ")
-            else { throw CLIError("no terminal and no stdin to read the password from", code: Exit.usage) }
-            password = Secret(typed)
-        }
+        // With --user-id, the password may stay: Enter on the terminal, or an empty stdin, keeps it.
+        let prompt = "New password for \(current.userID)" + (userID == nil ? ": " : " (Enter to keep it): ")
+        let password = try SecretPrompt.read(prompt, allowEmpty: userID != nil)
         let (updated, warnings) = try vault.recordOutsideChange(
             current.key, expectedVersion: current.version, password: password, userID: userID)
         warnings.forEach { Console.note("warning: " + $0) }
-        Console.note("Updated \(updated.key) (version \(updated.version)); the old password is in history.")
+        Console.note(
+            "Updated \(updated.key) (version \(updated.version))"
+                + (password == nil ? "; user id \(updated.userID)." : "; the old password is in history."))
     }
 }

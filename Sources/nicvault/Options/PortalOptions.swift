@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import Foundation
 import GST
 import Portal
@@ -57,10 +58,7 @@ struct RotationInterval: ExpressibleByArgument {
     let days: Int
 
     init?(argument: String) {
-        let text = argument.lowercased()
-        let multiplier = text.hasSuffix("w") ? 7 : 1
-        let number = text.hasSuffix("d") || text.hasSuffix("w") ? String(text.dropLast()) : text
-        guard let value = Int(number), value >= 1, value * multiplier <= 3650 else { return nil }
-        days = value * multiplier
+        guard let days = RotationDays.parse(argument) else { return nil }
+        self.days = days
     }
 }

@@ -60,7 +60,7 @@ enum ErrorReport {
         case let e as SeedError:
             if case .unreadable = e { return Exit.notFound }
             return Exit.usage
-        case is ExportError: return Exit.usage
+        case is ExportError, is ImportFileError: return Exit.usage
         case is NICAuthError: return Exit.portalRefused
         case let e as PortalError:
             if case .stoppedByUser = e { return Exit.failure }

@@ -1,0 +1,105 @@
+import GST
+
+/// A credential that already exists on the portal, as a person or a file brings it in.
+public struct ExistingCredential: Sendable {
+    public var gstin: GSTIN
+    public var kind: CredentialKind
+    public var environment: Environment
+    public var userID: String
+    public var password: Secret
+    public var gsp: String?
+    public var client: String?
+    public var rotationDays: Int?
+    public var legalName: String
+
+    public init(
+        gstin: GSTIN, kind: CredentialKind, environment: Environment, userID: String, password: Secret,
+        gsp: String? = nil, client: String? = nil, rotationDays: Int? = nil, legalName: String = ""
+    ) {
+        self.gstin = gstin
+        self.kind = kind
+        self.environment = environment
+        self.userID = userID
+        self.password = password
+        self.gsp = gsp
+        self.client = client
+        self.rotationDays = rotationDays
+        self.legalName = legalName
+    }
+
+    public var key: CredentialKey { CredentialKey(environment: environment, gstin: gstin, kind: kind) }
+
+    /// What NIC would refuse of it: warnings only, since the portal holds it already.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        let idProblems = UserIDRules.problems(with: userID)
+        if !idProblems.isEmpty { warnings.append("user id \(userID): " + idProblems.joined(separator: "; ")) }
+        let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
+        if !problems.isEmpty {
+            warnings.append(
+                "the password breaks NIC's rules (" + problems.joined(separator: "; ")
+                    + "); stored anyway, since the portal holds it")
+        }
+        if kind == .portal && gsp != nil { warnings.append("a GSP applies to API users only; ignored") }
+        return warnings
+    }
+
+    /// The new record, history noted as `change`.
+    func record(now: Timestamp, defaultRotationDays: Int, change: String) -> Credential {
+        var credential = Credential(
+            environment: environment, gstin: gstin, kind: kind, legalName: legalName,
+            gsp: kind == .api ? gsp : nil, userID: userID, password: password, client: client, createdAt: now,
+            rotationDays: rotationDays ?? defaultRotationDays)
+        credential.version = 0
+        credential.note(change, at: now)
+        credential.version = 1
+        return credential
+    }
+}
+
+extension Vault {
+    /// Adds a credential that already exists on the portal (`nicvault add`). History says "added (existing
+    /// credential)", never "registered". Returns the record and what NIC would refuse of it (warnings).
+    @discardableResult
+    public mutating func addExisting(_ existing: ExistingCredential) throws -> (Credential, [String]) {
+        let time = now
+        let record = try modify { payload in
+            guard !payload.credentials.contains(where: { $0.key == existing.key }) else {
+                throw VaultError.alreadyExists(existing.key.description)
+            }
+            if let client = existing.client {
+                guard payload.clients.contains(where: { $0.name == client && $0.environment == existing.environment })
+                else { throw VaultError.clientNotFound(client) }
+            }
+            let record = existing.record(
+                now: time, defaultRotationDays: payload.settings.defaultRotationDays,
+                change: "added (existing credential)")
+            payload.credentials.append(record)
+            return record
+        }
+        return (record, existing.warnings)
+    }
+
+    /// Removes a credential and its history on purpose (a client who left); the vault's log keeps the event
+    /// (the GSTIN and a count, never a secret).
+    @discardableResult
+    public mutating func removeCredential(_ key: CredentialKey, expectedVersion: Int) throws -> Credential {
+        let time = now
+        return try modify { payload in
+            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
+                throw VaultError.notFound(key.description)
+            }
+            let removed = payload.credentials[index]
+            guard removed.version == expectedVersion else {
+                throw VaultError.conflict(key.description, expected: expectedVersion, actual: removed.version)
+            }
+            payload.credentials.remove(at: index)
+            let count = removed.retired.count + (removed.staged == nil ? 0 : 1) + 1
+            payload.appendLog(
+                VaultLogEntry(
+                    at: time, action: "removed",
+                    subject: "\(key) (user id \(removed.userID), \(count) password(s) with its history)"))
+            return removed
+        }
+    }
+}

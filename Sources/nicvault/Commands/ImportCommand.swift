@@ -1,0 +1,105 @@
+import ArgumentParser
+import Export
+import Foundation
+import GST
+import NICVault
+
+extension ImportFormat: ExpressibleByArgument {}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring in credentials that already exist, from a spreadsheet (CSV) or another tool's export.",
+        discussion: """
+            Formats: csv (a header row with gstin,kind,env,user_id,password and optionally gsp,client,every;
+            see docs/cli.md), json (what export --profile json writes: a round trip that loses nothing),
+            india-compliance and odoo (what those export profiles write). One transaction: every row is checked
+            first, and a file with any bad row changes nothing; the report names each bad row by line and rule,
+            never a password. Importing the same file again changes nothing; a row that differs from what is
+            stored is an update, its old password kept in history.
+            Example:
+              nicvault import clients.csv --format csv --dry-run
+              nicvault import clients.csv --format csv
+              nicvault import ic.json --format india-compliance --env production
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Argument(help: "The file to import (- for stdin).")
+    var file: String
+
+    @Option(help: "csv, json, india-compliance or odoo.")
+    var format: ImportFormat
+
+    @Option(help: "sandbox or production, for india-compliance rows (they do not say).")
+    var env: Environment?
+
+    @Flag(help: "Check and report what would be added, updated or left; change nothing.")
+    var dryRun = false
+
+    func run() throws {
+        let text = try readFile()
+        let parsed: (rows: [ImportRow], clients: [APIClient])
+        do {
+            parsed = try ImportFile.read(text, format: format, environment: env)
+        } catch let error as ImportFileError {
+            throw CLIError("\(file): \(error.description); nothing was imported", code: Exit.usage)
+        }
+        var vault = try options.openVault()
+        let plan = ImportPlan(rows: parsed.rows, clients: parsed.clients, vault: vault)
+        for (line, warning) in plan.warnings { Console.note("\(file):\(line): warning: \(warning)") }
+        guard plan.isValid else {
+            for (line, problem) in plan.problems { Console.note("\(file):\(line): \(problem)") }
+            throw CLIError(
+                "\(Set(plan.problems.map(\.line)).count) bad row(s) of \(parsed.rows.count); nothing was imported",
+                code: Exit.usage)
+        }
+        let counts = report(plan)
+        if dryRun {
+            Console.note("Dry run: \(counts); nothing was changed.")
+            return
+        }
+        let changed = try vault.apply(plan)
+        Console.note(
+            changed == 0 && plan.clients.isEmpty
+                ? "Nothing to change: \(counts)." : "Imported: \(counts) (generation \(vault.info.generation)).")
+    }
+
+    /// One line per row (to stdout) and the counts.
+    func report(_ plan: ImportPlan) -> String {
+        var added = 0
+        var updated = 0
+        var unchanged = 0
+        let verb = dryRun ? ["would add", "would update", "unchanged"] : ["added", "updated", "unchanged"]
+        for entry in plan.entries {
+            switch entry.action {
+            case .add:
+                added += 1
+                Console.out("\(file):\(entry.line): \(verb[0]) \(entry.key)")
+            case .update(let changes):
+                updated += 1
+                Console.out("\(file):\(entry.line): \(verb[1]) \(entry.key) (\(changes.joined(separator: ", ")))")
+            case .unchanged:
+                unchanged += 1
+                Console.out("\(file):\(entry.line): \(verb[2]) \(entry.key)")
+            }
+        }
+        let clients = plan.clients.isEmpty ? "" : ", \(plan.clients.count) API client(s)"
+        return "\(added) added, \(updated) updated, \(unchanged) unchanged\(clients)"
+    }
+
+    func readFile() throws -> String {
+        let data: Data?
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: file)
+        }
+        guard let data else { throw CLIError("cannot read \(file)", code: Exit.notFound) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CLIError("\(file) is not UTF-8 text; save it as CSV UTF-8", code: Exit.usage)
+        }
+        return text
+    }
+}

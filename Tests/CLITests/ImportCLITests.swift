@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// Credentials that already exist: add, import (csv, json, india-compliance, odoo), remove, update --user-id,
+/// over the real binary.
+@Suite("existing credentials in and out (the real binary)")
+struct ImportCLITests {
+    func generation(_ box: CLISandbox) throws -> Int { try box.info()["generation"] as! Int }
+
+    func listJSON(_ box: CLISandbox) throws -> [[String: Any]] {
+        let listed = try box.run(["list", "--json"] + box.vaultFlags)
+        return try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as! [[String: Any]]
+    }
+
+    @Test func addTakesAnExistingCredentialWithWarningsNotRefusals() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let added = try box.run(
+            ["add", "27AABCD1234E1Z8", "--kind", "api", "--env", "sandbox", "--user-id", "API_DEMO27", "--gsp", "Demo GSP"]
+                + box.vaultFlags, stdin: "weakpass\n")
+        #expect(added.code == 0, "\(added.err)")
+        #expect(added.err.contains("warning") && !added.err.contains("weakpass"))
+        let history = try box.run(["history", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(history.out.contains("added (existing credential)") && !history.out.contains("registered"))
+        let again = try box.run(
+            ["add", "27AABCD1234E1Z8", "--kind", "api", "--env", "sandbox", "--user-id", "X"] + box.vaultFlags,
+            stdin: "Other@Pass2024\n")
+        #expect(again.code == 4)
+        // update --user-id alone keeps the password.
+        let fixed = try box.run(["update", "27AABCD1234E1Z8", "--user-id", "API_DEMO27B"] + box.vaultFlags, stdin: "")
+        #expect(fixed.code == 0, "\(fixed.err)")
+        let shown = try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags)
+        #expect(shown.out.trimmingCharacters(in: .newlines) == "weakpass")
+        #expect(try box.run(["show", "27AABCD1234E1Z8", "--field", "userID"] + box.vaultFlags).out.contains("API_DEMO27B"))
+    }
+
+    @Test func csvImportIsOneTransactionIdempotentAndReportsBadRowsWithoutSecrets() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let good = box.root + "/clients.csv"
+        box.write(
+            "\u{FEFF}gstin,kind,env,user_id,password,every\r\n"
+                + "27AABCD1234E1Z8,portal,sandbox,DEMOTRAD27,\"Pass,with\"\"quote\",30d\r\n"
+                + "29AACCK5521H1ZK,api,production,API_KAVERI,Kaveri@Pass2024,\r\n", to: good)
+        let dry = try box.run(["import", good, "--format", "csv", "--dry-run"] + box.vaultFlags)
+        #expect(dry.code == 0, "\(dry.err)")
+        #expect(dry.out.contains("clients.csv:2: would add") && dry.out.contains("clients.csv:3: would add"))
+        #expect(try listJSON(box).isEmpty)
+        let before = try generation(box)
+        let imported = try box.run(["import", good, "--format", "csv"] + box.vaultFlags)
+        #expect(imported.code == 0, "\(imported.err)")
+        #expect(try generation(box) == before + 1)
+        #expect(
+            try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags).out
+                == "Pass,with\"quote\n")
+        // The same file again: nothing changes, not even the generation.
+        let again = try box.run(["import", good, "--format", "csv"] + box.vaultFlags)
+        #expect(again.code == 0 && again.err.contains("Nothing to change"))
+        #expect(try generation(box) == before + 1)
+        // A changed row is an update with its history.
+        box.write(
+            "gstin,kind,env,user_id,password\n27AABCD1234E1Z8,portal,sandbox,DEMOTRAD27,New@Pass2024x\n", to: good)
+        let updated = try box.run(["import", good, "--format", "csv"] + box.vaultFlags)
+        #expect(updated.out.contains("updated 27AABCD1234E1Z8 portal (sandbox) (password)"))
+        #expect(try box.run(["history", "27AABCD1234E1Z8", "--reveal"] + box.vaultFlags).out.contains("Pass,with"))
+        // Bad rows: every one named by line and rule, nothing imported, no password printed.
+        let bad = box.root + "/bad.csv"
+        box.write(
+            "gstin,kind,env,user_id,password\n07AAFFR3310M1Z8,portal,sandbox,RAJ07,Secret@One2024\n"
+                + "27AAPFU0939F1ZO,portal,production,X1,Secret@Two2024\n07AAFFR3310M1Z8,portal,sandbox,RAJ07B,Secret@Three\n"
+                + "33AABCT7788K2ZQ,web,sandbox,,Secret@Four2024\n", to: bad)
+        let refused = try box.run(["import", bad, "--format", "csv"] + box.vaultFlags)
+        #expect(refused.code == 64)
+        #expect(refused.err.contains("bad.csv:3:") && refused.err.contains("bad.csv:4:") && refused.err.contains("bad.csv:5:"))
+        #expect(refused.err.contains("also on line 2") && refused.err.contains("kind must be"))
+        #expect(!refused.err.contains("Secret@"))
+        #expect(try listJSON(box).count == 2)
+    }
+
+    @Test func jsonExportImportsIntoANewVaultLosingNothing() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        #expect(try box.run(["rotate", "27AABCD1234E1Z8"] + box.vaultFlags).code == 0)
+        let export = box.root + "/export.json"
+        #expect(try box.run(["export", "--profile", "json", "--env", "sandbox", "--output", export] + box.vaultFlags).code == 0)
+        let other = CLISandbox()
+        try other.initVault()
+        let imported = try other.run(["import", export, "--format", "json"] + other.vaultFlags)
+        #expect(imported.code == 0, "\(imported.err)")
+        let second = other.root + "/export.json"
+        #expect(
+            try other.run(["export", "--profile", "json", "--env", "sandbox", "--output", second] + other.vaultFlags).code == 0)
+        #expect(try String(contentsOfFile: export, encoding: .utf8) == String(contentsOfFile: second, encoding: .utf8))
+        // And the odoo and india-compliance profiles come back in too.
+        let odoo = box.root + "/odoo.json"
+        let third = CLISandbox()
+        try third.initVault()
+        #expect(try box.run(["add", "29AACCK5521H1ZK", "--kind", "api", "--env", "sandbox", "--user-id", "API_K29"] + box.vaultFlags, stdin: "Kaveri@Pass2024\n").code == 0)
+        #expect(try box.run(["export", "--profile", "odoo", "--env", "sandbox", "--kind", "api", "--output", odoo] + box.vaultFlags).code == 0)
+        #expect(try third.run(["import", odoo, "--format", "odoo"] + third.vaultFlags).code == 0)
+        let ic = box.root + "/ic.json"
+        #expect(try box.run(["export", "--profile", "india-compliance", "--company", "Kaveri", "--env", "sandbox", "--kind", "api", "--output", ic] + box.vaultFlags).code == 0)
+        #expect(try third.run(["import", ic, "--format", "india-compliance"] + third.vaultFlags).code == 64)
+        let icImport = try third.run(["import", ic, "--format", "india-compliance", "--env", "sandbox"] + third.vaultFlags)
+        #expect(icImport.code == 0 && icImport.err.contains("0 added, 0 updated, 1 unchanged"), "\(icImport.err)")
+    }
+
+    @Test func removeAsksAndKeepsTheEventInTheLog() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let dry = try box.run(["remove", "27AABCD1234E1Z8", "--dry-run"] + box.vaultFlags)
+        #expect(dry.code == 0 && dry.out.contains("would remove"))
+        let unconfirmed = try box.run(["remove", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(unconfirmed.code == 64 && unconfirmed.err.contains("--yes"))
+        #expect(try listJSON(box).count == 1)
+        #expect(try box.run(["remove", "27AABCD1234E1Z8", "--yes"] + box.vaultFlags).code == 0)
+        #expect(try listJSON(box).isEmpty)
+        #expect(try box.run(["show", "27AABCD1234E1Z8"] + box.vaultFlags).code == 6)
+    }
+}
