@@ -10,22 +10,34 @@ public struct PasswordPolicy: Sendable, Equatable {
     public var minimumLength: Int
     /// Longest password: the NIC auth request is RSA-2048 encrypted, which caps it near 50.
     public var maximumLength: Int
-    /// The special characters allowed (and used by the generator).
+    /// The special characters the generator uses.
     public var specials: String
+    /// The special characters a password may hold (NIC's error 3003 names `% $ # @ _ ! *`): the generator's and
+    /// any more the portal accepts.
+    public var acceptedSpecials: String
     /// Characters never allowed (the generator never uses them either).
     public var forbidden: String
 
-    public init(length: Int, minimumLength: Int, maximumLength: Int, specials: String, forbidden: String) {
+    public init(
+        length: Int, minimumLength: Int, maximumLength: Int, specials: String, forbidden: String,
+        acceptedSpecials: String? = nil
+    ) {
         self.length = length
         self.minimumLength = minimumLength
         self.maximumLength = maximumLength
         self.specials = specials
         self.forbidden = forbidden
+        self.acceptedSpecials = acceptedSpecials ?? specials
     }
 
-    /// 15 characters from upper, lower, digits and `@#$%*`, at least one of each, no special first or last.
+    /// NIC's special characters (error 3003, nic-domain.md corrections).
+    public static let nicSpecials = "%$#@_!*"
+
+    /// 15 characters from upper, lower, digits and `@#$%*`, at least one of each, no special first or last;
+    /// accepts any of NIC's specials (`% $ # @ _ ! *`).
     public static let standard = PasswordPolicy(
-        length: 15, minimumLength: 8, maximumLength: 50, specials: "@#$%*", forbidden: "\"'`/\\<>& ")
+        length: 15, minimumLength: 8, maximumLength: 50, specials: "@#$%*", forbidden: "\"'`/\\<>& ",
+        acceptedSpecials: nicSpecials)
 
     static let upper = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")
     static let lower = Array("abcdefghijkmnopqrstuvwxyz")
@@ -44,11 +56,13 @@ public struct PasswordPolicy: Sendable, Equatable {
         if !chars.contains(where: { $0.isASCII && $0.isUppercase }) { problems.append("no upper-case letter") }
         if !chars.contains(where: { $0.isASCII && $0.isLowercase }) { problems.append("no lower-case letter") }
         if !chars.contains(where: { $0.isASCII && $0.isNumber }) { problems.append("no digit") }
-        if !chars.contains(where: { specials.contains($0) }) {
-            problems.append("no special character from \(specials)")
+        if !chars.contains(where: { acceptedSpecials.contains($0) }) {
+            problems.append("no special character from \(acceptedSpecials)")
         }
-        if let first = chars.first, specials.contains(first) { problems.append("begins with a special character") }
-        if let last = chars.last, specials.contains(last) { problems.append("ends with a special character") }
+        if let first = chars.first, acceptedSpecials.contains(first) {
+            problems.append("begins with a special character")
+        }
+        if let last = chars.last, acceptedSpecials.contains(last) { problems.append("ends with a special character") }
         let bad = Set(chars.filter { forbidden.contains($0) || !($0.isASCII && !$0.isWhitespace) || $0 == " " })
         // The rules are named, never the password's own characters: these messages reach stderr and logs.
         if !bad.isEmpty {
@@ -56,10 +70,11 @@ public struct PasswordPolicy: Sendable, Equatable {
                 "contains a character that is not allowed (one of \(String(forbidden.filter { $0 != " " }))"
                     + ", a space, or a non-ASCII character)")
         }
-        let otherSpecials = Set(chars.filter { $0.isASCII && !$0.isLetter && !$0.isNumber && !specials.contains($0) })
+        let otherSpecials = Set(
+            chars.filter { $0.isASCII && !$0.isLetter && !$0.isNumber && !acceptedSpecials.contains($0) })
             .subtracting(bad)
         if !otherSpecials.isEmpty {
-            problems.append("contains a special character outside \(specials)")
+            problems.append("contains a special character outside \(acceptedSpecials)")
         }
         return problems
     }

@@ -103,9 +103,13 @@ public struct NICAuthClient: Sendable {
             ])
         guard let bytes = Data(base64Encoded: encrypted),
             let plain = try? NICCrypto.aesDecrypt(Array(bytes), key: nic.sessionKey),
-            let object = try? JSONSerialization.jsonObject(with: Data(plain)) as? [String: String]
+            let object = try? JSONSerialization.jsonObject(with: Data(plain)) as? [String: Any]
         else { throw PortalError.badAnswer("the GSTIN details do not decrypt with the session key") }
-        return object
+        // NIC mixes strings and numbers (StateCode, AddrPncd); null fields are left out.
+        return object.compactMapValues { value in
+            if value is NSNull { return nil }
+            return value as? String ?? "\(value)"
+        }
     }
 
     private func send<T: Codable & Sendable>(

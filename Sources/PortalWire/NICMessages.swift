@@ -15,6 +15,17 @@ public enum NICAPI {
             self.ErrorDetails = ErrorDetails
             self.InfoDtls = InfoDtls
         }
+
+        enum CodingKeys: String, CodingKey { case Status, Data, ErrorDetails, InfoDtls }
+
+        /// NIC writes every key, with null for what is absent.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(Status, forKey: .Status)
+            try c.encode(Data, forKey: .Data)
+            try c.encode(ErrorDetails, forKey: .ErrorDetails)
+            try c.encode(InfoDtls, forKey: .InfoDtls)
+        }
     }
 
     public struct ErrorDetail: Codable, Sendable, Equatable {

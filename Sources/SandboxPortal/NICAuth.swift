@@ -171,20 +171,32 @@ extension PortalState {
                 let token = state.nic?.tokens.first(where: {
                     ConstantTime.equals(Array($0.token.utf8), Array((authToken ?? "").utf8))
                 }),
-                token.expiresAt > now, token.clientID == client.clientID, token.gstin == headerGSTIN.uppercased(),
+                token.expiresAt > now, token.clientID == client.clientID,
                 token.userID.lowercased() == (userName ?? "").lowercased()
             else { throw NICFailure("1005") }
+            // A live token used with another GSTIN in the header: NIC says 1015, not 1005.
+            guard token.gstin == headerGSTIN.uppercased() else { throw NICFailure("1015") }
             guard let taxpayer = taxpayers[target.uppercased()] else { throw NICFailure("3028") }
-            let gstin = try GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
-            let details: [String: String] = [
-                "Gstin": taxpayer.gstin, "LegalName": taxpayer.legalName, "TradeName": taxpayer.tradeName ?? "",
-                "Status": taxpayer.status == "active" ? "ACT" : "CNL", "TxpType": "REG", "StateCode": gstin.state.code,
-                "AddrLoc": gstin.state.name,
-            ]
+            let details = Self.masterDetails(taxpayer)
             let json = try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])
             let sealed = try NICCrypto.aesEncrypt(Array(json), key: Array(Foundation.Data(base64Encoded: token.sek)!))
             return Foundation.Data(sealed).base64EncodedString()
         }
+    }
+
+    /// The 15 fields NIC documents for GetGSTINDetails, StateCode a number as in NIC's sample. The sandbox's
+    /// taxpayers have no street address: the address fields are made up from the names, as test data.
+    static func masterDetails(_ taxpayer: Taxpayer) -> [String: Any] {
+        let gstin = try? GSTIN(parsing: taxpayer.gstin, environment: .sandbox)
+        let stateCode = Int(gstin?.state.code ?? "0") ?? 0
+        return [
+            "Gstin": taxpayer.gstin, "TradeName": taxpayer.tradeName ?? taxpayer.legalName,
+            "LegalName": taxpayer.legalName, "AddrBnm": (taxpayer.tradeName ?? taxpayer.legalName) + " House",
+            "AddrBno": "\(10 + stateCode)", "AddrFlno": "Ground Floor", "AddrSt": "Station Road",
+            "AddrLoc": gstin?.state.name ?? "", "StateCode": stateCode, "AddrPncd": 100_000 + stateCode * 1_000 + 1,
+            "TxpType": "REG", "Status": taxpayer.status == "active" ? "ACT" : "CNL", "BlkStatus": "U",
+            "DtReg": "2017-07-01", "DtDReg": NSNull(),
+        ]
     }
 
     /// "yyyy-MM-dd HH:mm:ss" in IST (UTC+05:30), as NIC writes TokenExpiry.

@@ -33,7 +33,8 @@ public struct PortalRules: Sendable {
     public var verificationLifetimeSeconds: Int64 = 900
     public var loginFailuresBeforeLock = 5
     public var lockSeconds: Int64 = 900
-    public var passwordHistory = 3
+    /// NIC 3023: a new password must differ from the current one; NIC documents no longer history.
+    public var passwordHistory = 1
     public var passwordPolicy = PasswordPolicy.standard
     /// Argon2id cost of the stored password hashes (OWASP's 19 MiB, 2 passes: a sandbox, not a vault).
     public var hashParameters = Argon2idParameters(opsLimit: 2, memLimit: 19 << 20)
@@ -328,7 +329,7 @@ public actor PortalState {
             let recent = [user.passwordHash] + user.previousHashes.prefix(rules.passwordHistory - 1)
             if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
                 throw PortalFailure(
-                    422, "password-reused", "the new password must differ from the last \(rules.passwordHistory)")
+                    422, "password-reused", "the new password must be different from the old password (NIC 3023)")
             }
             state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
             state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)

@@ -71,6 +71,9 @@ struct CredentialRulesTests {
             PasswordPolicy.standard.problems(with: String(repeating: "Ab1@", count: 13) + "x").contains(
                 "53 characters, at most 50 allowed"))
         #expect(PasswordPolicy.standard.problems(with: "Xk7@pQ2mRt9#vLw").isEmpty)
+        // NIC's specials (error 3003): % $ # @ _ ! *.
+        #expect(PasswordPolicy.standard.problems(with: "Xk7_pQ2m!t9vLw").isEmpty)
+        #expect(!PasswordPolicy.standard.problems(with: "Xk7~pQ2mRt9vLw").isEmpty)
     }
 
     @Test func problemsNeverQuoteThePassword() {
@@ -78,7 +81,8 @@ struct CredentialRulesTests {
             for problem in PasswordPolicy.standard.problems(with: password) {
                 for fragment in ["/", "!", "~", "ÿ", "With", "\"Quote"] where password.contains(fragment) {
                     #expect(
-                        !problem.contains(fragment) || PasswordPolicy.standard.forbidden.contains(fragment),
+                        !problem.contains(fragment) || PasswordPolicy.standard.forbidden.contains(fragment)
+                            || PasswordPolicy.standard.acceptedSpecials.contains(fragment),
                         "\(problem)")
                 }
             }

@@ -91,6 +91,14 @@ struct NICAuthTests {
         let details = try await fixture.client.gstinDetails(
             fixture.gstin, session: session, gstin: fixture.gstin, clientSecret: fixture.clientSecret)
         #expect(details["LegalName"] == "Demo Traders Private Limited")
+        // The 15 fields NIC documents (DtDReg null, so absent here), StateCode a number in the JSON.
+        for field in [
+            "Gstin", "TradeName", "LegalName", "AddrBnm", "AddrBno", "AddrFlno", "AddrSt", "AddrLoc", "StateCode",
+            "AddrPncd", "TxpType", "Status", "BlkStatus", "DtReg",
+        ] {
+            #expect(details[field] != nil, "no \(field)")
+        }
+        #expect(details["StateCode"] == "27")
         // Within its validity the same token comes back.
         #expect(try await fixture.authenticate().authToken == session.authToken)
     }
@@ -186,5 +194,23 @@ struct NICAuthTests {
                 _ = try await fixture.client.gstinDetails(
                     fixture.gstin, session: forged, gstin: fixture.gstin, clientSecret: fixture.clientSecret)
             } == "1005")
+        // A live token with another GSTIN in the header: 1015.
+        let other = gstin("29AACCK5521H1ZK")
+        #expect(
+            await nicCode {
+                _ = try await fixture.client.gstinDetails(
+                    fixture.gstin, session: session, gstin: other, clientSecret: fixture.clientSecret)
+            } == "1015")
+    }
+
+    @Test func theEnvelopeKeepsItsNulls() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.portal.stop() }
+        var request = URLRequest(url: fixture.portal.url.appendingPathComponent("eivital/v1.04/auth"))
+        request.httpMethod = "POST"
+        request.httpBody = Data("{}".utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"Data\":null") && text.contains("\"InfoDtls\":null"))
     }
 }

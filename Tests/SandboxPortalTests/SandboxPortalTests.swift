@@ -184,7 +184,7 @@ struct SandboxPortalTests {
         #expect(try await portal.driver.checkLogin(userID: "PATEL24", password: secret("Right@Pass2024")) == .accepted)
     }
 
-    @Test func changePasswordNeedsTheOldOneAndRefusesTheLastThree() async throws {
+    @Test func changePasswordNeedsTheOldOneAndADifferentNewOne() async throws {
         let portal = try await RunningPortal.start()
         defer { portal.stop() }
         let id = gstin("19AADCB9090L1Z4")
@@ -196,20 +196,16 @@ struct SandboxPortalTests {
                 try await portal.driver.changePassword(
                     userID: "JUTE19", old: secret("Nope@Pass2024"), new: secret("Second@Pass2024"))
             } == "invalid-credentials")
-        try await portal.driver.changePassword(
-            userID: "JUTE19", old: secret("First@Pass2024"), new: secret("Second@Pass2024"))
-        try await portal.driver.changePassword(
-            userID: "JUTE19", old: secret("Second@Pass2024"), new: secret("Third@Pass2024"))
+        // NIC 3023: the new password must differ from the current one; no longer history rule is NIC's.
         #expect(
             await refusalCode {
                 try await portal.driver.changePassword(
-                    userID: "JUTE19", old: secret("Third@Pass2024"), new: secret("First@Pass2024"))
+                    userID: "JUTE19", old: secret("First@Pass2024"), new: secret("First@Pass2024"))
             } == "password-reused")
         try await portal.driver.changePassword(
-            userID: "JUTE19", old: secret("Third@Pass2024"), new: secret("Fourth@Pass2024"))
-        // First is now four passwords back: allowed again.
+            userID: "JUTE19", old: secret("First@Pass2024"), new: secret("Second_Pass!2024"))
         try await portal.driver.changePassword(
-            userID: "JUTE19", old: secret("Fourth@Pass2024"), new: secret("First@Pass2024"))
+            userID: "JUTE19", old: secret("Second_Pass!2024"), new: secret("First@Pass2024"))
         #expect(try await portal.driver.checkLogin(userID: "JUTE19", password: secret("First@Pass2024")) == .accepted)
     }
 
