@@ -8,6 +8,7 @@ import sys
 
 import gst_irn.session as session_module
 from gst_irn import Session
+from gst_irn.converters import to_buyer
 
 if len(sys.argv) == 3 and sys.argv[1] == "--dotenv":
     from dotenv import dotenv_values
@@ -25,4 +26,8 @@ session.generate_token(cache_dir="/nonexistent/no-token-cache")
 info = session.get_gst_info(values["GSTIN"])
 assert info["Gstin"] == values["GSTIN"], info
 assert info["Status"] == "ACT", info
-print(f"gst-e-invoicing authenticated as {values['API_USERNAME']} and read {info['LegalName']} back")
+# The library builds an invoice's buyer from NIC's Master/gstin answer: every address field must be there.
+buyer = to_buyer(info, place_of_supply=str(info["StateCode"]))
+assert buyer["Gstin"] == values["GSTIN"] and buyer["Stcd"] == str(info["StateCode"]), buyer
+print(f"gst-e-invoicing authenticated as {values['API_USERNAME']} and read {info['LegalName']} back; "
+      f"to_buyer gave {buyer['Addr1']}, {buyer['Loc']} {buyer['Pin']}")

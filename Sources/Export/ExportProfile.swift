@@ -13,6 +13,10 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
     case clientMissing(credential: String, profile: String)
     case companyMissing
     case notRepresentable(key: String, credential: String, reason: String)
+    /// The tool authenticates API users only, through one GSP.
+    case needsAPIUser(credential: String, profile: String, gsp: String)
+    /// An API user made through another GSP: the tool's GSP would answer NIC's 1018.
+    case wrongGSP(credential: String, profile: String, has: String, needs: String)
 
     public var description: String {
         switch self {
@@ -28,6 +32,12 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notRepresentable(let key, let credential, let reason):
             "\(key) of \(credential) cannot be written as dotenv exactly (\(reason)); "
                 + "use --profile env, or nicvault exec, which pass any value"
+        case .needsAPIUser(let credential, let profile, let gsp):
+            "\(credential) is a portal login; \(profile) needs an API user made through \(gsp) (API Registration "
+                + "on the portal), stored with --kind api; export with --kind api"
+        case .wrongGSP(let credential, let profile, let has, let needs):
+            "\(credential) was made through \(has), but \(profile) authenticates through \(needs) (NIC would answer "
+                + "1018); make an API user through \(needs) on the portal and add it"
         }
     }
 }
@@ -46,6 +56,17 @@ public enum ExportProfile: String, CaseIterable, Sendable {
     public var takesOneCredential: Bool { [.env, .dotenv, .gstIRN, .nicAuth].contains(self) }
     /// Profiles that cannot work without an API client id and secret.
     public var needsClient: Bool { [.gstIRN, .nicAuth].contains(self) }
+
+    /// The GSP a tool authenticates through (nic-domain.md, corrections), as people write its name, and the
+    /// words that recognise it in a stored GSP name. India Compliance (ERPNext) goes through Adaequare; Odoo 17
+    /// and later through BVM IT Consulting Services, Odoo 16 and older through Tera Software.
+    public var toolGSP: (name: String, accepts: [String])? {
+        switch self {
+        case .indiaCompliance: ("Adaequare", ["adaequare"])
+        case .odoo: ("BVM IT Consulting Services (Odoo 17+) or Tera Software (Odoo 16)", ["bvm", "tera"])
+        default: nil
+        }
+    }
 }
 
 /// One credential with the API client it refers to, if any.
@@ -97,6 +118,18 @@ public struct Exporter: Sendable {
             throw ExportError.clientMissing(credential: missing.credential.key.description, profile: profile.rawValue)
         }
         if profile == .indiaCompliance && (options.company ?? "").isEmpty { throw ExportError.companyMissing }
+        if let tool = profile.toolGSP {
+            for item in items {
+                let key = item.credential.key.description
+                guard item.credential.kind == .api else {
+                    throw ExportError.needsAPIUser(credential: key, profile: profile.rawValue, gsp: tool.name)
+                }
+                // An API user whose GSP was not recorded (added by hand) is let through: it may be the right one.
+                if let gsp = item.credential.gsp, !tool.accepts.contains(where: { gsp.lowercased().contains($0) }) {
+                    throw ExportError.wrongGSP(credential: key, profile: profile.rawValue, has: gsp, needs: tool.name)
+                }
+            }
+        }
     }
 
     /// The environment variables of one credential, for `env`, `dotenv`, `gst-irn` and `exec`, in output order.

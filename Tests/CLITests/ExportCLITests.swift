@@ -89,9 +89,14 @@ struct ExportCLITests {
         let two = try box.run(["export", "--profile", "env"] + box.vaultFlags)
         #expect(two.code == 64)
         #expect(two.err.contains("takes one credential"))
+        // Odoo authenticates API users through its own GSP: a portal login and a Demo GSP user are refused.
         let all = try box.run(["export", "--profile", "odoo"] + box.vaultFlags)
-        #expect(all.code == 0)
-        #expect(all.out.contains("l10n_in_edi_username"))
+        #expect(all.code == 64)
+        #expect(all.err.contains("odoo"))
+        let portal = try box.run(["export", "--profile", "odoo", "29AACCK5521H1ZK"] + box.vaultFlags)
+        #expect(portal.code == 64 && portal.err.contains("portal login"))
+        let other = try box.run(["export", "--profile", "odoo", "--kind", "api"] + box.vaultFlags)
+        #expect(other.code == 64 && other.err.contains("1018"))
         let company = try box.run(["export", "--profile", "india-compliance"] + box.vaultFlags)
         #expect(company.code == 64)
     }

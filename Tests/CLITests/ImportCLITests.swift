@@ -119,4 +119,20 @@ struct ImportCLITests {
         #expect(try listJSON(box).isEmpty)
         #expect(try box.run(["show", "27AABCD1234E1Z8"] + box.vaultFlags).code == 6)
     }
+
+    @Test func sandboxClientIssueMakesTheReadmeVerifyLineWork() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(
+            try box.run(["register", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let issued = try box.run(["sandbox", "client", "issue", "27AABCD1234E1Z8", "--name", "demo-keys"] + box.vaultFlags)
+        #expect(issued.code == 0, "\(issued.err)")
+        #expect(try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "demo-keys"] + box.vaultFlags).code == 0)
+        let verified = try box.run(["verify", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(verified.code == 0, "\(verified.err)")
+        #expect(verified.out.contains("verified"))
+        // The sandbox kept the secret only until that one read.
+        let state = try String(contentsOfFile: box.root + "/state/nicvault/sandbox-portal.json", encoding: .utf8)
+        #expect(state.contains("no longer kept") && !state.contains("client secret is"))
+    }
 }

@@ -9,11 +9,11 @@ import Testing
 /// A fixed credential and client, so the outputs are byte-for-byte the same every run.
 private func item(
     password: String = "Xk7@pQ2mRt9#vLw", environment: Environment = .sandbox, client: Bool = true,
-    gstin text: String = "27AABCD1234E1Z8"
+    gstin text: String = "27AABCD1234E1Z8", gsp: String = "Demo GSP", kind: CredentialKind = .api
 ) -> ExportItem {
     var credential = Credential(
-        environment: environment, gstin: try! GSTIN(parsing: text, environment: environment), kind: .api,
-        legalName: "Demo Traders Private Limited", tradeName: "Demo Traders", gsp: "Demo GSP",
+        environment: environment, gstin: try! GSTIN(parsing: text, environment: environment), kind: kind,
+        legalName: "Demo Traders Private Limited", tradeName: "Demo Traders", gsp: gsp,
         userID: "DEMOTRAD274821", password: secret(password), client: client ? "demo-gsp" : nil,
         createdAt: Timestamp(iso8601: "2026-11-26T00:00:00Z")!)
     credential.version = 2
@@ -38,13 +38,29 @@ private let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathCompo
 struct ExportTests {
     @Test(arguments: ExportProfile.allCases)
     func goldenOutput(profile: ExportProfile) throws {
-        let output = try exporter(profile).render([item()])
+        // Each tool's own GSP (the gsp is not in any output).
+        let gsp = profile == .odoo ? "BVM IT Consulting Services" : profile == .indiaCompliance ? "Adaequare" : "Demo GSP"
+        let output = try exporter(profile).render([item(gsp: gsp)])
         let golden = goldenFolder.appendingPathComponent(profile.rawValue + ".golden")
         if ProcessInfo.processInfo.environment["NICVAULT_WRITE_GOLDEN"] == "1" {
             try Data(output.utf8).write(to: golden)
         }
         let expected = try String(contentsOf: golden, encoding: .utf8)
         #expect(output == expected, "\(profile.rawValue) differs from its golden file")
+    }
+
+    @Test func toolsWithAGSPRefuseOtherGSPsAndPortalLogins() throws {
+        for profile in [ExportProfile.odoo, .indiaCompliance] {
+            #expect(throws: ExportError.self) { try exporter(profile).check([item(gsp: "Demo GSP")]) }
+            #expect(throws: ExportError.self) { try exporter(profile).check([item(gsp: "Adaequare", kind: .portal)]) }
+        }
+        try exporter(.indiaCompliance).check([item(gsp: "Adaequare Info Pvt Ltd")])
+        try exporter(.odoo).check([item(gsp: "Tera Software Limited")])
+        do {
+            try exporter(.odoo).check([item(gsp: "Adaequare")])
+        } catch let error as ExportError {
+            #expect(error.description.contains("1018") && error.description.contains("BVM"))
+        }
     }
 
     static let hostile = [
@@ -117,9 +133,10 @@ struct ExportTests {
             try Exporter(profile: .indiaCompliance).render([item()])
         }
         // Profiles that do not need a client take a credential without one.
-        for profile in [ExportProfile.json, .env, .dotenv, .odoo] {
+        for profile in [ExportProfile.json, .env, .dotenv] {
             #expect(throws: Never.self) { try exporter(profile).render([bare]) }
         }
+        #expect(throws: Never.self) { try exporter(.odoo).render([item(client: false, gsp: "BVM IT Consulting")]) }
     }
 
     @Test func nicAuthHasAFreshAppKeyOfThirtyTwoBytes() throws {

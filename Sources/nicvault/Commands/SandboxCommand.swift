@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import GST
+import NICVault
 import SandboxPortal
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "The NIC e-invoice portal emulator that ships with nicvault.",
-        subcommands: [Serve.self, PublicKey.self]
+        subcommands: [Serve.self, PublicKey.self, Client.self]
     )
 
     struct Serve: AsyncParsableCommand {
@@ -76,6 +78,72 @@ struct SandboxCommand: AsyncParsableCommand {
                 taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
                 logger: SandboxLogs.http())
             Console.out(try await portalState.publicKeyPEM().trimmingCharacters(in: .newlines))
+        }
+    }
+
+    struct Client: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "client",
+            abstract: "API clients of the sandbox portal.",
+            subcommands: [Issue.self]
+        )
+
+        struct Issue: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "issue",
+                abstract: "Have the sandbox issue an API client id and secret, and store them in the vault.",
+                discussion: """
+                    As NIC's sandbox does, the portal sends the client id and secret to the GSTIN's registered
+                    mobile (the outbox); nicvault reads that message once (the sandbox then forgets the secret)
+                    and stores the client under --name, with the sandbox's public key, without printing the
+                    secret. Direct access (all GSTINs of the PAN) unless --gsp.
+                    Example:
+                      nicvault sandbox client issue 27AABCD1234E1Z8 --name demo-keys
+                      nicvault set 27AABCD1234E1Z8 --kind api --client demo-keys
+                      nicvault verify 27AABCD1234E1Z8
+                    """
+            )
+
+            @OptionGroup var options: VaultOptions
+
+            @Argument(help: "The GSTIN whose registered mobile gets the message.")
+            var gstin: String
+
+            @Option(help: "The name to store the client under.")
+            var name: String
+
+            @Option(help: "The GSP the client is issued to (direct access when left out).")
+            var gsp: String?
+
+            @Option(
+                help: ArgumentHelp(
+                    "State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file"))
+            var state: String?
+
+            func run() async throws {
+                var vault = try options.openVault()
+                let portal = try PortalState(
+                    taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
+                    logger: SandboxLogs.http())
+                let id = try GSTIN(parsing: gstin, environment: .sandbox)
+                let before = try await portal.outbox(gstin: id.value, after: 0).map(\.id).max() ?? 0
+                try await portal.issueClient(gstin: id.value, gsp: gsp)
+                guard let message = try await portal.outbox(gstin: id.value, after: before).last else {
+                    throw CLIError("the sandbox sent no client message", code: Exit.failure)
+                }
+                let words = message.text.split(separator: " ").map(String.init)
+                guard words.count > 11, let secret = try? Secret(utf8Bytes: Array(words[11].utf8)) else {
+                    throw CLIError("the sandbox's client message was not understood", code: Exit.failure)
+                }
+                var client = APIClient(
+                    name: name, environment: .sandbox, issuer: gsp ?? "direct", clientID: words[6],
+                    clientSecret: secret, createdAt: vault.now)
+                client.publicKeyPEM = try await portal.publicKeyPEM()
+                try vault.addClient(client)
+                Console.note(
+                    "Stored sandbox API client \(name) (\(words[6]), \(gsp ?? "direct")). Link it: nicvault set "
+                        + "\(id.value) --kind api --client \(name)")
+            }
         }
     }
 }
