@@ -22,14 +22,26 @@ extension Vault {
         let matches = credentials(gstin: gstin, kind: kind, environment: environment)
         guard let first = matches.first else {
             let filters = [kind?.rawValue, environment?.rawValue].compactMap { $0 }
-            throw VaultError.notFound(
-                gstin.value + (filters.isEmpty ? "" : " (" + filters.joined(separator: ", ") + ")"))
+            let what = gstin.value + (filters.isEmpty ? "" : " (" + filters.joined(separator: ", ") + ")")
+            // One character away from a stored GSTIN: a typo, most likely.
+            let stored = Set(payload.credentials.map(\.gstin.value))
+            if let near = stored.sorted().first(where: { Self.oneCharacterApart($0, gstin.value) }) {
+                throw VaultError.notFoundDidYouMean(what, near)
+            }
+            throw VaultError.notFound(what)
         }
         guard matches.count == 1 else {
             throw VaultError.ambiguous(
                 gstin: gstin.value, matches: matches.map { "\($0.kind.rawValue) in \($0.environment.rawValue)" })
         }
         return first
+    }
+
+    static func oneCharacterApart(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).filter { $0 != $1 }.count == 1
     }
 
     /// Adds a new credential (version 1). Refuses a second credential for the same environment, GSTIN and kind.

@@ -3,6 +3,7 @@ import GST
 /// Errors of the credential vault: each says what happened, to which credential, and what to do.
 public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(String)
+    case notFoundDidYouMean(String, String)
     case ambiguous(gstin: String, matches: [String])
     case alreadyExists(String)
     case conflict(String, expected: Int, actual: Int)
@@ -21,6 +22,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let what): "no credential for \(what); see: nicvault list"
+        case .notFoundDidYouMean(let what, let near): "no credential for \(what); did you mean \(near)?"
         case .ambiguous(let gstin, let matches):
             "\(gstin) has \(matches.count) credentials (\(matches.joined(separator: ", "))); "
                 + "say which with --kind and --env"

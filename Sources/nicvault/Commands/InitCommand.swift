@@ -40,5 +40,9 @@ struct InitCommand: ParsableCommand {
         }
         let vault = try Vault.create(store: store, passphrase: passphrase, parameters: kdf.parameters)
         Console.note("Created vault \(vault.info.vaultID) at \(store.path) (\(kdf.parameters)).")
+        Console.note(
+            "Next: nicvault register GSTIN (a new login), nicvault add GSTIN (one you have), or nicvault import FILE.")
+        Console.note(
+            "Back up the vault file and keep the passphrase apart from it: without the passphrase nothing opens it.")
     }
 }

@@ -10,10 +10,12 @@ struct ListCommand: ParsableCommand {
         discussion: """
             Columns: GSTIN, state, legal name, kind, environment, user id, days since the last rotation (or
             creation), and status: ok, due soon (within 7 days), due (the due date has passed: what rotate --due
-            rotates), or pending (a registration or rotation to settle with --resume).
+            rotates), or pending (a registration or rotation to settle with --resume). With --due, the exit
+            code is 10 when something is due, 0 when nothing is.
             Example:
               nicvault list
               nicvault list --env production --json
+              nicvault list --due --quiet || notify-send "nicvault: credentials due"
             """
     )
 
@@ -28,17 +30,27 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Print nothing; with --due, the exit code says it all (10: something is due).")
+    var quiet = false
+
     func run() throws {
         let vault = try options.openVault()
         let now = vault.now
         let rows = vault.credentials(environment: env).map { CredentialSummary($0, now: now) }.filter {
             !due || $0.status == .due
         }
+        // For cron: `nicvault list --due --quiet || notify`.
+        defer { if due && !rows.isEmpty { Foundation.exit(Exit.somethingDue) } }
+        if quiet { return }
         if json {
             try JSONOutput.print(rows)
             return
         }
         guard !rows.isEmpty else {
+            if due {
+                Console.note("Nothing is due.")
+                return
+            }
             Console.note("No credentials yet; add one with: nicvault register GSTIN")
             return
         }

@@ -137,7 +137,12 @@ struct RegisterCommand: AsyncParsableCommand {
                     throw CLIError("the OTP read from stdin was wrong", code: Exit.portalRefused)
                 }
                 let line = try SecretReader.readLine(fd: 0)
-                return line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
+                let otp = line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
+                // End of file (stdin closed, </dev/null): stop before the portal counts a wrong try.
+                guard !otp.isEmpty else {
+                    throw CLIError("no OTP given (stdin ended); none of the portal's tries was spent", code: Exit.usage)
+                }
+                return otp
             }
             guard let typed = try Terminal.readLine(prompt: "OTP sent to \(challenge.sentTo): ") else {
                 throw CLIError("no terminal to read the OTP from", code: Exit.usage)

@@ -15,12 +15,14 @@ struct RotateCommand: AsyncParsableCommand {
             asks the portal to change it, confirms with a log-in, and only then makes it current (the old one
             goes to history). A refusal moves the staged password to history (never confirmed); a crash or a
             lost answer keeps both, and --resume finds out which one the portal accepts. --due rotates every
-            credential whose due date has passed (status "due" in nicvault list), one after another; one
-            failure does not stop the rest, and the exit code is that of the first failure.
+            credential whose due date has passed (status "due" in nicvault list), one after another, after
+            settling any rotation left pending; one failure does not stop the rest, and the exit code is that of
+            the first failure.
             Example:
               nicvault rotate 27AABCD1234E1Z8
               nicvault rotate --due
               nicvault rotate 27AABCD1234E1Z8 --resume
+              nicvault rotate --resume          # every pending rotation
             """
     )
 
@@ -45,8 +47,9 @@ struct RotateCommand: AsyncParsableCommand {
     var verify = false
 
     func validate() throws {
-        if due == (gstin != nil) { throw ValidationError("give a GSTIN or --due (not both)") }
-        if due && resume { throw ValidationError("--resume takes a GSTIN") }
+        if due && gstin != nil { throw ValidationError("give a GSTIN or --due (not both)") }
+        if !due && gstin == nil && !resume { throw ValidationError("give a GSTIN, --due, or --resume (every pending one)") }
+        if due && resume { throw ValidationError("--due resumes pending rotations itself; leave out --resume") }
     }
 
     func run() async throws {
@@ -59,27 +62,44 @@ struct RotateCommand: AsyncParsableCommand {
         defer { drivers.stop() }
         if let gstin {
             let target = try filter.credential(gstin, in: vault)
-            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger)
+            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resume)
             return
         }
         let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
-        let targets = RotationBatch.due(candidates, at: vault.now)
-        Console.note("\(targets.count) credential(s) due for rotation.")
-        let report = await RotationBatch.run(targets) { target in
-            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger)
-        } failed: { key, error in
-            Console.note("\(key): " + ErrorReport.message(for: error))
+        // Pending rotations first (a Ctrl-C in an earlier batch leaves one): never skipped in silence.
+        let pending = candidates.filter { $0.staged != nil }
+        var failures: [(key: CredentialKey, error: any Error)] = []
+        if !pending.isEmpty {
+            Console.note("\(pending.count) pending rotation(s) to settle first.")
+            let settled = await RotationBatch.run(pending) { target in
+                try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: true)
+            } failed: { key, error in
+                Console.note("\(key): " + ErrorReport.message(for: error))
+            }
+            Console.note("Settled \(settled.done.count) of \(pending.count); \(settled.failures.count) failed.")
+            failures += settled.failures
         }
-        Console.note(report.summary)
-        if let first = report.failures.first {
+        if due {
+            let targets = RotationBatch.due(vault.credentials(kind: filter.kind, environment: filter.env), at: vault.now)
+            Console.note("\(targets.count) credential(s) due for rotation.")
+            let report = await RotationBatch.run(targets) { target in
+                try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: false)
+            } failed: { key, error in
+                Console.note("\(key): " + ErrorReport.message(for: error))
+            }
+            Console.note(report.summary)
+            failures += report.failures
+        } else if pending.isEmpty {
+            Console.note("No rotation is pending.")
+        }
+        if let first = failures.first {
             throw CLIError(
-                "\(report.failures.count) rotation(s) failed: "
-                    + report.failures.map { $0.key.description }.joined(separator: ", "),
+                "\(failures.count) failed: " + failures.map { $0.key.description }.joined(separator: ", "),
                 code: ErrorReport.exitCode(for: first.error))
         }
     }
 
-    func rotateOne(_ target: Credential, driver: any PortalDriver, ledger: VaultLedger) async throws {
+    func rotateOne(_ target: Credential, driver: any PortalDriver, ledger: VaultLedger, resuming: Bool) async throws {
         // One process at a time talks to the portal about a credential; the others are refused, not queued.
         let lock = try FlowLock.acquire(target.key, in: ledger.vault)
         defer { lock.release() }
@@ -88,7 +108,7 @@ struct RotateCommand: AsyncParsableCommand {
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
-        if resume {
+        if resuming {
             guard target.staged != nil else {
                 throw CLIError("\(target.key) has no pending rotation", code: Exit.notFound)
             }

@@ -16,6 +16,8 @@ enum Exit {
     static let portalRefused: Int32 = 5
     static let notFound: Int32 = 6
     static let usage: Int32 = 64
+    /// `list --due`: something is due (not a failure; for cron and scripts).
+    static let somethingDue: Int32 = 10
 }
 
 /// An error the CLI itself raises, with the exit code it maps to.
@@ -50,7 +52,7 @@ enum ErrorReport {
             }
         case let e as VaultError:
             switch e {
-            case .notFound, .clientNotFound, .noSuchRecipient: return Exit.notFound
+            case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient: return Exit.notFound
             case .ambiguous, .passphraseTooShort, .nothingToChange: return Exit.usage
             case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress:
                 return Exit.conflict

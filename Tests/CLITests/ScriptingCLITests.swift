@@ -1,0 +1,91 @@
+import Foundation
+import GST
+import NICVault
+import SealedFile
+import Sodium
+import Testing
+
+/// For scripts, cron and people who mistype (issue 15's first items), over the real binary.
+@Suite("scripting: exit codes, batches, typos (the real binary)")
+struct ScriptingCLITests {
+    /// Ages every credential of the sandbox's vault past its due date, through the library.
+    func ageAll(_ box: CLISandbox) throws {
+        let store = VaultStore(
+            path: box.vault, rollbackMemory: RollbackMemory(directory: box.root + "/state/nicvault/generations"))
+        var vault = try Vault.open(
+            store: store, unlocker: .passphrase(SecureBytes(copying: Array(CLISandbox.passphrase.utf8))))
+        for credential in vault.credentials() {
+            try vault.update(credential.key, expectedVersion: credential.version) {
+                $0.createdAt = $0.createdAt.adding(days: -100)
+            }
+        }
+    }
+
+    @Test func listDueExitsTenWhenSomethingIsDueAndQuietPrintsNothing() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        #expect(try box.run(["list", "--due", "--quiet"] + box.vaultFlags).code == 0)
+        try ageAll(box)
+        let quiet = try box.run(["list", "--due", "--quiet"] + box.vaultFlags)
+        #expect(quiet.code == 10 && quiet.out.isEmpty)
+        #expect(try box.run(["list", "--due"] + box.vaultFlags).out.contains("27AABCD1234E1Z8"))
+        #expect(try box.run(["list"] + box.vaultFlags).code == 0)
+    }
+
+    @Test func rotateDueSettlesPendingRotationsFirstAndResumeTakesThemAll() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        for gstin in ["27AABCD1234E1Z8", "29AACCK5521H1ZK"] {
+            #expect(try box.run(["register", gstin, "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        }
+        // A batch killed mid-way leaves one rotation pending.
+        let killed = try box.run(
+            ["rotate", "27AABCD1234E1Z8"] + box.vaultFlags, environment: ["NICVAULT_TEST_CRASH_AT": "submitted"])
+        #expect(killed.code != 0)
+        try ageAll(box)
+        let batch = try box.run(["rotate", "--due"] + box.vaultFlags)
+        #expect(batch.code == 0, "\(batch.err)")
+        #expect(batch.err.contains("1 pending rotation(s) to settle first"))
+        #expect(batch.err.contains("Rotated 1 of 1"))  // the settled one was just rotated
+        // rotate --resume with no GSTIN settles every pending one.
+        #expect(
+            try box.run(["rotate", "29AACCK5521H1ZK"] + box.vaultFlags, environment: ["NICVAULT_TEST_CRASH_AT": "staged"])
+                .code != 0)
+        let resumed = try box.run(["rotate", "--resume"] + box.vaultFlags)
+        #expect(resumed.code == 0 && resumed.err.contains("Settled 1 of 1"), "\(resumed.err)")
+        #expect(!(try box.run(["list"] + box.vaultFlags).out.contains("pending")))
+    }
+
+    @Test func anOTPThatNeverComesSpendsNoTry() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let closed = try box.run(["register", "27AABCD1234E1Z8"] + box.vaultFlags, stdin: "")
+        #expect(closed.code == 64)
+        #expect(closed.err.contains("no OTP given"))
+        // Nothing was staged (the OTP step comes first), and the portal counted no wrong try.
+        let listed = try box.run(["list", "--json"] + box.vaultFlags)
+        #expect((try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [Any])?.isEmpty == true)
+        let state = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: box.root + "/state/nicvault/sandbox-portal.json")))
+        let otps = (state as? [String: Any])?["otps"] as? [[String: Any]] ?? []
+        #expect(otps.count == 1 && otps.allSatisfy { $0["wrongTries"] as? Int == 0 })
+    }
+
+    @Test func aTypoIsAnsweredWithTheNearestGSTIN() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let typo = try box.run(["show", "27AABCD1234E1Z9"] + box.vaultFlags)
+        #expect(typo.code == 6)
+        #expect(typo.err.contains("did you mean 27AABCD1234E1Z8?"))
+    }
+
+    @Test func initSaysWhatToDoNext() throws {
+        let box = CLISandbox()
+        let created = try box.run(
+            ["init", "--vault", box.vault, "--passphrase-file", box.passphraseFile, "--kdf", "interactive"])
+        #expect(created.code == 0)
+        #expect(created.err.contains("Next:") && created.err.contains("Back up the vault file"))
+    }
+}
