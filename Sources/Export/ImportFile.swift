@@ -29,7 +29,9 @@ public enum ImportFile {
         case .csv: return (try csv(text), [])
         case .json: return try json(text)
         case .indiaCompliance:
-            guard let environment else { throw ImportFileError("india-compliance rows do not say their environment; give --env") }
+            guard let environment else {
+                throw ImportFileError("india-compliance rows do not say their environment; give --env")
+            }
             return (try indiaCompliance(text, environment: environment), [])
         case .odoo: return (try odoo(text), [])
         }
@@ -114,7 +116,9 @@ public enum ImportFile {
         guard export.format == "nicvault-export", export.version == 1 else {
             throw ImportFileError("format \(export.format) version \(export.version) is not one this nicvault reads")
         }
-        return (export.credentials.enumerated().map { ImportRow(line: $0.offset + 1, record: $0.element) }, export.clients)
+        return (
+            export.credentials.enumerated().map { ImportRow(line: $0.offset + 1, record: $0.element) }, export.clients
+        )
     }
 
     struct IndiaComplianceBody: Decodable {
@@ -179,7 +183,9 @@ public enum ImportFile {
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             "a value of the wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case DecodingError.dataCorrupted(let context):
-            "not valid JSON" + (context.codingPath.isEmpty ? "" : " at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+            "not valid JSON"
+                + (context.codingPath.isEmpty
+                    ? "" : " at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
         default: "unreadable"
         }
     }

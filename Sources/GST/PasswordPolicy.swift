@@ -71,8 +71,9 @@ public struct PasswordPolicy: Sendable, Equatable {
                     + ", a space, or a non-ASCII character)")
         }
         let otherSpecials = Set(
-            chars.filter { $0.isASCII && !$0.isLetter && !$0.isNumber && !acceptedSpecials.contains($0) })
-            .subtracting(bad)
+            chars.filter { $0.isASCII && !$0.isLetter && !$0.isNumber && !acceptedSpecials.contains($0) }
+        )
+        .subtracting(bad)
         if !otherSpecials.isEmpty {
             problems.append("contains a special character outside \(acceptedSpecials)")
         }

@@ -50,7 +50,8 @@ public struct ImportPlan: Sendable {
     /// Checks `rows` against each other and against `vault`.
     public init(rows: [ImportRow], clients fileClients: [APIClient] = [], vault: Vault) {
         var seen: [CredentialKey: Int] = [:]
-        for client in fileClients where !vault.payload.clients.contains(where: {
+        for client in fileClients
+        where !vault.payload.clients.contains(where: {
             $0.name == client.name && $0.environment == client.environment
         }) {
             clients.append(client)
@@ -68,7 +69,9 @@ public struct ImportPlan: Sendable {
             seen[key] = row.line
             let clientName = row.record?.client ?? row.credential?.client
             if let clientName,
-                !(vault.payload.clients + clients).contains(where: { $0.name == clientName && $0.environment == key.environment })
+                !(vault.payload.clients + clients).contains(where: {
+                    $0.name == clientName && $0.environment == key.environment
+                })
             {
                 problems.append((row.line, "no API client named \(clientName) in \(key.environment.rawValue)"))
                 continue
@@ -81,7 +84,8 @@ public struct ImportPlan: Sendable {
     }
 
     static func action(for row: ImportRow, against vault: Vault) -> Action {
-        guard let stored = vault.payload.credentials.first(where: { $0.key == (row.record?.key ?? row.credential?.key) })
+        guard
+            let stored = vault.payload.credentials.first(where: { $0.key == (row.record?.key ?? row.credential?.key) })
         else { return .add }
         var changes: [String] = []
         let userID = row.record?.userID ?? row.credential!.userID

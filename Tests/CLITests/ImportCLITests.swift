@@ -16,7 +16,10 @@ struct ImportCLITests {
         let box = CLISandbox()
         try box.initVault()
         let added = try box.run(
-            ["add", "27AABCD1234E1Z8", "--kind", "api", "--env", "sandbox", "--user-id", "API_DEMO27", "--gsp", "Demo GSP"]
+            [
+                "add", "27AABCD1234E1Z8", "--kind", "api", "--env", "sandbox", "--user-id", "API_DEMO27", "--gsp",
+                "Demo GSP",
+            ]
                 + box.vaultFlags, stdin: "weakpass\n")
         #expect(added.code == 0, "\(added.err)")
         #expect(added.err.contains("warning") && !added.err.contains("weakpass"))
@@ -31,7 +34,8 @@ struct ImportCLITests {
         #expect(fixed.code == 0, "\(fixed.err)")
         let shown = try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags)
         #expect(shown.out.trimmingCharacters(in: .newlines) == "weakpass")
-        #expect(try box.run(["show", "27AABCD1234E1Z8", "--field", "userID"] + box.vaultFlags).out.contains("API_DEMO27B"))
+        #expect(
+            try box.run(["show", "27AABCD1234E1Z8", "--field", "userID"] + box.vaultFlags).out.contains("API_DEMO27B"))
     }
 
     @Test func csvImportIsOneTransactionIdempotentAndReportsBadRowsWithoutSecrets() throws {
@@ -71,7 +75,9 @@ struct ImportCLITests {
                 + "33AABCT7788K2ZQ,web,sandbox,,Secret@Four2024\n", to: bad)
         let refused = try box.run(["import", bad, "--format", "csv"] + box.vaultFlags)
         #expect(refused.code == 64)
-        #expect(refused.err.contains("bad.csv:3:") && refused.err.contains("bad.csv:4:") && refused.err.contains("bad.csv:5:"))
+        #expect(
+            refused.err.contains("bad.csv:3:") && refused.err.contains("bad.csv:4:")
+                && refused.err.contains("bad.csv:5:"))
         #expect(refused.err.contains("also on line 2") && refused.err.contains("kind must be"))
         #expect(!refused.err.contains("Secret@"))
         #expect(try listJSON(box).count == 2)
@@ -83,26 +89,43 @@ struct ImportCLITests {
         #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
         #expect(try box.run(["rotate", "27AABCD1234E1Z8"] + box.vaultFlags).code == 0)
         let export = box.root + "/export.json"
-        #expect(try box.run(["export", "--profile", "json", "--env", "sandbox", "--output", export] + box.vaultFlags).code == 0)
+        #expect(
+            try box.run(["export", "--profile", "json", "--env", "sandbox", "--output", export] + box.vaultFlags).code
+                == 0)
         let other = CLISandbox()
         try other.initVault()
         let imported = try other.run(["import", export, "--format", "json"] + other.vaultFlags)
         #expect(imported.code == 0, "\(imported.err)")
         let second = other.root + "/export.json"
         #expect(
-            try other.run(["export", "--profile", "json", "--env", "sandbox", "--output", second] + other.vaultFlags).code == 0)
+            try other.run(["export", "--profile", "json", "--env", "sandbox", "--output", second] + other.vaultFlags)
+                .code == 0)
         #expect(try String(contentsOfFile: export, encoding: .utf8) == String(contentsOfFile: second, encoding: .utf8))
         // And the odoo and india-compliance profiles come back in too.
         let odoo = box.root + "/odoo.json"
         let third = CLISandbox()
         try third.initVault()
-        #expect(try box.run(["add", "29AACCK5521H1ZK", "--kind", "api", "--env", "sandbox", "--user-id", "API_K29"] + box.vaultFlags, stdin: "Kaveri@Pass2024\n").code == 0)
-        #expect(try box.run(["export", "--profile", "odoo", "--env", "sandbox", "--kind", "api", "--output", odoo] + box.vaultFlags).code == 0)
+        #expect(
+            try box.run(
+                ["add", "29AACCK5521H1ZK", "--kind", "api", "--env", "sandbox", "--user-id", "API_K29"]
+                    + box.vaultFlags, stdin: "Kaveri@Pass2024\n"
+            ).code == 0)
+        #expect(
+            try box.run(
+                ["export", "--profile", "odoo", "--env", "sandbox", "--kind", "api", "--output", odoo] + box.vaultFlags
+            ).code == 0)
         #expect(try third.run(["import", odoo, "--format", "odoo"] + third.vaultFlags).code == 0)
         let ic = box.root + "/ic.json"
-        #expect(try box.run(["export", "--profile", "india-compliance", "--company", "Kaveri", "--env", "sandbox", "--kind", "api", "--output", ic] + box.vaultFlags).code == 0)
+        #expect(
+            try box.run(
+                [
+                    "export", "--profile", "india-compliance", "--company", "Kaveri", "--env", "sandbox", "--kind",
+                    "api", "--output", ic,
+                ] + box.vaultFlags
+            ).code == 0)
         #expect(try third.run(["import", ic, "--format", "india-compliance"] + third.vaultFlags).code == 64)
-        let icImport = try third.run(["import", ic, "--format", "india-compliance", "--env", "sandbox"] + third.vaultFlags)
+        let icImport = try third.run(
+            ["import", ic, "--format", "india-compliance", "--env", "sandbox"] + third.vaultFlags)
         #expect(icImport.code == 0 && icImport.err.contains("0 added, 0 updated, 1 unchanged"), "\(icImport.err)")
     }
 
@@ -124,10 +147,14 @@ struct ImportCLITests {
         let box = CLISandbox()
         try box.initVault()
         #expect(
-            try box.run(["register", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags).code == 0)
-        let issued = try box.run(["sandbox", "client", "issue", "27AABCD1234E1Z8", "--name", "demo-keys"] + box.vaultFlags)
+            try box.run(["register", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags).code
+                == 0)
+        let issued = try box.run(
+            ["sandbox", "client", "issue", "27AABCD1234E1Z8", "--name", "demo-keys"] + box.vaultFlags)
         #expect(issued.code == 0, "\(issued.err)")
-        #expect(try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "demo-keys"] + box.vaultFlags).code == 0)
+        #expect(
+            try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "demo-keys"] + box.vaultFlags).code == 0
+        )
         let verified = try box.run(["verify", "27AABCD1234E1Z8"] + box.vaultFlags)
         #expect(verified.code == 0, "\(verified.err)")
         #expect(verified.out.contains("verified"))

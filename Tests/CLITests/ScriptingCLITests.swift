@@ -50,8 +50,10 @@ struct ScriptingCLITests {
         #expect(batch.err.contains("Rotated 1 of 1"))  // the settled one was just rotated
         // rotate --resume with no GSTIN settles every pending one.
         #expect(
-            try box.run(["rotate", "29AACCK5521H1ZK"] + box.vaultFlags, environment: ["NICVAULT_TEST_CRASH_AT": "staged"])
-                .code != 0)
+            try box.run(
+                ["rotate", "29AACCK5521H1ZK"] + box.vaultFlags, environment: ["NICVAULT_TEST_CRASH_AT": "staged"]
+            )
+            .code != 0)
         let resumed = try box.run(["rotate", "--resume"] + box.vaultFlags)
         #expect(resumed.code == 0 && resumed.err.contains("Settled 1 of 1"), "\(resumed.err)")
         #expect(!(try box.run(["list"] + box.vaultFlags).out.contains("pending")))

@@ -39,7 +39,8 @@ struct ExportTests {
     @Test(arguments: ExportProfile.allCases)
     func goldenOutput(profile: ExportProfile) throws {
         // Each tool's own GSP (the gsp is not in any output).
-        let gsp = profile == .odoo ? "BVM IT Consulting Services" : profile == .indiaCompliance ? "Adaequare" : "Demo GSP"
+        let gsp =
+            profile == .odoo ? "BVM IT Consulting Services" : profile == .indiaCompliance ? "Adaequare" : "Demo GSP"
         let output = try exporter(profile).render([item(gsp: gsp)])
         let golden = goldenFolder.appendingPathComponent(profile.rawValue + ".golden")
         if ProcessInfo.processInfo.environment["NICVAULT_WRITE_GOLDEN"] == "1" {

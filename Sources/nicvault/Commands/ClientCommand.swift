@@ -161,7 +161,8 @@ struct ClientCommand: ParsableCommand {
             _ = try vault.client(named: name, environment: env)
             let users = vault.credentials(environment: env).filter { $0.client == name }
             guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
-            try SecretPrompt.confirm("Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
+            try SecretPrompt.confirm(
+                "Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
             try vault.removeClient(named: name, environment: env)
             Console.note("Removed API client \(name) (\(env.rawValue)).")
         }

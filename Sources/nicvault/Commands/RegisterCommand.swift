@@ -137,7 +137,8 @@ struct RegisterCommand: AsyncParsableCommand {
                     throw CLIError("the OTP read from stdin was wrong", code: Exit.portalRefused)
                 }
                 let line = try SecretReader.readLine(fd: 0)
-                let otp = line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
+                let otp = line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(
+                    in: .whitespaces)
                 // End of file (stdin closed, </dev/null): stop before the portal counts a wrong try.
                 guard !otp.isEmpty else {
                     throw CLIError("no OTP given (stdin ended); none of the portal's tries was spent", code: Exit.usage)

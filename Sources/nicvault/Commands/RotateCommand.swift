@@ -48,7 +48,9 @@ struct RotateCommand: AsyncParsableCommand {
 
     func validate() throws {
         if due && gstin != nil { throw ValidationError("give a GSTIN or --due (not both)") }
-        if !due && gstin == nil && !resume { throw ValidationError("give a GSTIN, --due, or --resume (every pending one)") }
+        if !due && gstin == nil && !resume {
+            throw ValidationError("give a GSTIN, --due, or --resume (every pending one)")
+        }
         if due && resume { throw ValidationError("--due resumes pending rotations itself; leave out --resume") }
     }
 
@@ -62,7 +64,8 @@ struct RotateCommand: AsyncParsableCommand {
         defer { drivers.stop() }
         if let gstin {
             let target = try filter.credential(gstin, in: vault)
-            try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resume)
+            try await rotateOne(
+                target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resume)
             return
         }
         let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
@@ -72,7 +75,8 @@ struct RotateCommand: AsyncParsableCommand {
         if !pending.isEmpty {
             Console.note("\(pending.count) pending rotation(s) to settle first.")
             let settled = await RotationBatch.run(pending) { target in
-                try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: true)
+                try await rotateOne(
+                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: true)
             } failed: { key, error in
                 Console.note("\(key): " + ErrorReport.message(for: error))
             }
@@ -80,10 +84,12 @@ struct RotateCommand: AsyncParsableCommand {
             failures += settled.failures
         }
         if due {
-            let targets = RotationBatch.due(vault.credentials(kind: filter.kind, environment: filter.env), at: vault.now)
+            let targets = RotationBatch.due(
+                vault.credentials(kind: filter.kind, environment: filter.env), at: vault.now)
             Console.note("\(targets.count) credential(s) due for rotation.")
             let report = await RotationBatch.run(targets) { target in
-                try await rotateOne(target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: false)
+                try await rotateOne(
+                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: false)
             } failed: { key, error in
                 Console.note("\(key): " + ErrorReport.message(for: error))
             }
