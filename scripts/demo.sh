@@ -21,6 +21,10 @@ for gstin in 27AABCD1234E1Z8 29AACCK5521H1ZK 07AAFFR3310M1Z8; do
     step nicvault register "$gstin" --otp-from-outbox
     "$bin" register "$gstin" --otp-from-outbox
 done
+# An API user is made as on NIC's portal: the GSTIN's main login (registered first) logs in, API Registration,
+# an OTP, "Through GSP" with the GSP from the portal's list.
+step nicvault register 24ABCPP4455Q1Z6 --otp-from-outbox
+"$bin" register 24ABCPP4455Q1Z6 --otp-from-outbox
 step nicvault register 24ABCPP4455Q1Z6 --kind api --gsp "Demo GSP" --otp-from-outbox
 "$bin" register 24ABCPP4455Q1Z6 --kind api --gsp "Demo GSP" --otp-from-outbox
 step nicvault list
@@ -29,12 +33,12 @@ step nicvault show 27AABCD1234E1Z8
 "$bin" show 27AABCD1234E1Z8
 step nicvault client add demo-gsp --env sandbox --issuer "Demo GSP" '(id and secret on stdin)'
 printf 'AACCT29GSPB5H8G\ndemo-client-secret\n' | "$bin" client add demo-gsp --env sandbox --issuer "Demo GSP"
-"$bin" set 24ABCPP4455Q1Z6 --client demo-gsp
-step nicvault export --profile gst-irn 24ABCPP4455Q1Z6 --output gst-irn.env
-"$bin" export --profile gst-irn 24ABCPP4455Q1Z6 --output "$work/gst-irn.env"
+"$bin" set 24ABCPP4455Q1Z6 --kind api --client demo-gsp
+step nicvault export --profile gst-irn 24ABCPP4455Q1Z6 --kind api --output gst-irn.env
+"$bin" export --profile gst-irn 24ABCPP4455Q1Z6 --kind api --output "$work/gst-irn.env"
 sed 's/PASSWORD=.*/PASSWORD=<hidden in the demo>/; s/SECRET=.*/SECRET=<hidden in the demo>/' "$work/gst-irn.env"
-step nicvault exec 24ABCPP4455Q1Z6 -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
-"$bin" exec 24ABCPP4455Q1Z6 -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
+step nicvault exec 24ABCPP4455Q1Z6 --kind api -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
+"$bin" exec 24ABCPP4455Q1Z6 --kind api -- sh -c 'echo "user $NIC_USERNAME, password of ${#NIC_PASSWORD} characters"'
 step nicvault rotate 27AABCD1234E1Z8
 "$bin" rotate 27AABCD1234E1Z8
 step nicvault history 27AABCD1234E1Z8

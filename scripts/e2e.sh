@@ -32,25 +32,28 @@ url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
 gstin=27AABCD1234E1Z8
 
 "$bin" init --kdf interactive 2>/dev/null
-check "register an API user on the sandbox" "$bin" register "$gstin" --kind api --portal "$url" --otp-from-outbox
+check "register the main portal login" "$bin" register "$gstin" --portal "$url" --otp-from-outbox
+check "the main user makes an API user (API Registration, OTP)" "$bin" register "$gstin" --kind api --portal "$url" \
+    --otp-from-outbox
 # The sandbox sends direct API client credentials to the registered mobile, as NIC's sandbox does; nicvault
 # reads that message once and stores the client (the state file is shared with the running server).
 check "sandbox client issue stores the API client" "$bin" sandbox client issue "$gstin" --name direct-keys \
     --state "$work/portal.json"
 "$bin" sandbox public-key --state "$work/portal.json" > "$work/nic.pem"
-check "link the client" "$bin" set "$gstin" --client direct-keys
+check "link the client" "$bin" set "$gstin" --kind api --client direct-keys
 check "nicvault verify" "$bin" verify "$gstin" --portal "$url"
-check "gst-e-invoicing under nicvault exec" env SANDBOX_URL="$url" "$bin" exec "$gstin" --profile gst-irn \
+check "gst-e-invoicing under nicvault exec" env SANDBOX_URL="$url" "$bin" exec "$gstin" --kind api --profile gst-irn \
     --public-key "$work/nic.pem" -- "$venv/bin/python" interop/gst_irn_check.py
-"$bin" export --profile gst-irn "$gstin" --public-key "$work/nic.pem" --output "$work/gst-irn.env" 2>/dev/null
+"$bin" export --profile gst-irn "$gstin" --kind api --public-key "$work/nic.pem" --output "$work/gst-irn.env" 2>/dev/null
 check "gst-e-invoicing fed by export --profile gst-irn and python-dotenv" env SANDBOX_URL="$url" \
     "$venv/bin/python" interop/gst_irn_check.py --dotenv "$work/gst-irn.env"
 rm -f "$work/gst-irn.env"
-check "rotate, then verify the new password" "$bin" rotate "$gstin" --portal "$url" --verify
-check "gst-e-invoicing with the rotated password" env SANDBOX_URL="$url" "$bin" exec "$gstin" --profile gst-irn \
+check "rotate the API user (main user, OTP), then verify" "$bin" rotate "$gstin" --kind api --portal "$url" \
+    --otp-from-outbox --verify
+check "gst-e-invoicing with the rotated password" env SANDBOX_URL="$url" "$bin" exec "$gstin" --kind api --profile gst-irn \
     --public-key "$work/nic.pem" -- "$venv/bin/python" interop/gst_irn_check.py
 # export --profile nic-auth --encrypt gives a body ready to post; the AppKey it returns decrypts the Sek.
-"$bin" export --profile nic-auth --encrypt "$gstin" --output "$work/auth.json"
+"$bin" export --profile nic-auth --encrypt "$gstin" --kind api --output "$work/auth.json"
 check "post the body of export --profile nic-auth --encrypt" "$venv/bin/python" - "$work/auth.json" "$url" <<'PY'
 import json, sys, requests
 from gst_irn import crypto

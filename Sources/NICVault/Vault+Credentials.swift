@@ -37,6 +37,13 @@ extension Vault {
         return first
     }
 
+    /// The GSTIN's main user: its committed portal login in `environment`, which makes and changes API users.
+    public func mainUser(of gstin: GSTIN, environment: Environment) -> Credential? {
+        payload.credentials.first {
+            $0.gstin == gstin && $0.environment == environment && $0.kind == .portal && $0.pendingSince == nil
+        }
+    }
+
     static func oneCharacterApart(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)
         let y = Array(b.utf8)

@@ -29,7 +29,7 @@ public struct AssistedDriver: PortalDriver {
     public var needsOTPCode: Bool { false }
 
     public func lookUp(_ gstin: GSTIN) async throws -> TaxpayerDetails {
-        conversation.say("1. Open \(portalURL) and choose Registration (Portal Login, or API Registration).")
+        conversation.say("1. Open \(portalURL) and choose Registration > e-Invoice Registration (the portal login).")
         conversation.say("2. Enter the GSTIN \(gstin.value) and the captcha, then Go.")
         let legal = try conversation.ask("Legal name the portal shows (empty if it shows an error): ")
         guard !legal.isEmpty else { throw PortalError.stoppedByUser("the portal did not show the GSTIN's details") }
@@ -59,10 +59,6 @@ public struct AssistedDriver: PortalDriver {
     public func createUser(
         _ verification: Verification, gstin: GSTIN, kind: CredentialKind, gsp: String?, userID: String, password: Secret
     ) async throws {
-        if kind == .api {
-            conversation.say(
-                "5. Choose Create API User, " + (gsp.map { "Through GSP, and pick \($0)" } ?? "Direct") + ".")
-        }
         conversation.say("5. Enter the user id: \(userID)")
         try conversation.offerSecret("password (type it twice on the portal)", password)
         conversation.say("6. Click Save (Submit).")
@@ -82,6 +78,64 @@ public struct AssistedDriver: PortalDriver {
         conversation.say(
             "2. Open User Credentials > Change Password (for an API user: API Registration > Change Password).")
         conversation.say("3. Enter the current password, then the new one twice.")
+        try conversation.offerSecret("new password", new)
+        let answer = try conversation.ask("What did the portal answer? [c]hanged, [r]efused, [n]o answer / not sure: ")
+        switch answer.lowercased().first {
+        case "c": return
+        case "r":
+            let message = try conversation.ask("What did it say? ")
+            throw PortalError.refused(code: "assisted-refused", message: message.isEmpty ? "refused" : message)
+        default:
+            throw PortalError.timedOut(portal: portalURL, seconds: 0)
+        }
+    }
+
+    public func openMainSession(userID: String, password: Secret) async throws -> PortalSession {
+        conversation.say("1. Open \(portalURL) and log in as the main user \(userID) (the GSTIN's portal login).")
+        try conversation.offerSecret("main user's password", password)
+        guard try conversation.confirm("Are you logged in?") else { throw PortalError.stoppedByUser("the log-in") }
+        return PortalSession(token: "assisted")
+    }
+
+    public func gspList() async throws -> [String] { [] }  // the person picks from the portal's own drop-down
+
+    public func sendAPIUserOTP(_ session: PortalSession, gstin: GSTIN) async throws -> OTPChallenge {
+        conversation.say("2. Open API Registration > User Credentials (Create API User, or Change Password).")
+        conversation.say("3. Click Send OTP: it goes to the mobile registered for \(gstin.value).")
+        guard try conversation.confirm("Did the portal say the OTP was sent?") else {
+            throw PortalError.stoppedByUser("sending the OTP")
+        }
+        return OTPChallenge(requestID: "assisted", sentTo: "the registered mobile")
+    }
+
+    public func createAPIUser(
+        _ session: PortalSession, _ verification: Verification, gsp: String, userID: String, password: Secret
+    ) async throws -> String {
+        conversation.say(
+            "5. Choose " + (gsp.lowercased() == "direct" ? "Direct" : "Through GSP, and pick \(gsp) from the list") + ".")
+        conversation.say("6. Enter the API user name \(userID), then the password twice, and Submit.")
+        try conversation.offerSecret("password", password)
+        let answer = try conversation.ask("What did the portal answer? [s]aved, [t]aken (user name exists), [o]ther: ")
+        switch answer.lowercased().first {
+        case "s":
+            let shown = try conversation.ask("The API user name exactly as the portal shows it now (Enter if \(userID)): ")
+            let actual = shown.isEmpty ? userID : shown
+            if actual != userID {
+                conversation.say(
+                    "note: the portal shows \(actual), not \(userID) (production adds API_); nicvault stores \(actual).")
+            }
+            return actual
+        case "t": throw PortalError.refused(code: "user-id-taken", message: "the portal says \(userID) exists")
+        default:
+            let message = try conversation.ask("What did it say? ")
+            throw PortalError.refused(code: "assisted-refused", message: message.isEmpty ? "refused" : message)
+        }
+    }
+
+    public func changeAPIUserPassword(
+        _ session: PortalSession, _ verification: Verification, userID: String, new: Secret
+    ) async throws {
+        conversation.say("5. Choose Change Password for the API user \(userID); enter the new password twice; Submit.")
         try conversation.offerSecret("new password", new)
         let answer = try conversation.ask("What did the portal answer? [c]hanged, [r]efused, [n]o answer / not sure: ")
         switch answer.lowercased().first {

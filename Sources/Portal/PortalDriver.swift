@@ -135,4 +135,29 @@ public protocol PortalDriver: Sendable {
     func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome
     /// Changes the password on the portal (the old one is required).
     func changePassword(userID: String, old: Secret, new: Secret) async throws
+
+    // API users, as NIC makes them: the main (portal) user logs in, asks for an OTP under API Registration →
+    // User Credentials, then creates the API user ("Direct" or through a GSP from the portal's list), or changes
+    // an API user's password. An API user cannot log in to the portal itself.
+
+    /// Logs the main user in: the web session API Registration needs.
+    func openMainSession(userID: String, password: Secret) async throws -> PortalSession
+    /// The GSPs the portal offers, "Direct" first.
+    func gspList() async throws -> [String]
+    /// API Registration's OTP, sent to the GSTIN's registered mobile.
+    func sendAPIUserOTP(_ session: PortalSession, gstin: GSTIN) async throws -> OTPChallenge
+    /// Creates the API user; returns its user id exactly as the portal shows it (production may add `API_`).
+    func createAPIUser(
+        _ session: PortalSession, _ verification: Verification, gsp: String, userID: String, password: Secret
+    ) async throws -> String
+    /// The main user sets an API user's new password (no old password asked).
+    func changeAPIUserPassword(
+        _ session: PortalSession, _ verification: Verification, userID: String, new: Secret
+    ) async throws
+}
+
+/// A main user's web session on the portal.
+public struct PortalSession: Sendable, Equatable {
+    public var token: String
+    public init(token: String) { self.token = token }
 }

@@ -11,11 +11,18 @@ public struct RegistrationRequest: Sendable {
     public var userID: String?
     public var client: String?
     public var rotationDays: Int
+    /// For an API user: the GSTIN's main portal user, who makes it.
+    public var mainUser: MainUser?
+    /// For an API user: the names stored with the main user's credential (the portal's details page is theirs).
+    public var names: (legal: String, trade: String?)?
 
     public init(
         gstin: GSTIN, environment: Environment, kind: CredentialKind, gsp: String? = nil, userID: String? = nil,
-        client: String? = nil, rotationDays: Int = Credential.defaultRotationDays
+        client: String? = nil, rotationDays: Int = Credential.defaultRotationDays, mainUser: MainUser? = nil,
+        names: (legal: String, trade: String?)? = nil
     ) {
+        self.mainUser = mainUser
+        self.names = names
         self.gstin = gstin
         self.environment = environment
         self.kind = kind
@@ -49,7 +56,7 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
     /// Progress lines for stderr.
     public var progress: (String) -> Void = { _ in }
     /// Where the OTP comes from (terminal, stdin, or the sandbox outbox).
-    public var otpCode: (OTPChallenge, Int) async throws -> String = { _, _ in "" }
+    public var otpCode: OTPSource = { _, _ in "" }
     /// Called at "staged" and "submitted"; the crash tests kill the process there.
     public var checkpoint: (String) -> Void = { _ in }
 
@@ -62,15 +69,46 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
     /// Runs the whole flow and returns the committed credential. With `restarting`, a pending registration is
     /// started over under the same record: its earlier user id and password stay in history, never confirmed.
     public func register(_ request: RegistrationRequest, restarting: Credential? = nil) async throws -> Credential {
+        if request.kind == .api { return try await registerAPIUser(request, restarting: restarting) }
         let details = try await driver.lookUp(request.gstin)
         progress(
             "\(details.gstin): \(details.legalName)" + (details.tradeName.map { " (\($0))" } ?? "")
                 + ", \(details.state), mobile \(details.maskedMobile)")
         let challenge = try await driver.sendOTP(request.gstin)
         progress("OTP sent to \(challenge.sentTo)")
-        let verification = try await verify(challenge)
+        let verification = try await verifyOTP(challenge, driver: driver, code: otpCode, progress: progress)
         progress("OTP verified")
+        return try await create(
+            request, legalName: details.legalName, tradeName: details.tradeName, restarting: restarting
+        ) { userID, password in
+            try await driver.createUser(
+                verification, gstin: request.gstin, kind: request.kind, gsp: request.gsp, userID: userID,
+                password: password)
+            return userID
+        }
+    }
 
+    /// An API user, as NIC makes it: the main user logs in, API Registration → User Credentials → Create API
+    /// User, an OTP, "Direct" or a GSP from the portal's list, then the user name and password.
+    func registerAPIUser(_ request: RegistrationRequest, restarting: Credential?) async throws -> Credential {
+        let gsp = try await APIRegistration.gsp(request.gsp, driver: driver)
+        let api = try await APIRegistration.open(
+            request.mainUser, gstin: request.gstin, driver: driver, otpCode: otpCode, progress: progress)
+        var named = request
+        named.gsp = gsp == "Direct" ? nil : gsp
+        let names = request.names ?? (request.gstin.value, nil)
+        return try await create(named, legalName: names.legal, tradeName: names.trade, restarting: restarting) {
+            userID, password in
+            try await driver.createAPIUser(api.session, api.verification, gsp: gsp, userID: userID, password: password)
+        }
+    }
+
+    /// Stages the credential, asks the portal to create it (`submit` returns the user id the portal shows), and
+    /// commits; a taken user id moves to the next candidate.
+    func create(
+        _ request: RegistrationRequest, legalName: String, tradeName: String?, restarting: Credential?,
+        submit: (String, Secret) async throws -> String
+    ) async throws -> Credential {
         if let chosen = request.userID {
             let problems = UserIDRules.problems(with: chosen)
             guard problems.isEmpty else {
@@ -78,12 +116,12 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
                     code: "invalid-user-id", message: "\(chosen) is not a valid user id", problems: problems)
             }
         }
-        let name = details.tradeName ?? details.legalName
+        let name = tradeName ?? legalName
         var userID = request.userID ?? userIDs.candidate(name: name, state: request.gstin.state)
         let password = try policy.generate()
         var credential = Credential(
-            environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: details.legalName,
-            tradeName: details.tradeName, gsp: request.gsp, userID: userID, password: password, client: request.client,
+            environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: legalName,
+            tradeName: tradeName, gsp: request.gsp, userID: userID, password: password, client: request.client,
             createdAt: clock.now(), rotationDays: request.rotationDays)
         if let restarting {
             credential = try ledger.restage(restarting.key, userID: userID, password: password)
@@ -95,10 +133,14 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
 
         for attempt in 1...maximumCandidates {
             do {
-                try await driver.createUser(
-                    verification, gstin: request.gstin, kind: request.kind, gsp: request.gsp, userID: userID,
-                    password: password)
+                let shown = try await submit(userID, password)
                 checkpoint("submitted")
+                if shown != userID {
+                    // The portal names the user otherwise (production adds API_ to API users): its name wins.
+                    progress("the portal shows the user id as \(shown), not \(userID); stored as \(shown)")
+                    credential = try ledger.changePendingUserID(credential.key, to: shown)
+                    userID = shown
+                }
                 let committed = try ledger.commitPending(credential.key)
                 progress("the portal created user \(userID); saved")
                 return committed
@@ -143,26 +185,6 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
             "the portal does not know \(pending.userID) with that password yet; the registration stays pending, "
                 + "since a late answer may still create it")
         return .stillPending
-    }
-
-    private func verify(_ challenge: OTPChallenge) async throws -> Verification {
-        guard driver.needsOTPCode else { return try await driver.verifyOTP(challenge, code: "") }
-        var attempt = 1
-        while true {
-            let code = try await otpCode(challenge, attempt)
-            do {
-                return try await driver.verifyOTP(challenge, code: code)
-            } catch PortalError.refused(let code, let message, let problems, let left, let retry)
-                where code == "wrong-otp" && (left ?? 0) > 0
-            {
-                progress("wrong OTP; \(left ?? 0) tries left")
-                attempt += 1
-                if attempt > 3 {
-                    throw PortalError.refused(
-                        code: code, message: message, problems: problems, attemptsLeft: left, retryAfter: retry)
-                }
-            }
-        }
     }
 
     private func isUnreachable(_ error: PortalError) -> Bool {

@@ -23,6 +23,9 @@ public struct RotationFlow<Ledger: RotationLedger> {
     /// Most never-confirmed passwords tried when the portal refuses the known ones (each try may count as a
     /// failed log-in on the portal).
     public var maximumUnconfirmedTries = 2
+    /// For API users: the GSTIN's main portal user, who changes their passwords, and where OTPs come from.
+    public var mainUser: MainUser?
+    public var otpCode: OTPSource = { _, _ in "" }
 
     public init(driver: any PortalDriver, ledger: Ledger) {
         self.driver = driver
@@ -31,13 +34,24 @@ public struct RotationFlow<Ledger: RotationLedger> {
 
     /// Rotates `credential` (as read, with its version) and returns it with the new password current.
     public func rotate(_ credential: Credential) async throws -> Credential {
+        // An API user's password is changed by the main user after an OTP: those steps change nothing, so they
+        // come before the new password is staged.
+        let api =
+            credential.kind == .api
+            ? try await APIRegistration.open(
+                mainUser, gstin: credential.gstin, driver: driver, otpCode: otpCode, progress: progress) : nil
         let newPassword = try policy.generate(avoiding: credential.passwordsToAvoid)
         let staged = try ledger.stageRotation(
             credential.key, expectedVersion: credential.version, password: newPassword)
         progress("\(credential.key): new password staged in the vault")
         checkpoint("staged")
         do {
-            try await driver.changePassword(userID: staged.userID, old: staged.password, new: newPassword)
+            if let api {
+                try await driver.changeAPIUserPassword(
+                    api.session, api.verification, userID: staged.userID, new: newPassword)
+            } else {
+                try await driver.changePassword(userID: staged.userID, old: staged.password, new: newPassword)
+            }
         } catch let error as PortalError where error.code != nil {
             // A clear refusal: the portal kept the old password. The staged one goes to history all the same.
             _ = try ledger.dropRotation(credential.key)

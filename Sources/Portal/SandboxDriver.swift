@@ -47,14 +47,55 @@ public struct SandboxDriver: PortalDriver {
                 password: password.unsafeStringValue()))
     }
 
+    /// Any user, portal or API (the sandbox's own check: on the real portal an API user is proved through
+    /// NIC's auth API).
     public func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
         do {
             let _: PortalAPI.UserResponse = try await call(
-                .login, PortalAPI.LoginRequest(userId: userID, password: password.unsafeStringValue()))
+                .checkLogin, PortalAPI.LoginRequest(userId: userID, password: password.unsafeStringValue()))
             return .accepted
         } catch PortalError.refused(let code, _, _, _, _) where code == "invalid-credentials" {
             return .rejected
         }
+    }
+
+    public func openMainSession(userID: String, password: Secret) async throws -> PortalSession {
+        let body: PortalAPI.UserResponse = try await call(
+            .login, PortalAPI.LoginRequest(userId: userID, password: password.unsafeStringValue()))
+        guard let session = body.session else { throw PortalError.badAnswer("the log-in gave no session") }
+        return PortalSession(token: session)
+    }
+
+    public func gspList() async throws -> [String] {
+        let body: PortalAPI.GSPListResponse = try await call(.gsps)
+        return body.gsps
+    }
+
+    public func sendAPIUserOTP(_ session: PortalSession, gstin: GSTIN) async throws -> OTPChallenge {
+        let mark = (try? await outbox(gstin: gstin, after: 0).map(\.id).max()) ?? 0
+        let body: PortalAPI.OTPResponse = try await call(.apiUserOTP, PortalAPI.SessionRequest(session: session.token))
+        return OTPChallenge(requestID: body.requestId, sentTo: body.sentTo, outboxMark: mark)
+    }
+
+    public func createAPIUser(
+        _ session: PortalSession, _ verification: Verification, gsp: String, userID: String, password: Secret
+    ) async throws -> String {
+        let body: PortalAPI.UserResponse = try await call(
+            .apiUsers,
+            PortalAPI.CreateAPIUserRequest(
+                session: session.token, verificationToken: verification.token, gsp: gsp, userId: userID,
+                password: password.unsafeStringValue()))
+        return body.userId
+    }
+
+    public func changeAPIUserPassword(
+        _ session: PortalSession, _ verification: Verification, userID: String, new: Secret
+    ) async throws {
+        let _: PortalAPI.StatusResponse = try await call(
+            .apiUserPassword,
+            PortalAPI.ChangeAPIUserPasswordRequest(
+                session: session.token, verificationToken: verification.token, userId: userID,
+                newPassword: new.unsafeStringValue()))
     }
 
     /// Changes a password on the sandbox portal (rotation).

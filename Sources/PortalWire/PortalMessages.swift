@@ -84,13 +84,60 @@ public enum PortalAPI {
         public var gstin: String
         public var kind: String?
         public var gsp: String?
+        /// The web session of a main (portal) user's log-in: what API Registration needs.
+        public var session: String?
 
-        public init(userId: String, gstin: String, kind: String? = nil, gsp: String? = nil) {
+        public init(userId: String, gstin: String, kind: String? = nil, gsp: String? = nil, session: String? = nil) {
             self.userId = userId
             self.gstin = gstin
             self.kind = kind
             self.gsp = gsp
+            self.session = session
         }
+    }
+
+    /// API Registration → User Credentials: the OTP to the registered mobile, asked by the logged-in main user.
+    public struct SessionRequest: Codable, Sendable {
+        public var session: String
+        public init(session: String) { self.session = session }
+    }
+
+    /// Create API User: "Direct" or "Through GSP" with the GSP from the list, then the user name and password.
+    public struct CreateAPIUserRequest: Codable, Sendable {
+        public var session: String
+        public var verificationToken: String
+        public var gsp: String
+        public var userId: String
+        public var password: String
+
+        public init(session: String, verificationToken: String, gsp: String, userId: String, password: String) {
+            self.session = session
+            self.verificationToken = verificationToken
+            self.gsp = gsp
+            self.userId = userId
+            self.password = password
+        }
+    }
+
+    /// The main user changes an API user's password (after an OTP); the old one is not asked.
+    public struct ChangeAPIUserPasswordRequest: Codable, Sendable {
+        public var session: String
+        public var verificationToken: String
+        public var userId: String
+        public var newPassword: String
+
+        public init(session: String, verificationToken: String, userId: String, newPassword: String) {
+            self.session = session
+            self.verificationToken = verificationToken
+            self.userId = userId
+            self.newPassword = newPassword
+        }
+    }
+
+    /// The GSPs the portal's drop-down offers, "Direct" first.
+    public struct GSPListResponse: Codable, Sendable {
+        public var gsps: [String]
+        public init(gsps: [String]) { self.gsps = gsps }
     }
 
     public struct LoginRequest: Codable, Sendable {

@@ -2,10 +2,11 @@
 /// test checks `docs/sandbox-portal.openapi.json` against them.
 public enum PortalRoute: String, CaseIterable, Sendable {
     case health, taxpayer, otp, otpVerify, users, login, password, outbox, publicKey, clients, nicAuth, nicGSTIN
+    case gsps, apiUserOTP, apiUsers, apiUserPassword, checkLogin
 
     public var method: String {
         switch self {
-        case .health, .taxpayer, .outbox, .publicKey, .nicGSTIN: "GET"
+        case .health, .taxpayer, .outbox, .publicKey, .nicGSTIN, .gsps: "GET"
         default: "POST"
         }
     }
@@ -25,6 +26,11 @@ public enum PortalRoute: String, CaseIterable, Sendable {
         case .clients: "/api/v1/clients"
         case .nicAuth: "/eivital/v1.04/auth"
         case .nicGSTIN: "/eivital/v1.04/Master/gstin/{gstin}"
+        case .gsps: "/api/v1/gsps"
+        case .apiUserOTP: "/api/v1/api-users/otp"
+        case .apiUsers: "/api/v1/api-users"
+        case .apiUserPassword: "/api/v1/api-users/password"
+        case .checkLogin: "/sandbox/check-login"
         }
     }
 

@@ -92,6 +92,15 @@ struct PortalStateFile: Codable {
     var users: [User] = []
     var outbox: [Message] = []
     var nextMessageID = 1
+    /// Web sessions of main users (a log-in), which API Registration needs. Optional: older state files lack it.
+    var sessions: [Session]?
+
+    struct Session: Codable {
+        var token: String
+        var userID: String
+        var gstin: String
+        var expiresAt: Timestamp
+    }
     /// NIC API state (RSA key pair, issued clients, tokens), made on first use.
     var nic: NICState?
 }
@@ -230,52 +239,138 @@ public actor PortalState {
         -> (gstin: String, userID: String)
     {
         try transaction {
-            guard
-                let verification = state.verifications.first(where: {
-                    ConstantTime.equals(Array($0.token.utf8), Array(token.utf8))
-                }),
-                verification.expiresAt > clock.now()
-            else {
-                throw PortalFailure(
-                    401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
-            }
+            let verification = try verified(token)
             guard kind == "portal" || kind == "api" else {
                 throw PortalFailure(400, "invalid-kind", "kind must be portal or api")
             }
-            let gspName = kind == "api" ? gsp.flatMap { $0.isEmpty ? nil : $0 } : nil
-            if state.users.contains(where: { $0.gstin == verification.gstin && $0.kind == kind && $0.gsp == gspName }) {
-                let what =
-                    kind == "portal"
-                    ? "a portal login" : "an API user" + (gspName.map { " through \($0)" } ?? " for direct access")
-                throw PortalFailure(409, "already-registered", "\(verification.gstin) already has \(what)")
+            guard kind == "portal" else {
+                throw PortalFailure(
+                    403, "api-user-by-main-user",
+                    "an API user is made by the main user: log in, API Registration, User Credentials, Create API User")
             }
-            let idProblems = UserIDRules.problems(with: userID)
-            if !idProblems.isEmpty {
-                var failure = PortalFailure(422, "invalid-user-id", "the user id breaks the portal's rules")
-                failure.problems = idProblems
-                throw failure
-            }
-            if state.users.contains(where: { $0.userID.lowercased() == userID.lowercased() }) {
-                throw PortalFailure(409, "user-id-taken", "the user id \(userID) is already taken; choose another")
-            }
-            let passwordText = password.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-            let passwordProblems = rules.passwordPolicy.problems(with: passwordText)
-            if !passwordProblems.isEmpty {
-                var failure = PortalFailure(422, "weak-password", "the password breaks the portal's rules")
-                failure.problems = passwordProblems
-                throw failure
-            }
-            let hash = try PasswordHash.hash(password, parameters: rules.hashParameters)
-            state.users.append(
-                .init(
-                    userID: userID, gstin: verification.gstin, kind: kind, gsp: gspName, passwordHash: hash,
-                    previousHashes: [], failedLogins: 0, lockedUntil: nil, createdAt: clock.now(),
-                    passwordChangedAt: nil))
-            state.verifications.removeAll { $0.token == verification.token }
-            changed()
-            logger.info("created \(kind) user \(userID) for \(verification.gstin)")
-            return (verification.gstin, userID)
+            return try addUser(gstin: verification.gstin, kind: kind, gsp: nil, userID: userID, password: password, token: token)
         }
+    }
+
+    /// The GSPs of the portal's drop-down (a handful of real ones, and the sandbox's own "Demo GSP"), "Direct"
+    /// first.
+    public static let gspList = [
+        "Direct", "Adaequare Info Private Limited", "BVM IT Consulting Services India Private Limited",
+        "Tera Software Limited", "Masters India IT Solutions Private Limited", "Cleartax (Defmacro Software)",
+        "Demo GSP",
+    ]
+
+    /// Create API User, as the logged-in main user after an OTP: "Direct" or a GSP of the list.
+    public func createAPIUser(session: String, token: String, gsp: String, userID: String, password: SecureBytes) throws
+        -> (gstin: String, userID: String)
+    {
+        try transaction {
+            let main = try mainSession(session)
+            let verification = try verified(token)
+            guard verification.gstin == main.gstin else {
+                throw PortalFailure(401, "verification-expired", "the OTP was verified for another GSTIN")
+            }
+            guard let listed = Self.gspList.first(where: { $0.lowercased() == gsp.lowercased() }) else {
+                var failure = PortalFailure(422, "unknown-gsp", "\(gsp) is not in the portal's list of GSPs")
+                failure.problems = Self.gspList
+                throw failure
+            }
+            return try addUser(
+                gstin: main.gstin, kind: "api", gsp: listed == "Direct" ? nil : listed, userID: userID,
+                password: password, token: token)
+        }
+    }
+
+    /// The main user changes an API user's password after an OTP; NIC asks for no old password here.
+    public func changeAPIUserPassword(session: String, token: String, userID: String, new: SecureBytes) throws {
+        try transaction {
+            let main = try mainSession(session)
+            let verification = try verified(token)
+            guard verification.gstin == main.gstin,
+                let index = state.users.firstIndex(where: {
+                    $0.userID.lowercased() == userID.lowercased() && $0.kind == "api" && $0.gstin == main.gstin
+                })
+            else { throw PortalFailure(404, "no-such-api-user", "\(main.gstin) has no API user \(userID)") }
+            try setPassword(index, new)
+            state.verifications.removeAll { $0.token == token }
+            changed()
+        }
+    }
+
+    /// The verification of `token`, if it is live.
+    func verified(_ token: String) throws -> PortalStateFile.Verification {
+        guard
+            let verification = state.verifications.first(where: {
+                ConstantTime.equals(Array($0.token.utf8), Array(token.utf8))
+            }),
+            verification.expiresAt > clock.now()
+        else {
+            throw PortalFailure(401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
+        }
+        return verification
+    }
+
+    /// The main user's live web session.
+    func mainSession(_ token: String) throws -> PortalStateFile.Session {
+        guard
+            let session = state.sessions?.first(where: { ConstantTime.equals(Array($0.token.utf8), Array(token.utf8)) }),
+            session.expiresAt > clock.now()
+        else { throw PortalFailure(401, "session-expired", "log in to the portal again (the session ended)") }
+        return session
+    }
+
+    /// Adds a user after the checks every creation shares, and uses up the verification.
+    func addUser(gstin: String, kind: String, gsp: String?, userID: String, password: SecureBytes, token: String) throws
+        -> (gstin: String, userID: String)
+    {
+        if state.users.contains(where: { $0.gstin == gstin && $0.kind == kind && $0.gsp == gsp }) {
+            let what =
+                kind == "portal" ? "a portal login" : "an API user" + (gsp.map { " through \($0)" } ?? " for direct access")
+            throw PortalFailure(409, "already-registered", "\(gstin) already has \(what)")
+        }
+        let idProblems = UserIDRules.problems(with: userID)
+        if !idProblems.isEmpty {
+            var failure = PortalFailure(422, "invalid-user-id", "the user id breaks the portal's rules")
+            failure.problems = idProblems
+            throw failure
+        }
+        if state.users.contains(where: { $0.userID.lowercased() == userID.lowercased() }) {
+            throw PortalFailure(409, "user-id-taken", "the user id \(userID) is already taken; choose another")
+        }
+        try checkPolicy(password)
+        let hash = try PasswordHash.hash(password, parameters: rules.hashParameters)
+        state.users.append(
+            .init(
+                userID: userID, gstin: gstin, kind: kind, gsp: gsp, passwordHash: hash, previousHashes: [],
+                failedLogins: 0, lockedUntil: nil, createdAt: clock.now(), passwordChangedAt: nil))
+        state.verifications.removeAll { $0.token == token }
+        changed()
+        logger.info("created \(kind) user \(userID) for \(gstin)")
+        return (gstin, userID)
+    }
+
+    func checkPolicy(_ password: SecureBytes) throws {
+        let text = password.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        let problems = rules.passwordPolicy.problems(with: text)
+        if !problems.isEmpty {
+            var failure = PortalFailure(422, "weak-password", "the password breaks the portal's rules")
+            failure.problems = problems
+            throw failure
+        }
+    }
+
+    /// Sets a user's new password: NIC's rule, and different from the current one (NIC 3023).
+    func setPassword(_ index: Int, _ new: SecureBytes) throws {
+        try checkPolicy(new)
+        let user = state.users[index]
+        let recent = [user.passwordHash] + user.previousHashes.prefix(max(0, rules.passwordHistory - 1))
+        if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
+            throw PortalFailure(
+                422, "password-reused", "the new password must be different from the old password (NIC 3023)")
+        }
+        state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
+        state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)
+        state.users[index].passwordChangedAt = clock.now()
     }
 
     // MARK: Log-in and password change
@@ -307,35 +402,53 @@ public actor PortalState {
         return index
     }
 
-    public func logIn(userID: String, password: SecureBytes) throws -> (gstin: String, kind: String, gsp: String?) {
+    /// The portal's web log-in: main (portal) users only; it opens a 30-minute session.
+    public func logIn(userID: String, password: SecureBytes) throws -> (
+        gstin: String, kind: String, gsp: String?, session: String
+    ) {
         try transaction {
             let index = try authenticate(userID, password)
             let user = state.users[index]
-            return (user.gstin, user.kind, user.gsp)
+            guard user.kind == "portal" else {
+                throw PortalFailure(
+                    403, "api-user-no-portal-login", "an API user cannot log in to the portal; it is for the API only")
+            }
+            let token = Hex.encode(SystemRandom().bytes(count: 24))
+            var sessions = (state.sessions ?? []).filter { $0.expiresAt > clock.now() }
+            sessions.append(.init(token: token, userID: user.userID, gstin: user.gstin, expiresAt: clock.now().adding(seconds: 1800)))
+            state.sessions = sessions
+            changed()
+            return (user.gstin, user.kind, user.gsp, token)
         }
     }
 
+    /// Whether a user id and password are right, for any user (sandbox only: nicvault's check after a change;
+    /// on the real portal an API user is checked through NIC's auth API).
+    public func checkCredentials(userID: String, password: SecureBytes) throws -> (gstin: String, kind: String) {
+        try transaction {
+            let user = state.users[try authenticate(userID, password)]
+            return (user.gstin, user.kind)
+        }
+    }
+
+    /// A main user changes its own password (the old one is required).
     public func changePassword(userID: String, old: SecureBytes, new: SecureBytes) throws {
         try transaction {
             let index = try authenticate(userID, old)
-            let newText = new.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-            let problems = rules.passwordPolicy.problems(with: newText)
-            if !problems.isEmpty {
-                var failure = PortalFailure(422, "weak-password", "the new password breaks the portal's rules")
-                failure.problems = problems
-                throw failure
-            }
-            let user = state.users[index]
-            let recent = [user.passwordHash] + user.previousHashes.prefix(rules.passwordHistory - 1)
-            if recent.contains(where: { PasswordHash.verify(new, against: $0) }) {
+            guard state.users[index].kind == "portal" else {
                 throw PortalFailure(
-                    422, "password-reused", "the new password must be different from the old password (NIC 3023)")
+                    403, "api-user-password-by-main-user",
+                    "an API user's password is changed by the main user: API Registration, User Credentials, after an OTP")
             }
-            state.users[index].previousHashes = Array(recent.prefix(rules.passwordHistory))
-            state.users[index].passwordHash = try PasswordHash.hash(new, parameters: rules.hashParameters)
-            state.users[index].passwordChangedAt = clock.now()
+            try setPassword(index, new)
             changed()
         }
+    }
+
+    /// API Registration's OTP, asked by a logged-in main user for its GSTIN.
+    public func sendAPIUserOTP(session: String) throws -> (requestID: String, sentTo: String) {
+        let gstin = try transaction { try mainSession(session).gstin }
+        return try sendOTP(gstin)
     }
 
     // MARK: Outbox (sandbox only)

@@ -86,7 +86,43 @@ public enum SandboxPortalApp {
             let user = try await state.logIn(
                 userID: body.userId, password: SecureBytes(copying: Array(body.password.utf8)))
             return try jsonResponse(
-                PortalAPI.UserResponse(userId: body.userId, gstin: user.gstin, kind: user.kind, gsp: user.gsp))
+                PortalAPI.UserResponse(
+                    userId: body.userId, gstin: user.gstin, kind: user.kind, gsp: user.gsp, session: user.session))
+        }
+
+        serve(.checkLogin) { request, context in
+            let body = try await decode(PortalAPI.LoginRequest.self, request, context)
+            let user = try await state.checkCredentials(
+                userID: body.userId, password: SecureBytes(copying: Array(body.password.utf8)))
+            return try jsonResponse(PortalAPI.UserResponse(userId: body.userId, gstin: user.gstin, kind: user.kind))
+        }
+
+        serve(.gsps) { _, _ in try jsonResponse(PortalAPI.GSPListResponse(gsps: PortalState.gspList)) }
+
+        serve(.apiUserOTP) { request, context in
+            let body = try await decode(PortalAPI.SessionRequest.self, request, context)
+            let sent = try await state.sendAPIUserOTP(session: body.session)
+            return try jsonResponse(
+                PortalAPI.OTPResponse(
+                    requestId: sent.requestID, sentTo: sent.sentTo, expiresInSeconds: Int(state.rules.otpLifetimeSeconds)))
+        }
+
+        serve(.apiUsers) { request, context in
+            let body = try await decode(PortalAPI.CreateAPIUserRequest.self, request, context)
+            let created = try await state.createAPIUser(
+                session: body.session, token: body.verificationToken, gsp: body.gsp, userID: body.userId,
+                password: SecureBytes(copying: Array(body.password.utf8)))
+            return try jsonResponse(
+                PortalAPI.UserResponse(userId: created.userID, gstin: created.gstin, kind: "api", gsp: body.gsp),
+                status: .created)
+        }
+
+        serve(.apiUserPassword) { request, context in
+            let body = try await decode(PortalAPI.ChangeAPIUserPasswordRequest.self, request, context)
+            try await state.changeAPIUserPassword(
+                session: body.session, token: body.verificationToken, userID: body.userId,
+                new: SecureBytes(copying: Array(body.newPassword.utf8)))
+            return try jsonResponse(PortalAPI.StatusResponse(status: "changed"))
         }
 
         serve(.password) { request, context in

@@ -11,6 +11,9 @@ struct ExportCLITests {
             ["client", "add", "demo-gsp", "--env", "sandbox", "--issuer", "Demo GSP"] + box.vaultFlags,
             stdin: "AACCT29GSPB5H8G\nclient-secret-XYZ\n")
         precondition(added.code == 0, added.err)
+        // The main portal login first: it makes the API user.
+        let main = try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags)
+        precondition(main.code == 0, main.err)
         let registered = try box.run(
             [
                 "register", "27AABCD1234E1Z8", "--kind", "api", "--gsp", "Demo GSP", "--client", "demo-gsp",
@@ -29,36 +32,36 @@ struct ExportCLITests {
         #expect(!list.out.contains("client-secret-XYZ"))
         let inUse = try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags)
         #expect(inUse.code == 4)
-        let missing = try box.run(["set", "27AABCD1234E1Z8", "--client", "nope"] + box.vaultFlags)
+        let missing = try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "nope"] + box.vaultFlags)
         #expect(missing.code == 6)
-        #expect(try box.run(["set", "27AABCD1234E1Z8", "--client", "none"] + box.vaultFlags).code == 0)
+        #expect(try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags).code == 64)
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox", "--yes"] + box.vaultFlags).code == 0)
     }
 
     @Test func execHandsTheCredentialToTheChildAndItsExitCode() throws {
         let box = try prepared()
-        let password = try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags).out
+        let password = try box.run(["show", "27AABCD1234E1Z8", "--kind", "api", "--field", "password"] + box.vaultFlags).out
             .trimmingCharacters(in: .newlines)
         let result = try box.run(
-            ["exec", "27AABCD1234E1Z8"] + box.vaultFlags + ["--", "/bin/sh", "-c", "env; exit 7"])
+            ["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/bin/sh", "-c", "env; exit 7"])
         #expect(result.code == 7)
         #expect(result.out.contains("NIC_PASSWORD=\(password)\n"))
         #expect(result.out.contains("NIC_CLIENT_SECRET=client-secret-XYZ\n"))
         #expect(result.out.contains("NIC_AUTH_URL=https://einv-apisandbox.nic.in/eivital/v1.04/auth\n"))
         let irn = try box.run(
-            ["exec", "27AABCD1234E1Z8", "--profile", "gst-irn"] + box.vaultFlags + ["--", "/usr/bin/env"])
+            ["exec", "27AABCD1234E1Z8", "--kind", "api", "--profile", "gst-irn"] + box.vaultFlags + ["--", "/usr/bin/env"])
         #expect(irn.code == 0)
         #expect(irn.out.contains("API_PASSWORD=\(password)\n"))
         #expect(irn.out.contains("CLIENT_ID=AACCT29GSPB5H8G\n"))
-        let missing = try box.run(["exec", "27AABCD1234E1Z8"] + box.vaultFlags + ["--", "/no/such/tool"])
+        let missing = try box.run(["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/no/such/tool"])
         #expect(missing.code == 127)
     }
 
     @Test func outputFilesArePrivateAndNeverThroughSymlinks() throws {
         let box = try prepared()
         let file = box.root + "/out.env"
-        let written = try box.run(["export", "--profile", "dotenv", "--output", file] + box.vaultFlags)
+        let written = try box.run(["export", "--profile", "dotenv", "--kind", "api", "--output", file] + box.vaultFlags)
         #expect(written.code == 0, "\(written.err)")
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -67,13 +70,13 @@ struct ExportCLITests {
         try FileManager.default.createSymbolicLink(
             atPath: box.root + "/link.env", withDestinationPath: box.root + "/target.env")
         let viaLink = try box.run(
-            ["export", "--profile", "dotenv", "--output", box.root + "/link.env"] + box.vaultFlags)
+            ["export", "--profile", "dotenv", "--kind", "api", "--output", box.root + "/link.env"] + box.vaultFlags)
         #expect(viaLink.code == 64)
         #expect(!FileManager.default.fileExists(atPath: box.root + "/target.env"))
 
         box.write("old\n", to: box.root + "/shared.env", mode: 0o644)
         let readable = try box.run(
-            ["export", "--profile", "dotenv", "--output", box.root + "/shared.env"] + box.vaultFlags)
+            ["export", "--profile", "dotenv", "--kind", "api", "--output", box.root + "/shared.env"] + box.vaultFlags)
         #expect(readable.code == 64)
         #expect(readable.err.contains("chmod 600"))
         #expect(try String(contentsOfFile: box.root + "/shared.env", encoding: .utf8) == "old\n")

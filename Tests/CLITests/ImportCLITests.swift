@@ -146,9 +146,11 @@ struct ImportCLITests {
     @Test func sandboxClientIssueMakesTheReadmeVerifyLineWork() throws {
         let box = CLISandbox()
         try box.initVault()
-        #expect(
-            try box.run(["register", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags).code
-                == 0)
+        // The main portal login, then the API user it makes (API Registration, an OTP, Direct).
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let api = try box.run(["register", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(api.code == 0, "\(api.err)")
+        #expect(api.err.contains("logged in as the main user"))
         let issued = try box.run(
             ["sandbox", "client", "issue", "27AABCD1234E1Z8", "--name", "demo-keys"] + box.vaultFlags)
         #expect(issued.code == 0, "\(issued.err)")
@@ -156,6 +158,9 @@ struct ImportCLITests {
             try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "demo-keys"] + box.vaultFlags).code == 0
         )
         let verified = try box.run(["verify", "27AABCD1234E1Z8"] + box.vaultFlags)
+        // Rotating the API user goes through the main user and an OTP too.
+        let rotated = try box.run(["rotate", "27AABCD1234E1Z8", "--kind", "api", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(rotated.code == 0, "\(rotated.err)")
         #expect(verified.code == 0, "\(verified.err)")
         #expect(verified.out.contains("verified"))
         // The sandbox kept the secret only until that one read.

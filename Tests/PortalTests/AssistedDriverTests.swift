@@ -67,10 +67,27 @@ struct AssistedDriverTests {
         let other = AssistedDriver(conversation: ScriptedPerson(answers: ["", "o", "Invalid captcha"]))
         #expect(
             await refusalCode {
-                try await other.createUser(
-                    Verification(token: "assisted"), gstin: id, kind: .api, gsp: "Demo GSP", userID: "KAVERI29X",
-                    password: secret("Typed@Pass2024"))
+                _ = try await other.createAPIUser(
+                    PortalSession(token: "assisted"), Verification(token: "assisted"), gsp: "Demo GSP",
+                    userID: "KAVERI29X", password: secret("Typed@Pass2024"))
             } == "assisted-refused")
+    }
+
+    @Test func anAPIUserIsMadeOnTheRealScreensAndTheShownIDWins() async throws {
+        // Log-in as the main user, API Registration > User Credentials, OTP, Through GSP, Submit; the portal
+        // shows the id with API_ in front.
+        let person = ScriptedPerson(answers: ["", "y", "y", "y", "", "s", "API_KAVERI29X"])
+        let driver = AssistedDriver(conversation: person)
+        let session = try await driver.openMainSession(userID: "KAVERIMAIN", password: secret("Main@Pass2024x"))
+        let challenge = try await driver.sendAPIUserOTP(session, gstin: id)
+        let shown = try await driver.createAPIUser(
+            session, try await driver.verifyOTP(challenge, code: ""), gsp: "Adaequare", userID: "KAVERI29X",
+            password: secret("Typed@Pass2024"))
+        #expect(shown == "API_KAVERI29X")
+        #expect(person.told.contains { $0.contains("API Registration > User Credentials") })
+        #expect(person.told.contains { $0.contains("Through GSP, and pick Adaequare") })
+        #expect(person.told.contains { $0.contains("not KAVERI29X") })
+        #expect(!person.told.contains { $0.contains("Typed@Pass2024") || $0.contains("Main@Pass2024x") })
     }
 
     @Test func noDetailsOrNoOTPStopsTheFlow() async throws {

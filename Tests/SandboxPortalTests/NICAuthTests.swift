@@ -24,9 +24,7 @@ struct APIFixture {
         let portal = try await RunningPortal.start()
         let id = try GSTIN(parsing: "27AABCD1234E1Z8", environment: .sandbox)
         let userID = "DEMOAPI27" + (gsp == nil ? "D" : "G")
-        try await portal.driver.createUser(
-            try await verified(portal.driver, id), gstin: id, kind: .api, gsp: gsp, userID: userID,
-            password: secret("Api@Pass2024xy"))
+        try await makeMainAndAPIUser(portal.driver, id, gsp: gsp, userID: userID, password: secret("Api@Pass2024xy"))
         try await portal.state.issueClient(gstin: id.value, gsp: clientGSP)
         let text = try await portal.driver.outbox(gstin: id, after: 0).last!.text
         let clientID = String(text.split(separator: " ")[6])
@@ -177,7 +175,7 @@ struct NICAuthTests {
     }
 
     @Test func clientOfAnotherGSPIsNotMapped() async throws {
-        let fixture = try await APIFixture.make(gsp: "GSP One", clientGSP: "GSP Two")
+        let fixture = try await APIFixture.make(gsp: "Tera Software Limited", clientGSP: "Adaequare Info Private Limited")
         defer { fixture.portal.stop() }
         #expect(await nicCode { _ = try await fixture.authenticate() } == "1018")
     }

@@ -148,19 +148,67 @@ struct SandboxPortalTests {
                     password: secret("Good@Pass2024x"))
             } == "already-registered")
         portal.clock.advance(seconds: 1801)  // past the OTP resend window
-        try await portal.driver.createUser(
-            try await verified(portal.driver, id), gstin: id, kind: .api, gsp: "GSP One", userID: "BRONZE33C",
+        let main = (userID: "BRONZE33A", password: secret("Good@Pass2024x"))
+        try await makeAPIUser(
+            portal.driver, id, main: main, gsp: "Adaequare Info Private Limited", userID: "BRONZE33C",
             password: secret("Good@Pass2024x"))
-        try await portal.driver.createUser(
-            try await verified(portal.driver, id), gstin: id, kind: .api, gsp: "GSP Two", userID: "BRONZE33D",
+        try await makeAPIUser(
+            portal.driver, id, main: main, gsp: "Tera Software Limited", userID: "BRONZE33D",
             password: secret("Good@Pass2024x"))
         portal.clock.advance(seconds: 1801)
         #expect(
             await refusalCode {
-                try await portal.driver.createUser(
-                    try await verified(portal.driver, id), gstin: id, kind: .api, gsp: "GSP One", userID: "BRONZE33E",
+                try await makeAPIUser(
+                    portal.driver, id, main: main, gsp: "adaequare info private limited", userID: "BRONZE33E",
                     password: secret("Good@Pass2024x"))
             } == "already-registered")
+    }
+
+    @Test func apiUsersAreMadeByTheMainUserThroughAListedGSPAndCannotLogIn() async throws {
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let id = gstin("29AACCK5521H1ZK")
+        // Not through the public registration: an API user is made by the main user.
+        #expect(
+            await refusalCode {
+                try await portal.driver.createUser(
+                    try await verified(portal.driver, id), gstin: id, kind: .api, gsp: nil, userID: "KAVERIAPI",
+                    password: secret("Good@Pass2024x"))
+            } == "api-user-by-main-user")
+        portal.clock.advance(seconds: 1801)
+        try await portal.driver.createUser(
+            try await verified(portal.driver, id), gstin: id, kind: .portal, gsp: nil, userID: "KAVERIMAIN",
+            password: secret("Main@Pass2024x"))
+        let main = (userID: "KAVERIMAIN", password: secret("Main@Pass2024x"))
+        let gsps = try await portal.driver.gspList()
+        #expect(gsps.first == "Direct" && gsps.contains("Adaequare Info Private Limited"))
+        portal.clock.advance(seconds: 1801)
+        #expect(
+            await refusalCode {
+                try await makeAPIUser(portal.driver, id, main: main, gsp: "No Such GSP", userID: "KAVERIAPI",
+                    password: secret("Good@Pass2024x"))
+            } == "unknown-gsp")
+        portal.clock.advance(seconds: 1801)
+        try await makeAPIUser(portal.driver, id, main: main, gsp: nil, userID: "KAVERIAPI", password: secret("Good@Pass2024x"))
+        // An API user cannot log in to the portal, nor change its own password there.
+        #expect(
+            await refusalCode {
+                _ = try await portal.driver.openMainSession(userID: "KAVERIAPI", password: secret("Good@Pass2024x"))
+            } == "api-user-no-portal-login")
+        #expect(
+            await refusalCode {
+                try await portal.driver.changePassword(
+                    userID: "KAVERIAPI", old: secret("Good@Pass2024x"), new: secret("Next@Pass2024x"))
+            } == "api-user-password-by-main-user")
+        // The main user changes it after an OTP, with no old password asked.
+        portal.clock.advance(seconds: 1801)
+        let session = try await portal.driver.openMainSession(userID: main.userID, password: main.password)
+        let challenge = try await portal.driver.sendAPIUserOTP(session, gstin: id)
+        let verification = try await portal.driver.verifyOTP(
+            challenge, code: try await portal.driver.otpFromOutbox(challenge, gstin: id))
+        try await portal.driver.changeAPIUserPassword(
+            session, verification, userID: "KAVERIAPI", new: secret("Next_Pass!2024"))
+        #expect(try await portal.driver.checkLogin(userID: "KAVERIAPI", password: secret("Next_Pass!2024")) == .accepted)
     }
 
     @Test func loginLocksAfterFiveFailuresForFifteenMinutes() async throws {

@@ -91,6 +91,26 @@ public struct LossyDriver: PortalDriver {
     public func checkLogin(userID: String, password: Secret) async throws -> LoginOutcome {
         try await inner.checkLogin(userID: userID, password: password)
     }
+    public func openMainSession(userID: String, password: Secret) async throws -> PortalSession {
+        try await inner.openMainSession(userID: userID, password: password)
+    }
+    public func gspList() async throws -> [String] { try await inner.gspList() }
+    public func sendAPIUserOTP(_ session: PortalSession, gstin: GSTIN) async throws -> OTPChallenge {
+        try await inner.sendAPIUserOTP(session, gstin: gstin)
+    }
+    public func createAPIUser(
+        _ session: PortalSession, _ verification: Verification, gsp: String, userID: String, password: Secret
+    ) async throws -> String {
+        let made = try await inner.createAPIUser(session, verification, gsp: gsp, userID: userID, password: password)
+        if loseCreateAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
+        return made
+    }
+    public func changeAPIUserPassword(
+        _ session: PortalSession, _ verification: Verification, userID: String, new: Secret
+    ) async throws {
+        try await inner.changeAPIUserPassword(session, verification, userID: userID, new: new)
+        if loseChangeAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
+    }
     public func changePassword(userID: String, old: Secret, new: Secret) async throws {
         try await inner.changePassword(userID: userID, old: old, new: new)
         if loseChangeAnswer { throw PortalError.timedOut(portal: inner.baseURL.absoluteString, seconds: 1) }
@@ -129,4 +149,27 @@ public final class FailingSaves: FileSystem, @unchecked Sendable {
         try real.makeDirectories(path, mode: mode)
     }
     public func setMode(_ path: String, mode: UInt32) throws(FileSystemError) { try real.setMode(path, mode: mode) }
+}
+
+/// Makes an API user as NIC does: the main (portal) user `main` logs in, asks for API Registration's OTP (read
+/// from the outbox), and creates the API user, "Direct" or through `gsp` from the portal's list.
+public func makeAPIUser(
+    _ driver: SandboxDriver, _ id: GSTIN, main: (userID: String, password: Secret), gsp: String?, userID: String,
+    password: Secret
+) async throws {
+    let session = try await driver.openMainSession(userID: main.userID, password: main.password)
+    let challenge = try await driver.sendAPIUserOTP(session, gstin: id)
+    let code = try await driver.otpFromOutbox(challenge, gstin: id)
+    let verification = try await driver.verifyOTP(challenge, code: code)
+    _ = try await driver.createAPIUser(session, verification, gsp: gsp ?? "Direct", userID: userID, password: password)
+}
+
+/// Makes the GSTIN's main portal user, then an API user through it.
+public func makeMainAndAPIUser(
+    _ driver: SandboxDriver, _ id: GSTIN, gsp: String?, userID: String, password: Secret
+) async throws {
+    let main = (userID: "MAIN" + userID.prefix(8), password: try Secret(utf8Bytes: Array("Main@Pass2024xy".utf8)))
+    try await driver.createUser(
+        try await verified(driver, id), gstin: id, kind: .portal, gsp: nil, userID: main.userID, password: main.password)
+    try await makeAPIUser(driver, id, main: main, gsp: gsp, userID: userID, password: password)
 }

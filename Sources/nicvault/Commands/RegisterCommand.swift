@@ -12,7 +12,9 @@ struct RegisterCommand: AsyncParsableCommand {
         discussion: """
             Shows the GSTIN's details, sends the OTP to the registered mobile, reads it (terminal, or one line of
             stdin when stdin is not a terminal), proposes a user id, generates the password, stages the
-            credential in the vault, asks the portal to create the user and commits on success. A crash or a
+            credential in the vault, asks the portal to create the user and commits on success. An API user
+            (--kind api) is made as on NIC's portal: the GSTIN's main portal user (from the vault) logs in, API
+            Registration > User Credentials > Create API User, an OTP, Direct or a GSP from the portal's list. A crash or a
             lost answer leaves a pending registration: settle it with --resume.
             The portal follows the environment: sandbox uses the embedded sandbox portal, production the
             assisted driver (you act on NIC's e-invoice portal, nicvault tells you what to type).
@@ -101,7 +103,7 @@ struct RegisterCommand: AsyncParsableCommand {
         var flow = RegistrationFlow(driver: driver, ledger: ledger, clock: vault.clock)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
-        flow.otpCode = otpSource(driver: driver, gstin: gstin)
+        flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: gstin)
 
         if resume, let credential = pending {
             switch try await flow.resume(credential) {
@@ -115,68 +117,17 @@ struct RegisterCommand: AsyncParsableCommand {
             }
             return
         }
-        let request = RegistrationRequest(
+        var request = RegistrationRequest(
             gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
             rotationDays: every?.days ?? ledger.vault.payload.settings.defaultRotationDays)
+        if kind == .api, let main = ledger.vault.mainUser(of: gstin, environment: env) {
+            // API users are made by the GSTIN's main portal user (API Registration on the portal).
+            request.mainUser = MainUser(userID: main.userID, password: main.password)
+            request.names = (main.legalName, main.tradeName)
+        }
         let credential = try await flow.register(request, restarting: restart ? pending : nil)
         Console.note(
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
     }
-
-    func otpSource(driver: any PortalDriver, gstin: GSTIN) -> (OTPChallenge, Int) async throws -> String {
-        let fromOutbox = otpFromOutbox
-        return { challenge, attempt in
-            if fromOutbox {
-                guard let sandbox = driver as? SandboxDriver, attempt == 1 else {
-                    throw CLIError("the OTP from the outbox was refused", code: Exit.portalRefused)
-                }
-                return try await sandbox.otpFromOutbox(challenge, gstin: gstin)
-            }
-            if isatty(0) == 0 {
-                guard attempt == 1 else {
-                    throw CLIError("the OTP read from stdin was wrong", code: Exit.portalRefused)
-                }
-                let line = try SecretReader.readLine(fd: 0)
-                let otp = line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(
-                    in: .whitespaces)
-                // End of file (stdin closed, </dev/null): stop before the portal counts a wrong try.
-                guard !otp.isEmpty else {
-                    throw CLIError("no OTP given (stdin ended); none of the portal's tries was spent", code: Exit.usage)
-                }
-                return otp
-            }
-            guard let typed = try Terminal.readLine(prompt: "OTP sent to \(challenge.sentTo): ") else {
-                throw CLIError("no terminal to read the OTP from", code: Exit.usage)
-            }
-            return typed.trimmingCharacters(in: .whitespaces)
-        }
-    }
 }
 
-/// The assisted driver's conversation on the controlling terminal.
-struct TerminalConversation: Conversation {
-    func say(_ text: String) { Console.note(text) }
-
-    func ask(_ question: String) throws -> String {
-        guard let answer = try Terminal.readLine(prompt: question) else {
-            throw CLIError("no terminal to ask: \(question)", code: Exit.usage)
-        }
-        return answer.trimmingCharacters(in: .whitespaces)
-    }
-
-    func confirm(_ question: String) throws -> Bool {
-        while true {
-            let answer = try ask(question + " [y/n] ").lowercased()
-            if answer == "y" || answer == "yes" { return true }
-            if answer == "n" || answer == "no" { return false }
-        }
-    }
-
-    func offerSecret(_ label: String, _ secret: Secret) throws {
-        let answer = try ask("Type show and Enter to display the \(label) (Enter to skip): ")
-        if answer.lowercased() == "show" {
-            Terminal.writeToTerminal("  \(label): \(secret.unsafeStringValue())\n")
-            _ = try ask("Press Enter once you have typed it; the screen line stays, clear your terminal after. ")
-        }
-    }
-}

@@ -13,7 +13,8 @@ struct RotateCommand: AsyncParsableCommand {
         discussion: """
             Generates a new password (never one of the last 10), stages it in the vault beside the current one,
             asks the portal to change it, confirms with a log-in, and only then makes it current (the old one
-            goes to history). A refusal moves the staged password to history (never confirmed); a crash or a
+            goes to history). An API user's password is changed as on NIC's portal: by the GSTIN's main portal
+            user (from the vault), after an OTP (--otp-from-outbox on the sandbox). A refusal moves the staged password to history (never confirmed); a crash or a
             lost answer keeps both, and --resume finds out which one the portal accepts. --due rotates every
             credential whose due date has passed (status "due" in nicvault list), one after another, after
             settling any rotation left pending; one failure does not stop the rest, and the exit code is that of
@@ -45,6 +46,9 @@ struct RotateCommand: AsyncParsableCommand {
 
     @Flag(help: "After the commit, prove the new password with NIC's auth API (API users with a client).")
     var verify = false
+
+    @Flag(help: "API users: read the main user's OTP from the sandbox portal's outbox (sandbox portals only).")
+    var otpFromOutbox = false
 
     func validate() throws {
         if due && gstin != nil { throw ValidationError("give a GSTIN or --due (not both)") }
@@ -114,6 +118,10 @@ struct RotateCommand: AsyncParsableCommand {
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
+        if target.kind == .api, let main = ledger.vault.mainUser(of: target.gstin, environment: target.environment) {
+            flow.mainUser = MainUser(userID: main.userID, password: main.password)
+        }
+        flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)
         if resuming {
             guard target.staged != nil else {
                 throw CLIError("\(target.key) has no pending rotation", code: Exit.notFound)
