@@ -48,7 +48,10 @@ public struct ImportPlan: Sendable {
     public var changes: Int { entries.filter { $0.action != .unchanged }.count }
 
     /// Checks `rows` against each other and against `vault`.
-    public init(rows: [ImportRow], clients fileClients: [APIClient] = [], vault: Vault) {
+    public init(
+        rows: [ImportRow], clients fileClients: [APIClient] = [], vault: Vault,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) {
         var seen: [CredentialKey: Int] = [:]
         for client in fileClients
         where !vault.payload.clients.contains(where: {
@@ -56,7 +59,8 @@ public struct ImportPlan: Sendable {
         }) {
             clients.append(client)
         }
-        for row in rows {
+        for (done, row) in rows.enumerated() {
+            progress(done + 1, rows.count)
             if !row.problems.isEmpty {
                 problems += row.problems.map { (row.line, $0) }
                 continue

@@ -112,17 +112,20 @@ public struct AssistedDriver: PortalDriver {
         _ session: PortalSession, _ verification: Verification, gsp: String, userID: String, password: Secret
     ) async throws -> String {
         conversation.say(
-            "5. Choose " + (gsp.lowercased() == "direct" ? "Direct" : "Through GSP, and pick \(gsp) from the list") + ".")
+            "5. Choose " + (gsp.lowercased() == "direct" ? "Direct" : "Through GSP, and pick \(gsp) from the list")
+                + ".")
         conversation.say("6. Enter the API user name \(userID), then the password twice, and Submit.")
         try conversation.offerSecret("password", password)
         let answer = try conversation.ask("What did the portal answer? [s]aved, [t]aken (user name exists), [o]ther: ")
         switch answer.lowercased().first {
         case "s":
-            let shown = try conversation.ask("The API user name exactly as the portal shows it now (Enter if \(userID)): ")
+            let shown = try conversation.ask(
+                "The API user name exactly as the portal shows it now (Enter if \(userID)): ")
             let actual = shown.isEmpty ? userID : shown
             if actual != userID {
                 conversation.say(
-                    "note: the portal shows \(actual), not \(userID) (production adds API_); nicvault stores \(actual).")
+                    "note: the portal shows \(actual), not \(userID) (production adds API_); nicvault stores \(actual)."
+                )
             }
             return actual
         case "t": throw PortalError.refused(code: "user-id-taken", message: "the portal says \(userID) exists")

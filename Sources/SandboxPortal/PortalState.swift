@@ -248,7 +248,8 @@ public actor PortalState {
                     403, "api-user-by-main-user",
                     "an API user is made by the main user: log in, API Registration, User Credentials, Create API User")
             }
-            return try addUser(gstin: verification.gstin, kind: kind, gsp: nil, userID: userID, password: password, token: token)
+            return try addUser(
+                gstin: verification.gstin, kind: kind, gsp: nil, userID: userID, password: password, token: token)
         }
     }
 
@@ -305,7 +306,8 @@ public actor PortalState {
             }),
             verification.expiresAt > clock.now()
         else {
-            throw PortalFailure(401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
+            throw PortalFailure(
+                401, "verification-expired", "the OTP verification is missing or expired; verify a new OTP")
         }
         return verification
     }
@@ -313,7 +315,8 @@ public actor PortalState {
     /// The main user's live web session.
     func mainSession(_ token: String) throws -> PortalStateFile.Session {
         guard
-            let session = state.sessions?.first(where: { ConstantTime.equals(Array($0.token.utf8), Array(token.utf8)) }),
+            let session = state.sessions?.first(where: { ConstantTime.equals(Array($0.token.utf8), Array(token.utf8)) }
+            ),
             session.expiresAt > clock.now()
         else { throw PortalFailure(401, "session-expired", "log in to the portal again (the session ended)") }
         return session
@@ -325,7 +328,8 @@ public actor PortalState {
     {
         if state.users.contains(where: { $0.gstin == gstin && $0.kind == kind && $0.gsp == gsp }) {
             let what =
-                kind == "portal" ? "a portal login" : "an API user" + (gsp.map { " through \($0)" } ?? " for direct access")
+                kind == "portal"
+                ? "a portal login" : "an API user" + (gsp.map { " through \($0)" } ?? " for direct access")
             throw PortalFailure(409, "already-registered", "\(gstin) already has \(what)")
         }
         let idProblems = UserIDRules.problems(with: userID)
@@ -415,7 +419,9 @@ public actor PortalState {
             }
             let token = Hex.encode(SystemRandom().bytes(count: 24))
             var sessions = (state.sessions ?? []).filter { $0.expiresAt > clock.now() }
-            sessions.append(.init(token: token, userID: user.userID, gstin: user.gstin, expiresAt: clock.now().adding(seconds: 1800)))
+            sessions.append(
+                .init(
+                    token: token, userID: user.userID, gstin: user.gstin, expiresAt: clock.now().adding(seconds: 1800)))
             state.sessions = sessions
             changed()
             return (user.gstin, user.kind, user.gsp, token)
@@ -438,7 +444,8 @@ public actor PortalState {
             guard state.users[index].kind == "portal" else {
                 throw PortalFailure(
                     403, "api-user-password-by-main-user",
-                    "an API user's password is changed by the main user: API Registration, User Credentials, after an OTP")
+                    "an API user's password is changed by the main user: API Registration, User Credentials, after an OTP"
+                )
             }
             try setPassword(index, new)
             changed()

@@ -104,7 +104,8 @@ public enum SandboxPortalApp {
             let sent = try await state.sendAPIUserOTP(session: body.session)
             return try jsonResponse(
                 PortalAPI.OTPResponse(
-                    requestId: sent.requestID, sentTo: sent.sentTo, expiresInSeconds: Int(state.rules.otpLifetimeSeconds)))
+                    requestId: sent.requestID, sentTo: sent.sentTo,
+                    expiresInSeconds: Int(state.rules.otpLifetimeSeconds)))
         }
 
         serve(.apiUsers) { request, context in

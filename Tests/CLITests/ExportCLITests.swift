@@ -34,14 +34,17 @@ struct ExportCLITests {
         #expect(inUse.code == 4)
         let missing = try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "nope"] + box.vaultFlags)
         #expect(missing.code == 6)
-        #expect(try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
+        #expect(
+            try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags).code == 64)
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox", "--yes"] + box.vaultFlags).code == 0)
     }
 
     @Test func execHandsTheCredentialToTheChildAndItsExitCode() throws {
         let box = try prepared()
-        let password = try box.run(["show", "27AABCD1234E1Z8", "--kind", "api", "--field", "password"] + box.vaultFlags).out
+        let password = try box.run(
+            ["show", "27AABCD1234E1Z8", "--kind", "api", "--field", "password"] + box.vaultFlags
+        ).out
             .trimmingCharacters(in: .newlines)
         let result = try box.run(
             ["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/bin/sh", "-c", "env; exit 7"])
@@ -50,18 +53,22 @@ struct ExportCLITests {
         #expect(result.out.contains("NIC_CLIENT_SECRET=client-secret-XYZ\n"))
         #expect(result.out.contains("NIC_AUTH_URL=https://einv-apisandbox.nic.in/eivital/v1.04/auth\n"))
         let irn = try box.run(
-            ["exec", "27AABCD1234E1Z8", "--kind", "api", "--profile", "gst-irn"] + box.vaultFlags + ["--", "/usr/bin/env"])
+            ["exec", "27AABCD1234E1Z8", "--kind", "api", "--profile", "gst-irn"] + box.vaultFlags + [
+                "--", "/usr/bin/env",
+            ])
         #expect(irn.code == 0)
         #expect(irn.out.contains("API_PASSWORD=\(password)\n"))
         #expect(irn.out.contains("CLIENT_ID=AACCT29GSPB5H8G\n"))
-        let missing = try box.run(["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/no/such/tool"])
+        let missing = try box.run(
+            ["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/no/such/tool"])
         #expect(missing.code == 127)
     }
 
     @Test func outputFilesArePrivateAndNeverThroughSymlinks() throws {
         let box = try prepared()
         let file = box.root + "/out.env"
-        let written = try box.run(["export", "--profile", "dotenv", "--kind", "api", "--output", file] + box.vaultFlags)
+        let written = try box.run(
+            ["export", "--profile", "dotenv", "--kind", "api", "--output", file] + box.vaultFlags)
         #expect(written.code == 0, "\(written.err)")
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
         #expect(mode == 0o600)

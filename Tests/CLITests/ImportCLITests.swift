@@ -167,4 +167,22 @@ struct ImportCLITests {
         let state = try String(contentsOfFile: box.root + "/state/nicvault/sandbox-portal.json", encoding: .utf8)
         #expect(state.contains("no longer kept") && !state.contains("client secret is"))
     }
+
+    @Test func importShowsProgressOnATerminalOnly() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        var rows = "gstin,kind,env,user_id,password\n"
+        for (index, gstin) in ["27AABCD1234E1Z8", "29AACCK5521H1ZK", "07AAFFR3310M1Z8"].enumerated() {
+            rows += "\(gstin),portal,sandbox,USER\(index)XYZ,Pass@word\(index)2024\n"
+        }
+        box.write(rows, to: box.root + "/rows.csv")
+        let piped = try box.run(["import", box.root + "/rows.csv", "--format", "csv"] + box.vaultFlags)
+        #expect(piped.code == 0 && !piped.err.contains("checked"))
+        // On a terminal (script gives the command a pseudo-terminal): n/N on stderr.
+        let command =
+            ([nicvaultBinary, "import", box.root + "/rows.csv", "--format", "csv", "--dry-run"] + box.vaultFlags)
+            .map { "'\($0)'" }.joined(separator: " ")
+        let onTerminal = try box.run(["-qec", command + " >/dev/null", "/dev/null"], executable: "/usr/bin/script")
+        #expect(onTerminal.out.contains("checked 3/3"), "\(onTerminal.out)")
+    }
 }

@@ -175,7 +175,8 @@ struct NICAuthTests {
     }
 
     @Test func clientOfAnotherGSPIsNotMapped() async throws {
-        let fixture = try await APIFixture.make(gsp: "Tera Software Limited", clientGSP: "Adaequare Info Private Limited")
+        let fixture = try await APIFixture.make(
+            gsp: "Tera Software Limited", clientGSP: "Adaequare Info Private Limited")
         defer { fixture.portal.stop() }
         #expect(await nicCode { _ = try await fixture.authenticate() } == "1018")
     }

@@ -170,6 +170,7 @@ public func makeMainAndAPIUser(
 ) async throws {
     let main = (userID: "MAIN" + userID.prefix(8), password: try Secret(utf8Bytes: Array("Main@Pass2024xy".utf8)))
     try await driver.createUser(
-        try await verified(driver, id), gstin: id, kind: .portal, gsp: nil, userID: main.userID, password: main.password)
+        try await verified(driver, id), gstin: id, kind: .portal, gsp: nil, userID: main.userID, password: main.password
+    )
     try await makeAPIUser(driver, id, main: main, gsp: gsp, userID: userID, password: password)
 }

@@ -47,7 +47,14 @@ struct ImportCommand: ParsableCommand {
             throw CLIError("\(file): \(error.description); nothing was imported", code: Exit.usage)
         }
         var vault = try options.openVault()
-        let plan = ImportPlan(rows: parsed.rows, clients: parsed.clients, vault: vault)
+        // n/N on a terminal (every 100 rows), never in a log.
+        let terminal = isatty(2) == 1
+        let plan = ImportPlan(rows: parsed.rows, clients: parsed.clients, vault: vault) { done, total in
+            if terminal && (done % 100 == 0 || done == total) {
+                FileHandle.standardError.write(Data("\rchecked \(done)/\(total)".utf8))
+                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+        }
         for (line, warning) in plan.warnings { Console.note("\(file):\(line): warning: \(warning)") }
         guard plan.isValid else {
             for (line, problem) in plan.problems { Console.note("\(file):\(line): \(problem)") }

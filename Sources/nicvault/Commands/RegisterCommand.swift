@@ -130,4 +130,3 @@ struct RegisterCommand: AsyncParsableCommand {
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
     }
 }
-
