@@ -1,5 +1,6 @@
 # nicvault: the commands a developer and CI run. `make demo` and `make test` work on a fresh machine
-# with only the Swift toolchain installed: `setup` brings libsodium and pkg-config from Debian.
+# with only the Swift toolchain installed: `setup` brings libsodium, OpenSSL and pkg-config from Debian, and
+# the Python packages the tests use from Debian too (a stock Debian's python3 refuses pip, PEP 668).
 SWIFT    ?= swift
 SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
@@ -12,14 +13,10 @@ setup:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libsodium-dev libssl-dev pkg-config; \
 	fi
-	@if ! python3 -c 'import dotenv' 2>/dev/null; then \
-		echo "Installing python-dotenv (PyPI): the export tests let it judge our dotenv output"; \
-		python3 -m pip install -q python-dotenv; \
-	fi
-	@if ! /usr/bin/python3 -c 'import nacl' 2>/dev/null; then \
-		echo "Installing python3-nacl (Debian) for the independent format reader"; \
+	@if ! /usr/bin/python3 -c 'import nacl, dotenv, venv, ensurepip' 2>/dev/null; then \
+		echo "Installing python3-nacl, python3-dotenv and python3-venv (Debian): the tests' Python is Debian's"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-nacl; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-nacl python3-dotenv python3-venv; \
 	fi
 
 build: setup
@@ -41,20 +38,20 @@ interop:
 
 # Reliability harnesses against the real binary (harness/harness.py): the short versions CI runs ...
 harness: build
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 50
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 4 10
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 100
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py fulldisk
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py hygiene
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py late 2
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py embedded 8
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py crash 50
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py concurrency 4 10
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py tamper 100
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py fulldisk
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py hygiene
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 2
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py embedded 8
 
 # ... and the long ones (about 20 minutes on 2 cores).
 harness-long: build
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py crash 1000
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py concurrency 8 50
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py tamper 1000
-	NICVAULT_BIN=$(BIN) python3 harness/harness.py late 10
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py crash 1000
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py concurrency 8 50
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py tamper 1000
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 10
 
 # libFuzzer over the vault parser and opener (swiftc -sanitize=fuzzer,address), seeded with real vaults.
 fuzz: setup

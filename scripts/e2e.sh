@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 bin=${1:-.build/debug/nicvault}
 venv=.build/e2e-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import gst_irn, dotenv' 2>/dev/null; then
-    python3 -m venv "$venv"
+    # Debian's python3 with python3-venv: pip installs into the venv, never into the system (PEP 668).
+    /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q gst-e-invoicing==0.9.0 python-dotenv
 fi
 work=$(mktemp -d)

@@ -106,7 +106,8 @@ struct ExportTests {
             let key = profile == .dotenv ? "NIC_PASSWORD" : "API_PASSWORD"
             let script =
                 "import sys, dotenv; v = dotenv.dotenv_values(sys.argv[1]); sys.stdout.write(v['\(key)'] + '\\x00' + v.get('PUBLIC_KEY', ''))"
-            let out = try run("/usr/bin/env", ["python3", "-c", script, file.path])
+            // Debian's Python with Debian's python3-dotenv, as on a stock Debian (make setup installs it).
+            let out = try run("/usr/bin/python3", ["-c", script, file.path])
             let parts = out.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
             #expect(parts.first == password, "python-dotenv read back \(out.debugDescription)")
             if profile == .gstIRN { #expect(parts.last == pem) }
