@@ -8,8 +8,8 @@ struct NICVaultCommand: AsyncParsableCommand {
         commandName: "nicvault",
         abstract: "Keeps the NIC e-invoice credentials of your GSTINs in one sealed file.",
         discussion: """
-            Data goes to stdout; prompts and progress to stderr. Secrets are never taken from the command line.
-            Exit codes: 0 ok, 1 failure, 2 wrong passphrase, 3 vault damaged, 4 conflict or locked,
+            Data goes to stdout; prompts and progress to stderr. Secrets are never taken from the command line. \
+            Exit codes: 0 ok, 1 failure, 2 wrong passphrase, 3 vault damaged, 4 conflict or locked, \
             5 portal refused or unreachable, 6 not found, 64 usage. See docs/cli.md.
             """,
         version: "0.1.0",

@@ -23,7 +23,9 @@ struct DocsDriftCLITests {
                     options.insert("--" + (name["name"] as! String))
                 }
             }
-            if subcommands.isEmpty && !path.isEmpty && path != ["help"] { found.append((path.joined(separator: " "), options)) }
+            if subcommands.isEmpty && !path.isEmpty && path != ["help"] {
+                found.append((path.joined(separator: " "), options))
+            }
             for sub in subcommands { walk(sub, path + [sub["commandName"] as! String]) }
         }
         walk(root["command"] as! [String: Any], [])
@@ -42,7 +44,8 @@ struct DocsDriftCLITests {
     }
 
     func covers(_ heading: String, _ path: String) -> Bool {
-        heading.contains("`nicvault \(path) ") || heading.contains("`nicvault \(path)`") || heading.contains("`\(path) ")
+        heading.contains("`nicvault \(path) ") || heading.contains("`nicvault \(path)`")
+            || heading.contains("`\(path) ")
             || heading.contains("`\(path)`")
     }
 
@@ -78,5 +81,35 @@ struct DocsDriftCLITests {
                 #expect(known.contains(option), "\(section.heading) names \(option), which no such command has")
             }
         }
+    }
+
+    @Test func helpFitsEightyColumnsWithExamplesWhole() throws {
+        let box = CLISandbox()
+        for (path, _) in try commands() {
+            let help = try box.run(path.split(separator: " ").map(String.init) + ["--help"]).out
+            var inExample = false
+            for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("USAGE:") { inExample = false; continue }  // one line, as argument-parser writes it
+                #expect(line.count <= 80, "nicvault \(path) --help: \(line.count) columns: \(line)")
+                if line.hasPrefix("Example") { inExample = true; continue }
+                // An example line that argument-parser had to wrap would come back unindented.
+                if inExample && !line.isEmpty {
+                    #expect(line.hasPrefix("  "), "nicvault \(path) --help: an example was wrapped: \(line)")
+                }
+            }
+        }
+    }
+
+    @Test func defaultsAndChoicesReadAsAPersonTypesThem() throws {
+        let box = CLISandbox()
+        let unlock = try box.run(["unlock", "--help"]).out
+        #expect(unlock.contains("(default: 15m)") && !unlock.contains("SessionTTL("))
+        let exec = try box.run(["exec", "--help"]).out
+        #expect(exec.contains("values: env, gst-irn") && !exec.contains("odoo"))
+        #expect(!(try box.run(["verify", "--help"]).out.contains("--kind")))
+        // --ttl 10 is ten minutes, as --every 90 is ninety days.
+        try box.initVault()
+        let session = try box.run(["unlock", "--ttl", "10"] + box.vaultFlags)
+        #expect(session.code == 0 && session.err.contains("10 minutes"), "\(session.err)")
     }
 }

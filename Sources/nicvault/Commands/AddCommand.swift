@@ -8,12 +8,14 @@ struct AddCommand: ParsableCommand {
         commandName: "add",
         abstract: "Store a credential that already exists on the portal (made there, or on the e-way bill portal).",
         discussion: """
-            The password is read from the terminal without echo (asked twice), or one line of stdin. It is
-            checked as NIC checks it, with warnings only: the portal already holds it. History says "added
+            The password is read from the terminal without echo (asked twice), or one line of stdin. It is \
+            checked as NIC checks it, with warnings only: the portal already holds it. History says "added \
             (existing credential)". To bring in many at once, see nicvault import.
             Example:
-              nicvault add 27AABCD1234E1Z8 --kind portal --env production --user-id DEMOTRAD27
-              printf '%s\\n' "$PASSWORD" | nicvault add 27AABCD1234E1Z8 --kind api --env sandbox --user-id API_DEMO27 --gsp "Demo GSP"
+              nicvault add 27AABCD1234E1Z8 --kind portal --env production \\
+                --user-id DEMOTRAD27
+              printf '%s\\n' "$PASSWORD" | nicvault add 27AABCD1234E1Z8 --kind api \\
+                --env sandbox --user-id API_DEMO27 --gsp "Demo GSP"
             """
     )
 

@@ -15,11 +15,12 @@ struct ClientCommand: ParsableCommand {
             commandName: "add",
             abstract: "Store an API client id and secret.",
             discussion: """
-                The client id and secret are read from the terminal (the secret without echo), or as two lines
+                The client id and secret are read from the terminal (the secret without echo), or as two lines \
                 of stdin (id, then secret) when stdin is not a terminal. Never on the command line.
                 Example:
                   nicvault client add demo-gsp --env sandbox --issuer "Demo GSP"
-                  printf '%s\\n%s\\n' "$ID" "$SECRET" | nicvault client add direct-keys --env production
+                  printf '%s\\n%s\\n' "$ID" "$SECRET" | \\
+                    nicvault client add direct-keys --env production
                 """
         )
 
@@ -60,7 +61,8 @@ struct ClientCommand: ParsableCommand {
             discussion: """
                 Read as for client add: the terminal, or two lines of stdin (id, then secret).
                 Example:
-                  printf '%s\\n%s\\n' "$ID" "$SECRET" | nicvault client update demo-gsp --env sandbox
+                  printf '%s\\n%s\\n' "$ID" "$SECRET" | \\
+                    nicvault client update demo-gsp --env sandbox
                 """)
 
         @OptionGroup var options: VaultOptions

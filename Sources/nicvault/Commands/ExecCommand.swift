@@ -9,12 +9,13 @@ struct ExecCommand: ParsableCommand {
         commandName: "exec",
         abstract: "Run a command with one credential in its environment, and nothing on disk.",
         discussion: """
-            nicvault replaces itself with COMMAND; its exit code is COMMAND's. The variables are those of the
-            env profile (NIC_GSTIN, NIC_USERNAME, NIC_PASSWORD, NIC_CLIENT_ID, NIC_CLIENT_SECRET,
+            nicvault replaces itself with COMMAND; its exit code is COMMAND's. The variables are those of the \
+            env profile (NIC_GSTIN, NIC_USERNAME, NIC_PASSWORD, NIC_CLIENT_ID, NIC_CLIENT_SECRET, \
             NIC_ENVIRONMENT, NIC_AUTH_URL) or of gst-irn (GSTIN, CLIENT_ID, ...).
             Example:
               nicvault exec 27AABCD1234E1Z8 --kind api -- python3 make_irn.py
-              nicvault exec 27AABCD1234E1Z8 --profile gst-irn --public-key nic.pem -- pytest tests/
+              nicvault exec 27AABCD1234E1Z8 --profile gst-irn --public-key nic.pem \\
+                -- pytest tests/
             """
     )
 
@@ -24,8 +25,8 @@ struct ExecCommand: ParsableCommand {
     @Argument(help: "The GSTIN.")
     var gstin: String
 
-    @Option(help: "env (default) or gst-irn.")
-    var profile: ExportProfile = .env
+    @Option(help: "The variables: env (NIC_*) or gst-irn (gst-e-invoicing's names).")
+    var profile: ExecProfile = .env
 
     @Option(help: ArgumentHelp("NIC's public key (PEM) for gst-irn's PUBLIC_KEY.", valueName: "file"))
     var publicKey: String?
@@ -34,7 +35,6 @@ struct ExecCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard [.env, .gstIRN].contains(profile) else { throw ValidationError("exec takes --profile env or gst-irn") }
         guard !command.isEmpty else { throw ValidationError("give the command after --") }
     }
 
@@ -45,7 +45,7 @@ struct ExecCommand: ParsableCommand {
             exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
                 in: .whitespacesAndNewlines)
         }
-        let exporter = Exporter(profile: profile, options: exportOptions)
+        let exporter = Exporter(profile: profile.exportProfile, options: exportOptions)
         let items = try filter.selection(vault, gstins: [gstin])
         try exporter.check(items)
         // The child gets its one credential and nothing that opens the vault.
@@ -55,4 +55,12 @@ struct ExecCommand: ParsableCommand {
         execvp(command[0], argv)
         throw CLIError("cannot run \(command[0]): \(String(cString: strerror(errno)))", code: 127)
     }
+}
+
+/// The profiles exec can hand over as environment variables (the others are files).
+enum ExecProfile: String, ExpressibleByArgument, CaseIterable {
+    case env
+    case gstIRN = "gst-irn"
+
+    var exportProfile: ExportProfile { self == .env ? .env : .gstIRN }
 }

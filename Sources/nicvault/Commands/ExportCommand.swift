@@ -12,14 +12,15 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write credentials in the format an e-invoice tool reads.",
         discussion: """
-            Profiles: json (ours, complete), env (shell export lines), dotenv, gst-irn (gst-e-invoicing's .env),
-            india-compliance (ERPNext GST Settings body), odoo (res.company values), nic-auth (the NIC v1.04
-            auth request). See docs/export.md. Sandbox and production never go in one export. Secrets are not
+            Profiles: json (ours, complete), env (shell export lines), dotenv, gst-irn (gst-e-invoicing's .env), \
+            india-compliance (ERPNext GST Settings body), odoo (res.company values), nic-auth (the NIC v1.04 \
+            auth request). See docs/export.md. Sandbox and production never go in one export. Secrets are not \
             printed on a terminal without --force; --output writes a 0600 file.
             Example:
               nicvault export --profile dotenv 27AABCD1234E1Z8 --kind api --output .env
               nicvault export --profile odoo --env production --output odoo.json
-              nicvault export --profile india-compliance --company "Demo Traders Pvt Ltd" --env sandbox > ic.json
+              nicvault export --profile india-compliance --company "Demo Traders" \\
+                --env sandbox > ic.json
             """
     )
 

@@ -8,9 +8,9 @@ struct GSTINCommand: ParsableCommand {
         commandName: "gstin",
         abstract: "Check and explain GSTINs (no vault needed).",
         discussion: """
-            Shows the canonical form, state, PAN and holder type, entity number, registration type and check
-            character of each GSTIN, and exits 64 when any is refused.
-            Production needs the full format and check character; the sandbox only 15 upper-case letters and
+            Shows the canonical form, state, PAN and holder type, entity number, registration type and check \
+            character of each GSTIN, and exits 64 when any is refused. \
+            Production needs the full format and check character; the sandbox only 15 upper-case letters and \
             digits that start with a known state code (NIC's own sandbox GSTINs fail the check).
             Example:
               nicvault gstin 27AAPFU0939F1ZV 29AAACI1681G1ZL

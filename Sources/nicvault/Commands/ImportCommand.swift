@@ -11,11 +11,11 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Bring in credentials that already exist, from a spreadsheet (CSV) or another tool's export.",
         discussion: """
-            Formats: csv (a header row with gstin,kind,env,user_id,password and optionally gsp,client,every;
-            see docs/cli.md), json (what export --profile json writes: a round trip that loses nothing),
-            india-compliance and odoo (what those export profiles write). One transaction: every row is checked
-            first, and a file with any bad row changes nothing; the report names each bad row by line and rule,
-            never a password. Importing the same file again changes nothing; a row that differs from what is
+            Formats: csv (a header row with gstin,kind,env,user_id,password and optionally gsp,client,every; \
+            see docs/cli.md), json (what export --profile json writes: a round trip that loses nothing), \
+            india-compliance and odoo (what those export profiles write). One transaction: every row is checked \
+            first, and a file with any bad row changes nothing; the report names each bad row by line and rule, \
+            never a password. Importing the same file again changes nothing; a row that differs from what is \
             stored is an update, its old password kept in history.
             Example:
               nicvault import clients.csv --format csv --dry-run

@@ -8,9 +8,9 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List stored credentials (never a password).",
         discussion: """
-            Columns: GSTIN, state, legal name, kind, environment, user id, days since the last rotation (or
-            creation), and status: ok, due soon (within 7 days), due (the due date has passed: what rotate --due
-            rotates), or pending (a registration or rotation to settle with --resume). With --due, the exit
+            Columns: GSTIN, state, legal name, kind, environment, user id, days since the last rotation (or \
+            creation), and status: ok, due soon (within 7 days), due (the due date has passed: what rotate --due \
+            rotates), or pending (a registration or rotation to settle with --resume). With --due, the exit \
             code is 10 when something is due, 0 when nothing is.
             Example:
               nicvault list

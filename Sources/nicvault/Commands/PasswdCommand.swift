@@ -8,12 +8,13 @@ struct PasswdCommand: ParsableCommand {
         commandName: "passwd",
         abstract: "Change the vault passphrase and re-key the vault.",
         discussion: """
-            The current passphrase comes from the usual sources; the new one from --new-passphrase-file or,
-            on a terminal, a prompt asked twice. A new vault key seals the vault and its backup, so the old
+            The current passphrase comes from the usual sources; the new one from --new-passphrase-file or, \
+            on a terminal, a prompt asked twice. A new vault key seals the vault and its backup, so the old \
             passphrase opens neither; copies made before still open with it. Sessions end.
             Example:
               nicvault passwd
-              nicvault passwd --passphrase-file old.txt --new-passphrase-file new.txt --kdf sensitive
+              nicvault passwd --passphrase-file old.txt --new-passphrase-file new.txt \\
+                --kdf sensitive
             """
     )
 

@@ -10,17 +10,18 @@ struct RegisterCommand: AsyncParsableCommand {
         commandName: "register",
         abstract: "Register a GSTIN on the NIC portal and store the new user id and password.",
         discussion: """
-            Shows the GSTIN's details, sends the OTP to the registered mobile, reads it (terminal, or one line of
-            stdin when stdin is not a terminal), proposes a user id, generates the password, stages the
-            credential in the vault, asks the portal to create the user and commits on success. An API user
-            (--kind api) is made as on NIC's portal: the GSTIN's main portal user (from the vault) logs in, API
-            Registration > User Credentials > Create API User, an OTP, Direct or a GSP from the portal's list. A crash or a
-            lost answer leaves a pending registration: settle it with --resume.
-            The portal follows the environment: sandbox uses the embedded sandbox portal, production the
+            Shows the GSTIN's details, sends the OTP to the registered mobile, reads it (terminal, or one line of \
+            stdin when stdin is not a terminal), proposes a user id, generates the password, stages the \
+            credential in the vault, asks the portal to create the user and commits on success. An API user \
+            (--kind api) is made as on NIC's portal: the GSTIN's main portal user (from the vault) logs in, API \
+            Registration > User Credentials > Create API User, an OTP, Direct or a GSP from the portal's list. A crash or a \
+            lost answer leaves a pending registration: settle it with --resume. \
+            The portal follows the environment: sandbox uses the embedded sandbox portal, production the \
             assisted driver (you act on NIC's e-invoice portal, nicvault tells you what to type).
             Example:
               nicvault register 27AABCD1234E1Z8
-              nicvault register 27AABCD1234E1Z8 --kind api --gsp "Demo GSP" --otp-from-outbox
+              nicvault register 27AABCD1234E1Z8 --kind api --gsp "Demo GSP" \\
+                --otp-from-outbox
               nicvault register 29AACCK5521H1ZK --env production
               nicvault register 27AABCD1234E1Z8 --resume
             """

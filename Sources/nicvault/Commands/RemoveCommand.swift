@@ -8,8 +8,8 @@ struct RemoveCommand: ParsableCommand {
         commandName: "remove",
         abstract: "Remove a credential and its history on purpose (a client who left).",
         discussion: """
-            Asks before it removes (type the GSTIN), unless --yes. The record and every password it held leave
-            the vault; the vault's log keeps the event (the GSTIN and a count, never a secret). The only way a
+            Asks before it removes (type the GSTIN), unless --yes. The record and every password it held leave \
+            the vault; the vault's log keeps the event (the GSTIN and a count, never a secret). The only way a \
             password that was sent to a portal leaves the vault.
             Example:
               nicvault remove 27AABCD1234E1Z8 --kind portal --env sandbox

@@ -11,13 +11,13 @@ struct RotateCommand: AsyncParsableCommand {
         commandName: "rotate",
         abstract: "Change a password on the portal without ever losing the working one.",
         discussion: """
-            Generates a new password (never one of the last 10), stages it in the vault beside the current one,
-            asks the portal to change it, confirms with a log-in, and only then makes it current (the old one
-            goes to history). An API user's password is changed as on NIC's portal: by the GSTIN's main portal
-            user (from the vault), after an OTP (--otp-from-outbox on the sandbox). A refusal moves the staged password to history (never confirmed); a crash or a
-            lost answer keeps both, and --resume finds out which one the portal accepts. --due rotates every
-            credential whose due date has passed (status "due" in nicvault list), one after another, after
-            settling any rotation left pending; one failure does not stop the rest, and the exit code is that of
+            Generates a new password (never one of the last 10), stages it in the vault beside the current one, \
+            asks the portal to change it, confirms with a log-in, and only then makes it current (the old one \
+            goes to history). An API user's password is changed as on NIC's portal: by the GSTIN's main portal \
+            user (from the vault), after an OTP (--otp-from-outbox on the sandbox). A refusal moves the staged password to history (never confirmed); a crash or a \
+            lost answer keeps both, and --resume finds out which one the portal accepts. --due rotates every \
+            credential whose due date has passed (status "due" in nicvault list), one after another, after \
+            settling any rotation left pending; one failure does not stop the rest, and the exit code is that of \
             the first failure.
             Example:
               nicvault rotate 27AABCD1234E1Z8

@@ -16,8 +16,8 @@ struct SandboxCommand: AsyncParsableCommand {
             commandName: "serve",
             abstract: "Run the sandbox portal as an HTTP server.",
             discussion: """
-                Serves the routes of docs/sandbox-portal.md. OTPs are "sent" to the log on stderr
-                (SMS to ******4321: ...) and to GET /sandbox/outbox. State (users, hashed passwords, OTPs)
+                Serves the routes of docs/sandbox-portal.md. OTPs are "sent" to the log on stderr \
+                (SMS to ******4321: ...) and to GET /sandbox/outbox. State (users, hashed passwords, OTPs) \
                 is kept in --state so that user ids stay unique across runs.
                 Example:
                   nicvault sandbox serve --port 8600 --state ./sandbox-state.json
@@ -61,7 +61,7 @@ struct SandboxCommand: AsyncParsableCommand {
             commandName: "public-key",
             abstract: "Print the sandbox portal's RSA public key (PEM), made on first start.",
             discussion: """
-                The key NIC auth requests to this sandbox are encrypted with; give it to client add --public-key
+                The key NIC auth requests to this sandbox are encrypted with; give it to client add --public-key \
                 and to e-invoice libraries (gst-e-invoicing's PUBLIC_KEY).
                 Example:
                   nicvault sandbox public-key > sandbox-nic.pem
@@ -93,9 +93,9 @@ struct SandboxCommand: AsyncParsableCommand {
                 commandName: "issue",
                 abstract: "Have the sandbox issue an API client id and secret, and store them in the vault.",
                 discussion: """
-                    As NIC's sandbox does, the portal sends the client id and secret to the GSTIN's registered
-                    mobile (the outbox); nicvault reads that message once (the sandbox then forgets the secret)
-                    and stores the client under --name, with the sandbox's public key, without printing the
+                    As NIC's sandbox does, the portal sends the client id and secret to the GSTIN's registered \
+                    mobile (the outbox); nicvault reads that message once (the sandbox then forgets the secret) \
+                    and stores the client under --name, with the sandbox's public key, without printing the \
                     secret. Direct access (all GSTINs of the PAN) unless --gsp.
                     Example:
                       nicvault sandbox client issue 27AABCD1234E1Z8 --name demo-keys

@@ -4,16 +4,24 @@ import GST
 import NICVault
 
 /// A session lifetime typed as 15m, 2h or 900s.
-struct SessionTTL: ExpressibleByArgument {
+struct SessionTTL: ExpressibleByArgument, CustomStringConvertible {
     let seconds: Int64
 
+    /// 30m, 2h, 900s, or a bare number of minutes (as --every takes a bare number of days).
     init?(argument: String) {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
-        guard let unit = argument.last, let scale = units[unit], let value = Int64(argument.dropLast()), value > 0
-        else { return nil }
-        seconds = value * scale
+        if let minutes = Int64(argument), minutes > 0 {
+            seconds = minutes * 60
+        } else {
+            guard let unit = argument.last, let scale = units[unit], let value = Int64(argument.dropLast()), value > 0
+            else { return nil }
+            seconds = value * scale
+        }
         guard seconds <= 86_400 else { return nil }
     }
+
+    var description: String { seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s" }
+    var defaultValueDescription: String { description }
 }
 
 struct UnlockCommand: ParsableCommand {
@@ -21,10 +29,10 @@ struct UnlockCommand: ParsableCommand {
         commandName: "unlock",
         abstract: "Start a session: later commands that see NICVAULT_SESSION skip the passphrase.",
         discussion: """
-            Prints NICVAULT_SESSION=... (with --export, an export line for eval). The session key lives only in
-            that variable; the vault key, wrapped under it and bound to the vault, its passphrase and an expiry,
-            is kept in a 0600 file in $XDG_RUNTIME_DIR/nicvault. Anyone who can read both the variable and the
-            file can open the vault until the session ends: keep the variable in the shell or job that needs it.
+            Prints NICVAULT_SESSION=... (with --export, an export line for eval). The session key lives only in \
+            that variable; the vault key, wrapped under it and bound to the vault, its passphrase and an expiry, \
+            is kept in a 0600 file in $XDG_RUNTIME_DIR/nicvault. Anyone who can read both the variable and the \
+            file can open the vault until the session ends: keep the variable in the shell or job that needs it. \
             A passphrase change or nicvault lock ends sessions.
             Example:
               eval "$(nicvault unlock --ttl 30m --export)"
@@ -35,7 +43,7 @@ struct UnlockCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Option(help: ArgumentHelp("How long the session lasts: 15m (default), 2h, 900s; at most 24h.", valueName: "ttl"))
+    @Option(help: ArgumentHelp("How long the session lasts: 15m, 2h, 900s, or minutes; at most 24h.", valueName: "ttl"))
     var ttl: SessionTTL = SessionTTL(argument: "15m")!
 
     @Flag(help: "Print an export line for eval.")

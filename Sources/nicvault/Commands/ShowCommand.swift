@@ -8,12 +8,12 @@ struct ShowCommand: ParsableCommand {
         commandName: "show",
         abstract: "Show one credential; the password only with --reveal or --field password.",
         discussion: """
-            --field prints one raw value (for scripts): gstin, userID, password, legalName, tradeName, kind,
+            --field prints one raw value (for scripts): gstin, userID, password, legalName, tradeName, kind, \
             environment, gsp, irp, client, dueDate. A password on a terminal comes with a warning.
             Example:
               nicvault show 27AABCD1234E1Z8
               nicvault show 27AABCD1234E1Z8 --kind api --json
-              nicvault show 27AABCD1234E1Z8 --field password | my-einvoice-job --password-stdin
+              nicvault show 27AABCD1234E1Z8 --field password | my-job --password-stdin
             """
     )
 

@@ -9,14 +9,15 @@ struct UpdateCommand: ParsableCommand {
         commandName: "update",
         abstract: "Record a password (or user id) that was changed outside nicvault.",
         discussion: """
-            Reads the new password from the terminal without echo (asked twice), or one line of stdin when stdin
-            is not a terminal. The password is checked against the policy, with a warning only: the portal has
-            already accepted it. The old password goes to history (a staged one too, never confirmed). With
+            Reads the new password from the terminal without echo (asked twice), or one line of stdin when stdin \
+            is not a terminal. The password is checked against the policy, with a warning only: the portal has \
+            already accepted it. The old password goes to history (a staged one too, never confirmed). With \
             --user-id, the password may stay as it is: press Enter, or give an empty stdin.
             Example:
               nicvault update 27AABCD1234E1Z8
               nicvault update 27AABCD1234E1Z8 --user-id API_DEMO27 </dev/null
-              printf '%s\\n' "$NEW" | nicvault update 27AABCD1234E1Z8 --kind api --user-id DEMO27API
+              printf '%s\\n' "$NEW" | nicvault update 27AABCD1234E1Z8 --kind api \\
+                --user-id DEMO27API
             """
     )
 

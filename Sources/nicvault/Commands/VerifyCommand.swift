@@ -10,11 +10,11 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Prove a stored API credential: authenticate with NIC's auth API (v1.04) and read one GSTIN back.",
         discussion: """
-            Uses the credential's user id and password, its linked API client, and NIC's public key stored with
-            that client (client add --public-key FILE; on a sandbox portal the key is fetched from it when
-            none is stored). Explains every NIC error code and never retries a credential error: NIC blocks
-            users after repeated failures.
-            The auth URL: --auth-url, else the embedded sandbox portal for sandbox credentials (--portal URL for
+            Uses the credential's user id and password, its linked API client, and NIC's public key stored with \
+            that client (client add --public-key FILE; on a sandbox portal the key is fetched from it when \
+            none is stored). Explains every NIC error code and never retries a credential error: NIC blocks \
+            users after repeated failures. \
+            The auth URL: --auth-url, else the embedded sandbox portal for sandbox credentials (--portal URL for \
             a running one) and NIC's production API for production.
             Example:
               nicvault verify 27AABCD1234E1Z8
@@ -30,9 +30,6 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "sandbox or production, when the GSTIN has both.")
     var env: Environment?
 
-    @Option(help: "api (default). Portal logins cannot use the API, so only API users can be verified.")
-    var kind: CredentialKind = .api
-
     @Option(help: ArgumentHelp("The NIC base URL (…/eivital/v1.04/auth is appended).", valueName: "url"))
     var authURL: String?
 
@@ -43,9 +40,6 @@ struct VerifyCommand: AsyncParsableCommand {
     var timeout: Double = 20
 
     func run() async throws {
-        guard kind == .api else {
-            throw CLIError("portal logins cannot use NIC's API; verify checks API users (--kind api)", code: Exit.usage)
-        }
         let vault = try options.openVault()
         let id = try GSTIN(parsing: gstin, environment: .sandbox)
         let credential = try vault.credential(gstin: id, kind: .api, environment: env)
