@@ -31,11 +31,20 @@ extension Credential {
     }
 }
 
+/// A state as every JSON output writes it: `{"code": "29", "name": "Karnataka"}`.
+public struct StateRef: Encodable, Sendable, Equatable {
+    public var code: String
+    public var name: String
+    public init(_ state: StateCode) {
+        code = state.code
+        name = state.name
+    }
+}
+
 /// One credential as `list` prints it (never a password).
 public struct CredentialSummary: Encodable, Sendable {
     public var gstin: String
-    public var stateCode: String
-    public var state: String
+    public var state: StateRef
     public var legalName: String
     public var kind: String
     public var environment: String
@@ -49,8 +58,7 @@ public struct CredentialSummary: Encodable, Sendable {
 
     public init(_ c: Credential, now: Timestamp) {
         gstin = c.gstin.value
-        stateCode = c.state.code
-        state = c.state.name
+        state = StateRef(c.state)
         legalName = c.legalName
         kind = c.kind.rawValue
         environment = c.environment.rawValue
@@ -74,7 +82,7 @@ public struct CredentialSummary: Encodable, Sendable {
 /// One credential as `show` prints it; the password only when asked for.
 public struct CredentialDetails: Encodable, Sendable {
     public var gstin: String
-    public var state: String
+    public var state: StateRef
     public var legalName: String
     public var tradeName: String?
     public var kind: String
@@ -96,7 +104,7 @@ public struct CredentialDetails: Encodable, Sendable {
 
     public init(_ c: Credential, now: Timestamp, revealPassword: Bool) {
         gstin = c.gstin.value
-        state = c.state.description
+        state = StateRef(c.state)
         legalName = c.legalName
         tradeName = c.tradeName
         kind = c.kind.rawValue

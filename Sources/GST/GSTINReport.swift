@@ -5,8 +5,7 @@ public struct GSTINReport: Encodable, Sendable {
     public var reason: String?
     public var gstin: String?
     public var environment: String
-    public var stateCode: String?
-    public var state: String?
+    public var state: StateRef?
     public var pan: String?
     public var panHolder: String?
     public var entityNumber: String?
@@ -23,8 +22,7 @@ public struct GSTINReport: Encodable, Sendable {
             let gstin = try GSTIN(parsing: input, environment: environment)
             accepted = true
             self.gstin = gstin.value
-            stateCode = gstin.state.code
-            state = gstin.state.name
+            state = StateRef(gstin.state)
             pan = gstin.pan?.value
             panHolder = gstin.pan?.holderType
             entityNumber = gstin.entityNumber.map { String($0) }

@@ -29,11 +29,16 @@ public final class DriverPool {
 public struct BatchReport: Sendable {
     public var done: [CredentialKey] = []
     public var failures: [(key: CredentialKey, error: any Error)] = []
+    /// Items not started because the batch was stopped (Ctrl-C).
+    public var skipped: [CredentialKey] = []
     public var total: Int
 
     public init(total: Int) { self.total = total }
 
-    public var summary: String { "Rotated \(done.count) of \(total); \(failures.count) failed." }
+    public var summary: String {
+        "Rotated \(done.count) of \(total); \(failures.count) failed"
+            + (skipped.isEmpty ? "." : ", \(skipped.count) skipped (stopped).")
+    }
 }
 
 /// `rotate --due`: the credentials whose due date has passed (the one definition, `Credential.status`), rotated
@@ -44,19 +49,27 @@ public enum RotationBatch {
         credentials.filter { $0.status(at: now) == .due }
     }
 
-    /// Runs `rotate` on each target in turn and reports; `failed` hears of each failure as it happens.
+    /// Runs `rotate` on each target in turn and reports. `finished` hears of each item as it ends (its number
+    /// from 1, its key, its error if it failed); `stop` is asked before each item (a Ctrl-C): the rest are
+    /// skipped, never half done.
     public static func run(
         _ targets: [Credential], rotate: (Credential) async throws -> Void,
-        failed: (CredentialKey, any Error) -> Void = { _, _ in }
+        stop: () -> Bool = { false },
+        finished: (Int, CredentialKey, (any Error)?) -> Void = { _, _, _ in }
     ) async -> BatchReport {
         var report = BatchReport(total: targets.count)
-        for target in targets {
+        for (index, target) in targets.enumerated() {
+            if stop() {
+                report.skipped = targets[index...].map(\.key)
+                break
+            }
             do {
                 try await rotate(target)
                 report.done.append(target.key)
+                finished(index + 1, target.key, nil)
             } catch {
                 report.failures.append((target.key, error))
-                failed(target.key, error)
+                finished(index + 1, target.key, error)
             }
         }
         return report

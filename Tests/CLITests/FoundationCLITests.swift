@@ -225,6 +225,6 @@ struct GSTINCLITests {
         #expect(sandbox.code == 0)
         let reports = try JSONSerialization.jsonObject(with: Data(sandbox.out.utf8)) as! [[String: Any]]
         #expect(reports.first?["checkCharacterValid"] as? Bool == false)
-        #expect(reports.first?["stateCode"] as? String == "37")
+        #expect((reports.first?["state"] as? [String: String])?["code"] == "37")
     }
 }

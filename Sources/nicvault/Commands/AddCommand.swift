@@ -45,6 +45,9 @@ struct AddCommand: ParsableCommand {
     @Option(help: "The legal name, for list and exports.")
     var legalName = ""
 
+    @Flag(help: "Print the outcome as one JSON line.")
+    var json = false
+
     func run() throws {
         let id = try GSTIN(parsing: gstin, environment: env)
         var vault = try options.openVault()
@@ -55,5 +58,6 @@ struct AddCommand: ParsableCommand {
                 password: password, gsp: gsp, client: client, rotationDays: every?.days, legalName: legalName))
         warnings.forEach { Console.note("warning: " + $0) }
         Console.note("Added \(added.key) as \(added.userID); due \(added.dueAt.dateString).")
+        if json { JSONOutput.line(ItemResult(added.key, outcome: "added", message: warnings.joined(separator: "; "))) }
     }
 }

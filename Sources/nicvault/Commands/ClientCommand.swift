@@ -38,6 +38,9 @@ struct ClientCommand: ParsableCommand {
         @Option(help: ArgumentHelp("NIC's public key (PEM) for this environment, used by verify.", valueName: "file"))
         var publicKey: String?
 
+        @Flag(help: "Print the stored client as JSON (never its secret).")
+        var json = false
+
         func run() throws {
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                 throw CLIError("a client name is letters, digits, - _ and . only", code: Exit.usage)
@@ -49,6 +52,7 @@ struct ClientCommand: ParsableCommand {
                 createdAt: vault.now)
             client.publicKeyPEM = try publicKey.map(PublicKeyFile.read)
             try vault.addClient(client)
+            if json { JSONOutput.line(ClientRow(client, in: vault)) }
             Console.note(
                 "Stored API client \(name) (\(env.rawValue), \(issuer)). Link it: nicvault set GSTIN --client \(name)")
         }
@@ -114,23 +118,11 @@ struct ClientCommand: ParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
-        struct Row: Encodable {
-            var name: String
-            var environment: String
-            var issuer: String
-            var clientID: String
-            var usedBy: [String]
-        }
-
         func run() throws {
             let vault = try options.openVault()
             let rows = vault.payload.clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
                 client in
-                Row(
-                    name: client.name, environment: client.environment.rawValue, issuer: client.issuer,
-                    clientID: client.clientID,
-                    usedBy: vault.credentials(environment: client.environment).filter { $0.client == client.name }
-                        .map(\.key.description))
+                ClientRow(client, in: vault)
             }
             if json { return try JSONOutput.print(rows) }
             if rows.isEmpty { Console.note("No API clients; add one with: nicvault client add NAME --env ENV") }
@@ -158,15 +150,37 @@ struct ClientCommand: ParsableCommand {
         @Flag(help: "Do not ask.")
         var yes = false
 
+        @Flag(help: "Print the removed client as JSON (never its secret).")
+        var json = false
+
         func run() throws {
             var vault = try options.openVault()
-            _ = try vault.client(named: name, environment: env)
+            let removed = try vault.client(named: name, environment: env)
             let users = vault.credentials(environment: env).filter { $0.client == name }
             guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
             try SecretPrompt.confirm(
                 "Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
             try vault.removeClient(named: name, environment: env)
+            if json { JSONOutput.line(ClientRow(removed, in: vault)) }
             Console.note("Removed API client \(name) (\(env.rawValue)).")
         }
+    }
+}
+
+/// An API client as `client list`, `client add --json` and `client remove --json` print it: never the secret.
+struct ClientRow: Encodable {
+    var name: String
+    var environment: String
+    var issuer: String
+    var clientID: String
+    var usedBy: [String]
+
+    init(_ client: APIClient, in vault: Vault) {
+        name = client.name
+        environment = client.environment.rawValue
+        issuer = client.issuer
+        clientID = client.clientID
+        usedBy = vault.credentials(environment: client.environment).filter { $0.client == client.name }
+            .map(\.key.description)
     }
 }

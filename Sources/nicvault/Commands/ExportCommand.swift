@@ -48,8 +48,14 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "nic-auth: also encrypt the body with NIC's public key (the client's, or --public-key).")
     var encrypt = false
 
+    @Flag(help: "Check and list what would be exported (never a secret); write nothing.")
+    var dryRun = false
+
+    @Flag(help: "With --dry-run: the list as JSON.")
+    var json = false
+
     func run() throws {
-        if output == nil && isatty(1) == 1 && !force {
+        if output == nil && isatty(1) == 1 && !force && !dryRun {
             throw CLIError(
                 "refusing to print passwords on a terminal: use --output FILE, a pipe, or --force if you mean it",
                 code: Exit.usage)
@@ -74,7 +80,22 @@ struct ExportCommand: ParsableCommand {
                     code: Exit.usage)
             }
         }
-        let text = try Exporter(profile: profile, options: exportOptions).render(items)
+        let exporter = Exporter(profile: profile, options: exportOptions)
+        if dryRun {
+            // The profile's own checks, then the list: GSTIN, kind, environment, user id, client; no secret.
+            try exporter.check(items)
+            let rows = items.map {
+                ExportRow(credential: CredentialSummary($0.credential, now: vault.now), client: $0.client?.name)
+            }
+            if json { return try JSONOutput.print(rows) }
+            for row in rows {
+                Console.out(
+                    "would export \(row.credential.gstin) \(row.credential.kind) (\(row.credential.environment)), user id "
+                        + row.credential.userID + (row.client.map { ", client \($0)" } ?? ""))
+            }
+            return Console.note("Dry run: \(rows.count) credential(s) for \(profile.rawValue); nothing was written.")
+        }
+        let text = try exporter.render(items)
         if let output {
             try SecretFile.write(text, to: output)
             Console.note("Wrote \(output) (0600).")
@@ -82,4 +103,10 @@ struct ExportCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
+}
+
+/// `export --dry-run --json`: what would go, never a secret.
+struct ExportRow: Encodable {
+    var credential: CredentialSummary
+    var client: String?
 }

@@ -45,7 +45,7 @@ struct GSTINCommand: ParsableCommand {
             return
         }
         Console.out("\(gstin)  accepted (\(report.environment))")
-        Console.out("  state:              \(report.stateCode ?? "") \(report.state ?? "")")
+        Console.out("  state:              \(report.state?.code ?? "") \(report.state?.name ?? "")")
         if let pan = report.pan { Console.out("  PAN:                \(pan) (\(report.panHolder ?? ""))") }
         if let entity = report.entityNumber { Console.out("  entity number:      \(entity)") }
         Console.out("  registration type:  \(report.registrationType ?? "")")

@@ -11,6 +11,7 @@ struct HistoryCommand: ParsableCommand {
             Example:
               nicvault history 27AABCD1234E1Z8
               nicvault history 27AABCD1234E1Z8 --kind api --reveal
+              nicvault history 27AABCD1234E1Z8 --json
             """
     )
 
@@ -21,11 +22,47 @@ struct HistoryCommand: ParsableCommand {
     @Flag(help: "Show the retired passwords themselves.")
     var reveal = false
 
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    /// `history --json`: the credential as list shows it, its events, and its passwords' dates (values with
+    /// --reveal only).
+    struct Output: Encodable {
+        struct Password: Encodable {
+            var at: String
+            var unconfirmed: Bool
+            var userID: String?
+            var password: String?
+        }
+        var credential: CredentialSummary
+        var version: Int
+        var events: [CredentialEvent]
+        var staged: Password?
+        var retired: [Password]
+    }
+
     func run() throws {
         let vault = try options.openVault()
         let credential = try choice.credential(in: vault)
         if reveal && isatty(1) == 1 {
             Console.note("warning: printing passwords on the terminal; clear the screen and scroll-back afterwards")
+        }
+        if json {
+            try JSONOutput.print(
+                Output(
+                    credential: CredentialSummary(credential, now: vault.now), version: credential.version,
+                    events: credential.events,
+                    staged: credential.staged.map {
+                        .init(
+                            at: $0.stagedAt.description, unconfirmed: true, userID: nil,
+                            password: reveal ? $0.password.unsafeStringValue() : nil)
+                    },
+                    retired: credential.retired.map {
+                        .init(
+                            at: $0.retiredAt.description, unconfirmed: $0.unconfirmed, userID: $0.userID,
+                            password: reveal ? $0.password.unsafeStringValue() : nil)
+                    }))
+            return
         }
         Console.out("\(credential.key), user id \(credential.userID), version \(credential.version)")
         for event in credential.events {
@@ -36,7 +73,10 @@ struct HistoryCommand: ParsableCommand {
         }
         Console.out("retired passwords (newest first): \(credential.retired.count)")
         for retired in credential.retired {
-            Console.out("  \(retired.retiredAt)" + (reveal ? "  \(retired.password.unsafeStringValue())" : ""))
+            let note =
+                retired.unconfirmed ? "  never confirmed" + (retired.userID.map { " (user id \($0))" } ?? "") : ""
+            Console.out(
+                "  \(retired.retiredAt)" + (reveal ? "  \(retired.password.unsafeStringValue())" : "") + note)
         }
     }
 }

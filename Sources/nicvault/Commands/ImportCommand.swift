@@ -38,6 +38,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Check and report what would be added, updated or left; change nothing.")
     var dryRun = false
 
+    @Flag(help: "One JSON line per row, then a summary line.")
+    var json = false
+
     func run() throws {
         let text = try readFile()
         let parsed: (rows: [ImportRow], clients: [APIClient])
@@ -57,7 +60,10 @@ struct ImportCommand: ParsableCommand {
         }
         for (line, warning) in plan.warnings { Console.note("\(file):\(line): warning: \(warning)") }
         guard plan.isValid else {
-            for (line, problem) in plan.problems { Console.note("\(file):\(line): \(problem)") }
+            for (line, problem) in plan.problems {
+                Console.note("\(file):\(line): \(problem)")
+                if json { JSONOutput.line(RowResult(line: line, outcome: "refused", message: problem)) }
+            }
             throw CLIError(
                 "\(Set(plan.problems.map(\.line)).count) bad row(s) of \(parsed.rows.count); nothing was imported",
                 code: Exit.usage)
@@ -83,17 +89,33 @@ struct ImportCommand: ParsableCommand {
             switch entry.action {
             case .add:
                 added += 1
-                Console.out("\(file):\(entry.line): \(verb[0]) \(entry.key)")
+                say(entry, verb[0], "")
             case .update(let changes):
                 updated += 1
-                Console.out("\(file):\(entry.line): \(verb[1]) \(entry.key) (\(changes.joined(separator: ", ")))")
+                say(entry, verb[1], changes.joined(separator: ", "))
             case .unchanged:
                 unchanged += 1
-                Console.out("\(file):\(entry.line): \(verb[2]) \(entry.key)")
+                say(entry, verb[2], "")
             }
+        }
+        if json {
+            JSONOutput.line(
+                BatchSummary(
+                    summary: .init(total: plan.entries.count, done: added + updated, failed: 0, skipped: unchanged)))
         }
         let clients = plan.clients.isEmpty ? "" : ", \(plan.clients.count) API client(s)"
         return "\(added) added, \(updated) updated, \(unchanged) unchanged\(clients)"
+    }
+
+    /// One row's line: text, or a JSON line with the row's number.
+    func say(_ entry: ImportPlan.Entry, _ verb: String, _ changes: String) {
+        if json {
+            var result = ItemResult(entry.key, outcome: verb, message: changes)
+            result.message = changes
+            JSONOutput.line(RowResult(line: entry.line, item: result))
+        } else {
+            Console.out("\(file):\(entry.line): \(verb) \(entry.key)" + (changes.isEmpty ? "" : " (\(changes))"))
+        }
     }
 
     func readFile() throws -> String {
@@ -108,5 +130,33 @@ struct ImportCommand: ParsableCommand {
             throw CLIError("\(file) is not UTF-8 text; save it as CSV UTF-8", code: Exit.usage)
         }
         return text
+    }
+}
+
+/// `import --json`: a row's line number with its item result, or a refused row's rule.
+struct RowResult: Encodable {
+    var line: Int
+    var gstin: String?
+    var kind: String?
+    var env: String?
+    var outcome: String
+    var exit: Int32
+    var message: String
+
+    init(line: Int, item: ItemResult) {
+        self.line = line
+        gstin = item.gstin
+        kind = item.kind
+        env = item.env
+        outcome = item.outcome
+        exit = item.exit
+        message = item.message
+    }
+
+    init(line: Int, outcome: String, message: String) {
+        self.line = line
+        self.outcome = outcome
+        exit = Exit.usage
+        self.message = message
     }
 }

@@ -57,7 +57,7 @@ struct ListCommand: ParsableCommand {
         let header = ["GSTIN", "STATE", "LEGAL NAME", "KIND", "ENV", "USER ID", "DAYS", "STATUS"]
         let table = rows.map { r in
             [
-                r.gstin, r.stateCode, String(r.legalName.prefix(32)), r.kind, r.environment, r.userID,
+                r.gstin, r.state.code, String(r.legalName.prefix(32)), r.kind, r.environment, r.userID,
                 String(r.daysSinceRotation),
                 r.statusText,
             ]

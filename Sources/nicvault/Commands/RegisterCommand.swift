@@ -55,6 +55,9 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(help: "Settle a pending registration instead of starting one.")
     var resume = false
 
+    @Flag(help: "Print the outcome as one JSON line.")
+    var json = false
+
     @Flag(help: "Start a pending registration over (its unconfirmed password stays in history).")
     var restart = false
 
@@ -108,7 +111,9 @@ struct RegisterCommand: AsyncParsableCommand {
 
         if resume, let credential = pending {
             switch try await flow.resume(credential) {
-            case .committed: Console.note("Registered: \(credential.key).")
+            case .committed:
+                Console.note("Registered: \(credential.key).")
+                if json { JSONOutput.line(ItemResult(credential.key, outcome: "registered")) }
             case .stillPending:
                 throw CLIError(
                     "the portal does not know \(credential.userID) yet; the registration stays pending, with its "
@@ -129,5 +134,6 @@ struct RegisterCommand: AsyncParsableCommand {
         let credential = try await flow.register(request, restarting: restart ? pending : nil)
         Console.note(
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")
+        if json { JSONOutput.line(ItemResult(credential.key, outcome: "registered", message: credential.userID)) }
     }
 }

@@ -26,6 +26,9 @@ struct RemoveCommand: ParsableCommand {
     @Flag(help: "Say what would be removed, and remove nothing.")
     var dryRun = false
 
+    @Flag(help: "Print the outcome as one JSON line.")
+    var json = false
+
     func run() throws {
         var vault = try options.openVault()
         let credential = try choice.credential(in: vault)
@@ -41,5 +44,6 @@ struct RemoveCommand: ParsableCommand {
         defer { lock.release() }
         try vault.removeCredential(credential.key, expectedVersion: credential.version)
         Console.note("Removed \(what); the vault's log keeps the event.")
+        if json { JSONOutput.line(ItemResult(credential.key, outcome: "removed")) }
     }
 }

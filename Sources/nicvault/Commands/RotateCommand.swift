@@ -50,6 +50,12 @@ struct RotateCommand: AsyncParsableCommand {
     @Flag(help: "API users: read the main user's OTP from the sandbox portal's outbox (sandbox portals only).")
     var otpFromOutbox = false
 
+    @Flag(help: "Say what would be rotated or settled, and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "One JSON line per credential as it finishes, then a summary line.")
+    var json = false
+
     func validate() throws {
         if due && gstin != nil { throw ValidationError("give a GSTIN or --due (not both)") }
         if !due && gstin == nil && !resume {
@@ -68,45 +74,87 @@ struct RotateCommand: AsyncParsableCommand {
         defer { drivers.stop() }
         if let gstin {
             let target = try filter.credential(gstin, in: vault)
+            if dryRun { return plan([(target, resume ? "would resume" : "would rotate")]) }
             try await rotateOne(
                 target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resume)
+            if json { JSONOutput.line(ItemResult(target.key, outcome: resume ? "settled" : "rotated")) }
             return
         }
         let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
         // Pending rotations first (a Ctrl-C in an earlier batch leaves one): never skipped in silence.
         let pending = candidates.filter { $0.staged != nil }
-        var failures: [(key: CredentialKey, error: any Error)] = []
-        if !pending.isEmpty {
-            Console.note("\(pending.count) pending rotation(s) to settle first.")
-            let settled = await RotationBatch.run(pending) { target in
-                try await rotateOne(
-                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: true)
-            } failed: { key, error in
-                Console.note("\(key): " + ErrorReport.message(for: error))
-            }
-            Console.note("Settled \(settled.done.count) of \(pending.count); \(settled.failures.count) failed.")
-            failures += settled.failures
+        let due = self.due ? RotationBatch.due(candidates, at: vault.now) : []
+        if dryRun {
+            return plan(pending.map { ($0, "would resume") } + due.map { ($0, "would rotate") })
         }
-        if due {
-            let targets = RotationBatch.due(
-                vault.credentials(kind: filter.kind, environment: filter.env), at: vault.now)
-            Console.note("\(targets.count) credential(s) due for rotation.")
-            let report = await RotationBatch.run(targets) { target in
-                try await rotateOne(
-                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: false)
-            } failed: { key, error in
-                Console.note("\(key): " + ErrorReport.message(for: error))
+        let total = pending.count + due.count
+        Interruption.watch()
+        var counted = 0
+        var reports: [BatchReport] = []
+        for (targets, resuming) in [(pending, true), (due, false)] where !targets.isEmpty {
+            if !json {
+                Console.note(
+                    resuming
+                        ? "\(targets.count) pending rotation(s) to settle first."
+                        : "\(targets.count) credential(s) due for rotation.")
             }
-            Console.note(report.summary)
-            failures += report.failures
-        } else if pending.isEmpty {
-            Console.note("No rotation is pending.")
+            let report = await RotationBatch.run(targets) { target in
+                // A credential settled just before may no longer be due: read it again under its flow lock.
+                try await rotateOne(
+                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resuming)
+            } stop: {
+                Interruption.requested
+            } finished: { _, key, error in
+                counted += 1
+                let outcome = resuming ? "settled" : "rotated"
+                if json {
+                    JSONOutput.line(error.map { ItemResult(key, error: $0) } ?? ItemResult(key, outcome: outcome))
+                } else {
+                    Console.note(
+                        "\(counted)/\(total) \(key): "
+                            + (error.map { "failed: " + ErrorReport.message(for: $0) } ?? outcome))
+                }
+            }
+            if !json {
+                Console.note(
+                    resuming
+                        ? "Settled \(report.done.count) of \(report.total); \(report.failures.count) failed."
+                        : report.summary)
+            }
+            reports.append(report)
+        }
+        if self.due && due.isEmpty && !json { Console.note("0 credential(s) due for rotation.") }
+        if !self.due && pending.isEmpty && !json { Console.note("No rotation is pending.") }
+        let failures = reports.flatMap(\.failures)
+        let skipped = reports.flatMap(\.skipped).count
+        let summary = BatchSummary.Counts(
+            total: total, done: reports.map(\.done.count).reduce(0, +), failed: failures.count, skipped: skipped)
+        if json {
+            JSONOutput.line(BatchSummary(summary: summary))
+        } else if total > 0 {
+            Console.note(
+                "Done \(summary.done), failed \(summary.failed), skipped \(summary.skipped) of \(summary.total).")
+        }
+        if Interruption.requested {
+            throw CLIError("stopped by Ctrl-C after \(counted) of \(total); run it again for the rest", code: 130)
         }
         if let first = failures.first {
             throw CLIError(
                 "\(failures.count) failed: " + failures.map { $0.key.description }.joined(separator: ", "),
                 code: ErrorReport.exitCode(for: first.error))
         }
+    }
+
+    /// --dry-run: what would be done, one line (or JSON line) per credential.
+    func plan(_ items: [(Credential, String)]) {
+        for (credential, outcome) in items {
+            if json {
+                JSONOutput.line(ItemResult(credential.key, outcome: outcome))
+            } else {
+                Console.out("\(outcome) \(credential.key)")
+            }
+        }
+        if !json { Console.note("Dry run: \(items.count) credential(s); nothing was changed.") }
     }
 
     func rotateOne(_ target: Credential, driver: any PortalDriver, ledger: VaultLedger, resuming: Bool) async throws {

@@ -51,7 +51,7 @@ struct ShowCommand: ParsableCommand {
             try JSONOutput.print(details)
             return
         }
-        Console.out("GSTIN:        \(details.gstin) (\(details.state))")
+        Console.out("GSTIN:        \(details.gstin) (\(details.state.code) \(details.state.name))")
         Console.out("legal name:   \(details.legalName)" + (details.tradeName.map { " / \($0)" } ?? ""))
         Console.out(
             "kind:         \(details.kind)" + (details.gsp.map { " through \($0)" } ?? "")

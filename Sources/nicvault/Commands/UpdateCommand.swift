@@ -25,6 +25,9 @@ struct UpdateCommand: ParsableCommand {
 
     @OptionGroup var choice: CredentialChoice
 
+    @Flag(help: "Print the outcome as one JSON line.")
+    var json = false
+
     @Option(name: .customLong("user-id"), help: "Record a new user id (alone, or with a new password).")
     var userID: String?
 
@@ -40,5 +43,6 @@ struct UpdateCommand: ParsableCommand {
         Console.note(
             "Updated \(updated.key) (version \(updated.version))"
                 + (password == nil ? "; user id \(updated.userID)." : "; the old password is in history."))
+        if json { JSONOutput.line(ItemResult(updated.key, outcome: password == nil ? "user id corrected" : "updated")) }
     }
 }

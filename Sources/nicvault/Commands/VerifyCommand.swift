@@ -39,16 +39,20 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for NIC.")
     var timeout: Double = 20
 
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
     func run() async throws {
         let vault = try options.openVault()
         let id = try GSTIN(parsing: gstin, environment: .sandbox)
         let credential = try vault.credential(gstin: id, kind: .api, environment: env)
-        try await Self.verify(credential, in: vault, authURL: authURL, portal: portal, timeout: timeout)
+        try await Self.verify(credential, in: vault, authURL: authURL, portal: portal, timeout: timeout, json: json)
     }
 
     /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; prints the outcome.
     static func verify(
-        _ credential: Credential, in vault: Vault, authURL: String?, portal: String?, timeout: Double
+        _ credential: Credential, in vault: Vault, authURL: String?, portal: String?, timeout: Double,
+        json: Bool = false
     ) async throws {
         let id = credential.gstin
         guard let clientName = credential.client else {
@@ -82,6 +86,13 @@ struct VerifyCommand: AsyncParsableCommand {
         )
         do {
             let result = try await verifier.verify(credential, client: client)
+            if json {
+                try JSONOutput.print(
+                    Verified(
+                        gstin: result.gstin, userID: result.userID, tokenExpiry: result.tokenExpiry,
+                        legalName: result.legalName, status: result.status))
+                return
+            }
             Console.out(
                 "verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST"
             )
@@ -93,4 +104,15 @@ struct VerifyCommand: AsyncParsableCommand {
             throw CLIError(error.description, code: Exit.portalRefused)
         }
     }
+}
+
+/// `verify --json`.
+struct Verified: Encodable {
+    var verified = true
+    var gstin: String
+    var userID: String
+    /// As NIC writes it, IST.
+    var tokenExpiry: String
+    var legalName: String
+    var status: String
 }
