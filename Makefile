@@ -4,8 +4,11 @@
 SWIFT    ?= swift
 SRC      := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 BIN      := .build/debug/nicvault
+PREFIX   ?= /usr/local
+# make install builds the release binary; make test installs its debug build into a temporary prefix.
+CONFIG   ?= release
 
-.PHONY: setup build release test interop e2e harness harness-long fuzz demo bench microbench lint fmt clean vectors asan tsan
+.PHONY: setup build release test interop e2e harness harness-long fuzz demo bench microbench lint fmt clean vectors asan tsan install install-check
 
 setup:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -31,6 +34,26 @@ test: setup
 	$(MAKE) -s interop
 	$(MAKE) -s harness
 	$(MAKE) -s e2e
+	$(MAKE) -s install-check
+
+# The binary, a man page made from the commands' own help, and bash, zsh and fish completions.
+install: setup
+	$(SWIFT) build -c $(CONFIG)
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" \
+		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 0755 .build/$(CONFIG)/nicvault "$(DESTDIR)$(PREFIX)/bin/nicvault"
+	.build/$(CONFIG)/nicvault --experimental-dump-help | /usr/bin/python3 scripts/manpage.py \
+		> "$(DESTDIR)$(PREFIX)/share/man/man1/nicvault.1"
+	.build/$(CONFIG)/nicvault --generate-completion-script bash \
+		> "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nicvault"
+	.build/$(CONFIG)/nicvault --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_nicvault"
+	.build/$(CONFIG)/nicvault --generate-completion-script fish \
+		> "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/nicvault.fish"
+
+# make install into a temporary prefix, and each installed piece works.
+install-check:
+	./scripts/install-check.sh
 
 # An independent reader (Python + libsodium), written from docs/format.md alone, opens the test vectors.
 interop:

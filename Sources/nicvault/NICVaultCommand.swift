@@ -10,7 +10,7 @@ struct NICVaultCommand: AsyncParsableCommand {
         discussion: """
             Data goes to stdout; prompts and progress to stderr. Secrets are never taken from the command line. \
             Exit codes: 0 ok, 1 failure, 2 wrong passphrase, 3 vault damaged, 4 conflict or locked, \
-            5 portal refused or unreachable, 6 not found, 64 usage. See docs/cli.md.
+            5 portal refused or unreachable, 6 not found, 10 something is due (list --due), 64 usage. See docs/cli.md.
             """,
         version: "0.1.0",
         subcommands: [
