@@ -90,4 +90,54 @@ struct ScriptingCLITests {
         #expect(created.code == 0)
         #expect(created.err.contains("Next:") && created.err.contains("Back up the vault file"))
     }
+
+    @Test func aNewDefaultIntervalCanBeAppliedToEveryCredential() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        for gstin in ["27AABCD1234E1Z8", "29AACCK5521H1ZK"] {
+            #expect(try box.run(["register", gstin, "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        }
+        let dry = try box.run(["set", "--default-every", "30d", "--apply-all", "--dry-run"] + box.vaultFlags)
+        #expect(
+            dry.code == 0 && dry.out.split(separator: "\n").count == 2
+                && dry.err.contains("2 credential(s) would change"))
+        #expect(try box.run(["show", "27AABCD1234E1Z8", "--field", "dueDate"] + box.vaultFlags).code == 0)
+        let shown = { (gstin: String) throws -> Int in
+            let json = try box.run(["show", gstin, "--json"] + box.vaultFlags).out
+            return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any])["rotationDays"] as! Int
+        }
+        #expect(try shown("27AABCD1234E1Z8") == 90)
+        #expect(try box.run(["set", "--default-every", "30d", "--apply-all"] + box.vaultFlags).code == 0)
+        #expect(try shown("27AABCD1234E1Z8") == 30 && shown("29AACCK5521H1ZK") == 30)
+    }
+
+    @Test func aTooShortPassphraseIsAskedAgainOnATerminal() throws {
+        let box = CLISandbox()
+        // A pseudo-terminal that answers each prompt once it appears (the prompt flushes what was typed ahead).
+        let person = """
+            import os, pty, sys
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            answers = [b"short", b"short", b"long enough passphrase", b"long enough passphrase"]
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if answers and (seen.endswith(b"passphrase: ") or seen.endswith(b"Repeat it: ")):
+                    os.write(fd, answers.pop(0) + b"\\n")
+            os.waitpid(pid, 0)
+            sys.stdout.write(seen.decode(errors="replace"))
+            """
+        let typed = try box.run(
+            ["-c", person, nicvaultBinary, "init", "--vault", box.vault, "--kdf", "interactive"], killAfter: 60,
+            executable: "/usr/bin/python3")
+        #expect(typed.out.contains("at least 8 characters; try again"), "\(typed.out)")
+        #expect(FileManager.default.fileExists(atPath: box.vault))
+    }
 }

@@ -28,8 +28,7 @@ struct InitCommand: ParsableCommand {
         let source = PassphraseSource.resolve(file: options.passphraseFile, fd: options.passphraseFd)
         let passphrase: SecureBytes
         if source.isTerminal {
-            guard let typed = try Terminal.readNewSecret(prompt: "New vault passphrase: ", confirm: "Repeat it: ")
-            else {
+            guard let typed = try Terminal.readNewPassphrase() else {
                 throw CLIError(
                     "no terminal to ask for a new passphrase: \(PassphraseSource.variablesHelp)",
                     code: Exit.wrongPassphrase)

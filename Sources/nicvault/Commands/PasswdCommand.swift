@@ -32,8 +32,7 @@ struct PasswdCommand: ParsableCommand {
         if let newPassphraseFile {
             newPassphrase = try PassphraseSource.file(newPassphraseFile, variable: nil).read(prompt: "")
         } else {
-            guard let typed = try Terminal.readNewSecret(prompt: "New vault passphrase: ", confirm: "Repeat it: ")
-            else {
+            guard let typed = try Terminal.readNewPassphrase() else {
                 throw CLIError(
                     "no terminal to ask for the new passphrase: pass --new-passphrase-file", code: Exit.usage)
             }

@@ -11,6 +11,7 @@ struct SetCommand: ParsableCommand {
             Example:
               nicvault set 27AABCD1234E1Z8 --every 30d
               nicvault set --default-every 60d
+              nicvault set --default-every 60d --apply-all --dry-run
             """
     )
 
@@ -30,6 +31,12 @@ struct SetCommand: ParsableCommand {
     @Option(help: "Link the credential to this API client (see nicvault client list); \"none\" unlinks.")
     var client: String?
 
+    @Flag(help: "With --default-every: give every existing credential (of --kind/--env) the new interval too.")
+    var applyAll = false
+
+    @Flag(help: "With --apply-all: say which credentials would change, and change nothing.")
+    var dryRun = false
+
     func validate() throws {
         if gstin != nil && every == nil && client == nil {
             throw ValidationError("say what to set: --every or --client")
@@ -37,13 +44,41 @@ struct SetCommand: ParsableCommand {
         if gstin == nil && defaultEvery == nil {
             throw ValidationError("give a GSTIN with --every, or --default-every")
         }
+        if applyAll && defaultEvery == nil { throw ValidationError("--apply-all goes with --default-every") }
+        if dryRun && !applyAll { throw ValidationError("--dry-run goes with --default-every and --apply-all") }
     }
 
     func run() throws {
         var vault = try options.openVault()
         if let defaultEvery {
-            try vault.modify { $0.settings.defaultRotationDays = defaultEvery.days }
-            Console.note("New credentials will be due every \(defaultEvery.days) days.")
+            let changing =
+                applyAll
+                ? vault.credentials(kind: filter.kind, environment: filter.env).filter {
+                    $0.rotationDays != defaultEvery.days
+                }
+                : []
+            if dryRun {
+                for credential in changing {
+                    Console.out(
+                        "would set \(credential.key) from every \(credential.rotationDays) to \(defaultEvery.days) days"
+                    )
+                }
+                return Console.note("Dry run: \(changing.count) credential(s) would change; nothing was changed.")
+            }
+            let time = vault.now
+            try vault.modify { payload in
+                payload.settings.defaultRotationDays = defaultEvery.days
+                for index in payload.credentials.indices
+                where changing.contains(where: { $0.key == payload.credentials[index].key }) {
+                    payload.credentials[index].note(
+                        "rotation interval set to \(defaultEvery.days) days (all)", at: time)
+                    payload.credentials[index].rotationDays = defaultEvery.days
+                    payload.credentials[index].version += 1
+                }
+            }
+            Console.note(
+                "New credentials will be due every \(defaultEvery.days) days"
+                    + (applyAll ? "; \(changing.count) existing credential(s) too." : "."))
         }
         if let gstin, let client {
             let credential = try filter.credential(gstin, in: vault)

@@ -1,4 +1,5 @@
 import Foundation
+import NICVault
 import Sodium
 
 #if canImport(Glibc)
@@ -63,6 +64,19 @@ enum Terminal {
         guard fd >= 0 else { return }
         defer { close(fd) }
         _ = text.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    /// A new vault passphrase, asked twice; one too short is asked again (three times at most).
+    static func readNewPassphrase() throws -> SecureBytes? {
+        for _ in 0..<3 {
+            guard let typed = try readNewSecret(prompt: "New vault passphrase: ", confirm: "Repeat it: ") else {
+                return nil
+            }
+            let characters = typed.withUnsafeBytes { bytes in bytes.filter { $0 & 0xC0 != 0x80 }.count }
+            if characters >= Vault.minimumPassphraseLength { return typed }
+            Console.note("The passphrase must be at least \(Vault.minimumPassphraseLength) characters; try again.")
+        }
+        throw CLIError("no passphrase long enough after three tries; nothing was changed", code: Exit.usage)
     }
 
     /// Asks twice and insists that both answers match (for a new passphrase or password).
