@@ -163,6 +163,10 @@ struct ImportCLITests {
         #expect(rotated.code == 0, "\(rotated.err)")
         #expect(verified.code == 0, "\(verified.err)")
         #expect(verified.out.contains("verified"))
+        // Every API user at once, as a batch of JSON lines.
+        let batch = try box.run(["verify", "--env", "sandbox", "--json"] + box.vaultFlags)
+        #expect(batch.code == 0, "\(batch.err)")
+        #expect(batch.out.contains("\"outcome\":\"verified\"") && batch.out.contains("\"summary\""))
         // The sandbox kept the secret only until that one read.
         let state = try String(contentsOfFile: box.root + "/state/nicvault/sandbox-portal.json", encoding: .utf8)
         #expect(state.contains("no longer kept") && !state.contains("client secret is"))

@@ -140,4 +140,35 @@ struct ScriptingCLITests {
         #expect(typed.out.contains("at least 8 characters; try again"), "\(typed.out)")
         #expect(FileManager.default.fileExists(atPath: box.vault))
     }
+
+    @Test func ctrlCStopsABatchWithItsSummary() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let gstins = ["27AABCD1234E1Z8", "29AACCK5521H1ZK", "07AAFFR3310M1Z8", "33AABCT7788K2ZQ"]
+        for gstin in gstins {
+            #expect(try box.run(["register", gstin, "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        }
+        try ageAll(box)
+        // Ctrl-C as soon as the first credential is done.
+        let driver = """
+            import signal, subprocess, sys
+            p = subprocess.Popen(sys.argv[1:], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+            seen = ""
+            for line in p.stderr:
+                seen += line
+                if line.startswith("1/"):
+                    p.send_signal(signal.SIGINT)
+            p.wait()
+            sys.stdout.write(seen + "EXIT %d\\n" % p.returncode)
+            """
+        let run = try box.run(
+            ["-c", driver, nicvaultBinary, "rotate", "--due"] + box.vaultFlags, killAfter: 120,
+            executable: "/usr/bin/python3")
+        #expect(run.out.contains("EXIT 130"), "\(run.out)")
+        #expect(run.out.contains("skipped") && run.out.contains("stopped by Ctrl-C"), "\(run.out)")
+        // Nothing is left half done: no pending rotation, and the next batch takes the rest.
+        #expect(!(try box.run(["list"] + box.vaultFlags).out.contains("pending")))
+        let rest = try box.run(["rotate", "--due"] + box.vaultFlags)
+        #expect(rest.code == 0)
+    }
 }

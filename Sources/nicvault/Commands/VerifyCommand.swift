@@ -19,13 +19,14 @@ struct VerifyCommand: AsyncParsableCommand {
             Example:
               nicvault verify 27AABCD1234E1Z8
               nicvault verify 27AABCD1234E1Z8 --auth-url https://einv-apisandbox.nic.in
+              nicvault verify --env sandbox --json   # every sandbox API user
             """
     )
 
     @OptionGroup var options: VaultOptions
 
-    @Argument(help: "The GSTIN.")
-    var gstin: String
+    @Argument(help: "The GSTINs (every API user of --env when none is given).")
+    var gstins: [String] = []
 
     @Option(help: "sandbox or production, when the GSTIN has both.")
     var env: Environment?
@@ -44,15 +45,59 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let vault = try options.openVault()
-        let id = try GSTIN(parsing: gstin, environment: .sandbox)
-        let credential = try vault.credential(gstin: id, kind: .api, environment: env)
-        try await Self.verify(credential, in: vault, authURL: authURL, portal: portal, timeout: timeout, json: json)
+        let targets =
+            gstins.isEmpty
+            ? vault.credentials(kind: .api, environment: env)
+            : try gstins.map {
+                try vault.credential(gstin: GSTIN(parsing: $0, environment: .sandbox), kind: .api, environment: env)
+            }
+        if gstins.count == 1 {
+            return try await Self.verify(
+                targets[0], in: vault, authURL: authURL, portal: portal, timeout: timeout, json: json)
+        }
+        // A batch: one line per credential as it finishes, then the counts; a failure never stops the rest.
+        Interruption.watch()
+        var failed: [(key: CredentialKey, error: any Error)] = []
+        var done = 0
+        for (index, credential) in targets.enumerated() where !Interruption.requested {
+            do {
+                try await Self.verify(
+                    credential, in: vault, authURL: authURL, portal: portal, timeout: timeout, json: false, quiet: true)
+                done += 1
+                if json {
+                    JSONOutput.line(ItemResult(credential.key, outcome: "verified"))
+                } else {
+                    Console.note("\(index + 1)/\(targets.count) \(credential.key): verified")
+                }
+            } catch {
+                failed.append((credential.key, error))
+                if json {
+                    JSONOutput.line(ItemResult(credential.key, error: error))
+                } else {
+                    Console.note(
+                        "\(index + 1)/\(targets.count) \(credential.key): failed: " + ErrorReport.message(for: error))
+                }
+            }
+        }
+        let skipped = targets.count - done - failed.count
+        if json {
+            JSONOutput.line(
+                BatchSummary(summary: .init(total: targets.count, done: done, failed: failed.count, skipped: skipped)))
+        } else {
+            Console.note("Verified \(done) of \(targets.count); \(failed.count) failed, \(skipped) skipped.")
+        }
+        if Interruption.requested { throw CLIError("stopped by Ctrl-C; \(skipped) not verified", code: 130) }
+        if let first = failed.first {
+            throw CLIError(
+                "\(failed.count) failed: " + failed.map { $0.key.description }.joined(separator: ", "),
+                code: ErrorReport.exitCode(for: first.error))
+        }
     }
 
     /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; prints the outcome.
     static func verify(
         _ credential: Credential, in vault: Vault, authURL: String?, portal: String?, timeout: Double,
-        json: Bool = false
+        json: Bool = false, quiet: Bool = false
     ) async throws {
         let id = credential.gstin
         guard let clientName = credential.client else {
@@ -81,9 +126,11 @@ struct VerifyCommand: AsyncParsableCommand {
             embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
             verifier = CredentialVerifier(baseURL: embedded!.url, isSandboxPortal: true, timeout: timeout)
         }
-        Console.note(
-            "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ..."
-        )
+        if !quiet {
+            Console.note(
+                "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ..."
+            )
+        }
         do {
             let result = try await verifier.verify(credential, client: client)
             if json {
@@ -93,6 +140,7 @@ struct VerifyCommand: AsyncParsableCommand {
                         legalName: result.legalName, status: result.status))
                 return
             }
+            if quiet { return }
             Console.out(
                 "verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST"
             )
