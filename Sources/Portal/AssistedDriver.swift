@@ -79,15 +79,7 @@ public struct AssistedDriver: PortalDriver {
             "2. Open User Credentials > Change Password (for an API user: API Registration > Change Password).")
         conversation.say("3. Enter the current password, then the new one twice.")
         try conversation.offerSecret("new password", new)
-        let answer = try conversation.ask("What did the portal answer? [c]hanged, [r]efused, [n]o answer / not sure: ")
-        switch answer.lowercased().first {
-        case "c": return
-        case "r":
-            let message = try conversation.ask("What did it say? ")
-            throw PortalError.refused(code: "assisted-refused", message: message.isEmpty ? "refused" : message)
-        default:
-            throw PortalError.timedOut(portal: portalURL, seconds: 0)
-        }
+        try askWhetherChanged()
     }
 
     public func openMainSession(userID: String, password: Secret) async throws -> PortalSession {
@@ -140,6 +132,11 @@ public struct AssistedDriver: PortalDriver {
     ) async throws {
         conversation.say("5. Choose Change Password for the API user \(userID); enter the new password twice; Submit.")
         try conversation.offerSecret("new password", new)
+        try askWhetherChanged()
+    }
+
+    /// What the portal answered a password change: changed, a refusal, or no answer (kept as a lost answer).
+    func askWhetherChanged() throws {
         let answer = try conversation.ask("What did the portal answer? [c]hanged, [r]efused, [n]o answer / not sure: ")
         switch answer.lowercased().first {
         case "c": return
