@@ -163,6 +163,10 @@ struct ImportCLITests {
         #expect(rotated.code == 0, "\(rotated.err)")
         #expect(verified.code == 0, "\(verified.err)")
         #expect(verified.out.contains("verified"))
+        // verify --json: the shape docs/cli.md documents.
+        let single = try box.run(["verify", "27AABCD1234E1Z8", "--json"] + box.vaultFlags)
+        let object = try JSONSerialization.jsonObject(with: Data(single.out.utf8)) as? [String: Any]
+        #expect(Set(object?.keys ?? [:].keys) == ["gstin", "legalName", "status", "tokenExpiry", "userID", "verified"])
         // Every API user at once, as a batch of JSON lines.
         let batch = try box.run(["verify", "--env", "sandbox", "--json"] + box.vaultFlags)
         #expect(batch.code == 0, "\(batch.err)")
