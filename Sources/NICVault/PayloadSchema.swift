@@ -52,6 +52,7 @@ extension JSONScanner {
             case "credentials": payload.credentials = try reader.array { try $0.credential() }
             case "clients": payload.clients = try reader.array { try $0.client() }
             case "log": payload.log = try reader.nullable { try $0.array { try $0.logEntry() } }
+            case "recipients": payload.recipients = try reader.nullable { try $0.array { try $0.recipientLabel() } }
             case "settings":
                 try reader.object { key, reader in
                     if key == "defaultRotationDays" {
@@ -81,6 +82,10 @@ extension JSONWriter {
         if let log = payload.log {
             key("log")
             list(log) { $0.logEntry($1) }
+        }
+        if let recipients = payload.recipients {
+            key("recipients")
+            list(recipients) { $0.recipientLabel($1) }
         }
         key("schema")
         number(payload.schema)
@@ -357,6 +362,39 @@ extension JSONWriter {
         timestamp(entry.at)
         key("subject")
         string(entry.subject)
+        out.append(0x7d)
+    }
+}
+
+// MARK: Recipient label
+
+extension JSONScanner {
+    mutating func recipientLabel() throws -> RecipientLabel {
+        var recipient: String?
+        var label: String?
+        var addedAt: String?
+        try object { key, reader in
+            switch key {
+            case "recipient": recipient = try reader.string()
+            case "label": label = try reader.string()
+            case "addedAt": addedAt = try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard let recipient, let label, let addedAt else { throw fail("incomplete recipient") }
+        return RecipientLabel(recipient: recipient, label: label, addedAt: try timestamp(addedAt))
+    }
+}
+
+extension JSONWriter {
+    mutating func recipientLabel(_ entry: RecipientLabel) {
+        out.append(0x7b)
+        key("addedAt", first: true)
+        timestamp(entry.addedAt)
+        key("label")
+        string(entry.label)
+        key("recipient")
+        string(entry.recipient)
         out.append(0x7d)
     }
 }

@@ -46,18 +46,28 @@ public struct Vault: Sendable {
 
     /// Creates a new vault at the store's path with a passphrase slot and optional recipients.
     public static func create(
-        store: VaultStore, passphrase: SecureBytes, parameters: Argon2idParameters = .moderate,
+        store: VaultStore, passphrase: SecureBytes?, parameters: Argon2idParameters = .moderate,
         recipients: [X25519PublicKey] = [], clock: any Clock = SystemClock(),
         random: some RandomSource = SystemRandom()
     ) throws -> Vault {
-        try checkNewPassphrase(passphrase)
+        guard passphrase != nil || !recipients.isEmpty else { throw VaultError.lastSlot }
+        if let passphrase { try checkNewPassphrase(passphrase) }
         try KDFLimits.check(parameters)
-        let payload = VaultPayload()
+        var payload = VaultPayload()
+        if !recipients.isEmpty {
+            payload.recipients = recipients.enumerated().map {
+                RecipientLabel(
+                    recipient: AgeKeys.recipient($0.element), label: "recipient-\($0.offset + 1)", addedAt: clock.now())
+            }
+        }
         let opened = try store.create(payload: try payload.sealedBytes(), random: random) { key, vaultID in
-            var slots: [any KeySlot] = [
-                try PassphraseSlot(
-                    wrapping: key, passphrase: passphrase, parameters: parameters, vaultID: vaultID, random: random)
-            ]
+            var slots: [any KeySlot] = []
+            if let passphrase {
+                slots.append(
+                    try PassphraseSlot(
+                        wrapping: key, passphrase: passphrase, parameters: parameters, vaultID: vaultID, random: random)
+                )
+            }
             for recipient in recipients { slots.append(try RecipientSlot(wrapping: key, for: recipient)) }
             return slots
         }
@@ -162,23 +172,74 @@ public struct Vault: Sendable {
         ) { _ in }
     }
 
-    /// Adds an X25519 recipient slot (a machine or a team member).
-    public mutating func addRecipient(_ recipient: X25519PublicKey) throws {
+    /// Adds an X25519 recipient (a job's machine, a colleague) under a label; the vault key is wrapped for it.
+    public mutating func addRecipient(_ recipient: X25519PublicKey, label: String) throws {
+        let time = now
         try modify(slots: { header, key in
-            guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else { return header.slots }
+            guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else {
+                throw VaultError.alreadyExists("recipient \(AgeKeys.recipient(recipient))")
+            }
             return header.slots + [try RecipientSlot(wrapping: key, for: recipient)]
-        }) { _ in }
+        }) { payload in
+            guard !(payload.recipients ?? []).contains(where: { $0.label == label }) else {
+                throw VaultError.alreadyExists("recipient label \(label)")
+            }
+            payload.recipients =
+                (payload.recipients ?? []) + [
+                    RecipientLabel(recipient: AgeKeys.recipient(recipient), label: label, addedAt: time)
+                ]
+            payload.appendLog(VaultLogEntry(at: time, action: "recipient added", subject: label))
+        }
     }
 
-    /// Removes a recipient slot. (The vault key stays the same: a removed recipient who kept a copy of the
-    /// key could still read later generations; re-keying on removal is future work, see docs/security.md.)
-    public mutating func removeRecipient(_ recipient: X25519PublicKey) throws {
-        try modify(slots: { header, _ in
-            let kept = header.slots.filter { ($0 as? RecipientSlot)?.recipient != recipient }
-            guard kept.count < header.slots.count else { throw VaultError.noSuchRecipient }
-            guard !kept.isEmpty else { throw VaultError.lastSlot }
-            return kept
-        }) { _ in }
+    /// Draws a new vault key and re-wraps it for every slot that stays: the passphrase (which must be given when
+    /// the vault has one) and every recipient but `removing`. The backup is re-sealed under the new key too. A
+    /// removed recipient opens nothing written from now on; copies it made before still open with its key.
+    public mutating func rekey(passphrase: SecureBytes?, removing label: String? = nil) throws {
+        let labels = payload.recipients ?? []
+        var removed: X25519PublicKey?
+        if let label {
+            guard let entry = labels.first(where: { $0.label == label }),
+                let key = AgeKeys.parseRecipient(entry.recipient)
+            else { throw VaultError.noSuchRecipientLabel(label) }
+            removed = key
+        }
+        if let slot = opened.header.passphraseSlot {
+            // The passphrase must be the vault's own: the new key is wrapped under it.
+            guard let passphrase else {
+                throw VaultError.needsPassphrase(label == nil ? "re-keying" : "removing a recipient")
+            }
+            guard let unwrapped = try slot.unwrap(with: .passphrase(passphrase), vaultID: opened.header.vaultID),
+                unwrapped.constantTimeEquals(opened.key)
+            else { throw SealedFileError.wrongPassphrase }
+        }
+        let time = now
+        let newKey = try SymmetricKey.random()
+        try modify(
+            slots: { header, key in
+                var slots: [any KeySlot] = []
+                if let slot = header.passphraseSlot, let passphrase {
+                    slots.append(
+                        try PassphraseSlot(
+                            wrapping: key, passphrase: passphrase, parameters: slot.parameters, vaultID: header.vaultID)
+                    )
+                }
+                for slot in header.recipientSlots where slot.recipient != removed {
+                    slots.append(try RecipientSlot(wrapping: key, for: slot.recipient))
+                }
+                guard !slots.isEmpty else { throw VaultError.lastSlot }
+                return slots
+            }, rekey: newKey
+        ) { payload in
+            if let label {
+                payload.recipients = (payload.recipients ?? []).filter { $0.label != label }
+                if payload.recipients?.isEmpty == true { payload.recipients = nil }
+            }
+            payload.appendLog(
+                VaultLogEntry(
+                    at: time, action: label == nil ? "re-keyed" : "recipient removed (re-keyed)",
+                    subject: label ?? "vault"))
+        }
     }
 
     static func checkNewPassphrase(_ passphrase: SecureBytes) throws {

@@ -18,6 +18,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case noSuchRecipient
     case flowInProgress(String, pid: Int32?)
     case nothingToChange(String)
+    case badIdentity(String)
+    case noSuchRecipientLabel(String)
+    case needsPassphrase(String)
 
     public var description: String {
         switch self {
@@ -46,6 +49,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"
         case .nothingToChange(let why): "\(why); nothing was changed"
+        case .badIdentity(let why): "the identity file cannot be used: \(why)"
+        case .noSuchRecipientLabel(let label): "no recipient labelled \(label); see: nicvault recipient list"
+        case .needsPassphrase(let why): "\(why) needs the vault passphrase (it re-wraps the new vault key under it)"
         case .flowInProgress(let what, let pid):
             "another nicvault process" + (pid.map { " (pid \($0))" } ?? "") + " is talking to the portal about \(what) "
                 + "right now, and its request may still reach the portal; nothing was changed. Wait for it to end, "

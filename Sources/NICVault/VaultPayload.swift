@@ -25,6 +25,20 @@ public struct VaultLogEntry: Codable, Sendable, Equatable {
     }
 }
 
+/// A recipient of the vault (a job's machine, a colleague) with the name people know it by.
+public struct RecipientLabel: Codable, Sendable, Equatable {
+    /// `age1...`.
+    public var recipient: String
+    public var label: String
+    public var addedAt: Timestamp
+
+    public init(recipient: String, label: String, addedAt: Timestamp) {
+        self.recipient = recipient
+        self.label = label
+        self.addedAt = addedAt
+    }
+}
+
 /// What the sealed file holds: JSON, versioned by `schema` (see docs/format.md, "Payload").
 public struct VaultPayload: Codable, Sendable, Equatable {
     /// The payload schema this build reads and writes.
@@ -37,6 +51,8 @@ public struct VaultPayload: Codable, Sendable, Equatable {
     /// What happened to records that are no longer in the vault (a removal), oldest first; nil while empty.
     /// Never a secret.
     public var log: [VaultLogEntry]?
+    /// The names of the vault's X25519 recipients (`age1...` with a label); nil while there are none.
+    public var recipients: [RecipientLabel]?
 
     public init(credentials: [Credential] = [], clients: [APIClient] = [], settings: VaultSettings = VaultSettings()) {
         schema = Self.currentSchema

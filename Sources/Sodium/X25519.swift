@@ -61,6 +61,13 @@ public struct X25519PrivateKey: Sendable, CustomStringConvertible {
         publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
     }
 
+    /// Lends the 32 raw private key bytes (to encode an identity file); do not keep them.
+    public func withRawBytes<R>(_ body: ([UInt8]) throws -> R) throws -> R {
+        var bytes = secret.withUnsafeBytes { Array($0) }
+        defer { wipe(&bytes) }
+        return try body(bytes)
+    }
+
     /// Restores a key pair from the 32 raw private key bytes.
     public init(rawRepresentation: SecureBytes) throws {
         try ensureSodium()

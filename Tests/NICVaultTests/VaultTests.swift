@@ -152,7 +152,7 @@ struct VaultTests {
         var vault = try makeVault(folder)
         try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
         let machine = try X25519PrivateKey()
-        try vault.addRecipient(machine.publicKey)
+        try vault.addRecipient(machine.publicKey, label: "machine")
         try vault.changePassphrase(to: SecureBytes(copying: Array("a new long passphrase".utf8)))
         #expect(throws: SealedFileError.wrongPassphrase) {
             try Vault.open(store: vault.store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))))
@@ -163,7 +163,7 @@ struct VaultTests {
         let byMachine = try Vault.open(store: vault.store, unlocker: .identity(machine))
         #expect(byMachine.credentials().count == 1)
         #expect(byMachine.info.slots.map(\.type) == ["passphrase", "x25519"])
-        try vault.removeRecipient(machine.publicKey)
+        try vault.rekey(passphrase: SecureBytes(copying: Array("a new long passphrase".utf8)), removing: "machine")
         #expect(throws: SealedFileError.notARecipient) {
             try Vault.open(store: vault.store, unlocker: .identity(machine))
         }

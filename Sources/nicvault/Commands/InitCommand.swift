@@ -6,12 +6,13 @@ import Sodium
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a new, empty vault protected by a passphrase.",
+        abstract: "Create a new, empty vault protected by a passphrase, or only by recipients.",
         discussion: """
             The passphrase comes from the usual sources (see nicvault --help); on a terminal it is asked twice.
             Example:
               nicvault init --kdf moderate
               NICVAULT_PASSPHRASE_FILE=~/.nicvault-pass nicvault init --vault ./team.nicv
+              nicvault init --recipient age1... --vault ./job.nicv   # no passphrase at all
             """
     )
 
@@ -20,10 +21,30 @@ struct InitCommand: ParsableCommand {
     @Option(name: .long, help: "Argon2id cost: interactive (64 MiB), moderate (256 MiB) or sensitive (1 GiB).")
     var kdf: KDFPreset = .moderate
 
+    @Option(
+        help: ArgumentHelp("A recipient (age1...) that opens the vault; repeat for several.", valueName: "recipient"))
+    var recipient: [String] = []
+
+    @Flag(help: "With --recipient: no passphrase slot at all (only the recipients open the vault).")
+    var noPassphrase = false
+
     func run() throws {
         let store = options.store()
         if try store.exists() {
             throw CLIError("a vault already exists at \(store.path); nothing was changed", code: Exit.conflict)
+        }
+        let recipients = try recipient.map { text -> X25519PublicKey in
+            guard let key = AgeKeys.parseRecipient(text) else {
+                throw CLIError("\(text) is not an age recipient (age1...)", code: Exit.usage)
+            }
+            return key
+        }
+        if noPassphrase {
+            guard !recipients.isEmpty else { throw CLIError("--no-passphrase needs a --recipient", code: Exit.usage) }
+            let vault = try Vault.create(
+                store: store, passphrase: nil, parameters: kdf.parameters, recipients: recipients)
+            Console.note("Created vault \(vault.info.vaultID) at \(store.path), opened only by its recipients.")
+            return
         }
         let source = PassphraseSource.resolve(file: options.passphraseFile, fd: options.passphraseFd)
         let passphrase: SecureBytes
@@ -37,7 +58,8 @@ struct InitCommand: ParsableCommand {
         } else {
             passphrase = try source.read(prompt: "")
         }
-        let vault = try Vault.create(store: store, passphrase: passphrase, parameters: kdf.parameters)
+        let vault = try Vault.create(
+            store: store, passphrase: passphrase, parameters: kdf.parameters, recipients: recipients)
         Console.note("Created vault \(vault.info.vaultID) at \(store.path) (\(kdf.parameters)).")
         Console.note(
             "Next: nicvault register GSTIN (a new login), nicvault add GSTIN (one you have), or nicvault import FILE.")

@@ -24,6 +24,13 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: .long, help: "Open a vault older than one already seen (after restoring a backup on purpose).")
     var acceptRollback = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Open the vault with this age identity file (AGE-SECRET-KEY-1...) instead of a passphrase.",
+            valueName: "file"))
+    var identity: String?
+
     /// The variables that unlock a vault, which no child process (exec) may inherit.
     static let unlockingVariables = [
         "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
@@ -59,11 +66,30 @@ struct VaultOptions: ParsableArguments {
         try PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd).read(prompt: prompt)
     }
 
-    /// Opens the vault with the first source that is set: a passphrase source, then a session from
-    /// `nicvault unlock`, then the terminal. A session that cannot be used falls back with a one-line note.
+    /// The identity to open with: --identity, else $NICVAULT_IDENTITY_FILE, else the default identity file
+    /// ($XDG_CONFIG_HOME/nicvault/identity.txt) when it exists; nil when none is given.
+    func identityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> (path: String, explicit: Bool)?
+    {
+        if let identity { return (identity, true) }
+        if let file = env["NICVAULT_IDENTITY_FILE"], !file.isEmpty { return (file, true) }
+        let fallback = Locations.defaultIdentityFile(env)
+        return FileManager.default.fileExists(atPath: fallback) ? (fallback, false) : nil
+    }
+
+    /// Opens the vault with the first source that is set: an identity (before any passphrase source; a default
+    /// identity that is not a recipient of this vault falls back with a note), a passphrase source, then a
+    /// session from `nicvault unlock`, then the terminal. A session that cannot be used falls back with a note.
     func openVault() throws -> Vault {
         let store = store()
         guard try store.exists() else { throw StoreError.vaultMissing(path: store.path) }
+        if let (path, explicit) = identityFile() {
+            let key = try IdentityFile.read(path)
+            do {
+                return try Vault.open(store: store, unlocker: .identity(key), acceptRollback: acceptRollback)
+            } catch SealedFileError.notARecipient where !explicit {
+                Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
+            }
+        }
         let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
         if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
         {

@@ -52,8 +52,10 @@ enum ErrorReport {
             }
         case let e as VaultError:
             switch e {
-            case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient: return Exit.notFound
-            case .ambiguous, .passphraseTooShort, .nothingToChange: return Exit.usage
+            case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient, .noSuchRecipientLabel:
+                return Exit.notFound
+            case .ambiguous, .passphraseTooShort, .nothingToChange, .badIdentity: return Exit.usage
+            case .needsPassphrase: return Exit.wrongPassphrase
             case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress:
                 return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged

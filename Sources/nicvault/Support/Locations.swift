@@ -52,6 +52,16 @@ enum Locations {
         return SessionStore(folder: Path.join(stateHome(env), "nicvault/sessions"))
     }
 
+    static func configHome(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let value = env["XDG_CONFIG_HOME"], value.hasPrefix("/") { return value }
+        return Path.join(home(env), ".config")
+    }
+
+    /// The identity nicvault opens vaults with when none is named: $XDG_CONFIG_HOME/nicvault/identity.txt.
+    static func defaultIdentityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        Path.join(configHome(env), "nicvault/identity.txt")
+    }
+
     /// Where the highest generation seen of each vault is remembered.
     static func generationsFolder() -> String { Path.join(stateHome(), "nicvault/generations") }
 }

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import Sodium
+
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Make an X25519 identity for a job or a colleague, in age's format.",
+        discussion: """
+            Writes the identity (AGE-SECRET-KEY-1...) to a new 0600 file, never over another one, and prints \
+            its recipient (age1...) for nicvault recipient add. An identity made by age-keygen works as well. \
+            A passphrase-protected identity file is not supported: keep the file 0600 on the job's machine.
+            Example:
+              nicvault keygen --output /etc/nicvault/job.key
+              nicvault recipient add age1... --label einvoice-job
+            """
+    )
+
+    @Option(
+        help: ArgumentHelp("The identity file (default: $XDG_CONFIG_HOME/nicvault/identity.txt).", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let path = output ?? Locations.defaultIdentityFile()
+        let key = try X25519PrivateKey()
+        try IdentityFile.write(try AgeKeys.identityFile(key, created: Timestamp.current()), to: path)
+        Console.note("Wrote the identity to \(path) (0600). Its recipient:")
+        Console.out(AgeKeys.recipient(key.publicKey))
+    }
+}
+
+struct RecipientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recipient",
+        abstract: "The X25519 recipients a vault opens for: jobs and colleagues, each with its own identity.",
+        subcommands: [Add.self, List.self, Remove.self]
+    )
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Let an identity open the vault: wrap the vault key for its recipient.",
+            discussion: """
+                Example:
+                  nicvault recipient add age1... --label einvoice-job
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Argument(help: "The recipient: age1... (from nicvault keygen or age-keygen).")
+        var recipient: String
+
+        @Option(help: "A name for it (a machine, a person).")
+        var label: String
+
+        func run() throws {
+            guard let key = AgeKeys.parseRecipient(recipient) else {
+                throw CLIError("\(recipient) is not an age recipient (age1...)", code: Exit.usage)
+            }
+            var vault = try options.openVault()
+            try vault.addRecipient(key, label: label)
+            Console.note(
+                "\(label) can open the vault now with its identity (--identity FILE or NICVAULT_IDENTITY_FILE).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the vault's recipients.",
+            discussion: "Example:\n  nicvault recipient list --json")
+
+        @OptionGroup var options: VaultOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let vault = try options.openVault()
+            let rows = vault.payload.recipients ?? []
+            if json { return try JSONOutput.print(rows) }
+            if rows.isEmpty { Console.note("No recipients; add one with: nicvault recipient add age1... --label NAME") }
+            for row in rows { Console.out("\(row.label)  \(row.recipient)  added \(row.addedAt)") }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract:
+                "Take a recipient away: the vault is re-keyed, so its identity opens nothing written from now on.",
+            discussion: """
+                A new vault key seals the vault and its backup and is wrapped for the passphrase and every \
+                remaining recipient; that needs the passphrase where the vault has one (asked, or from the usual \
+                sources). Copies made before still open with the removed identity.
+                Example:
+                  nicvault recipient remove einvoice-job
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Argument(help: "The recipient's label.")
+        var label: String
+
+        func run() throws {
+            var vault = try options.openVault()
+            try RekeyCommand.rekey(&vault, options: options, removing: label)
+            Console.note("Removed \(label) and re-keyed the vault (generation \(vault.info.generation)).")
+        }
+    }
+}
+
+struct RekeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rekey",
+        abstract: "Draw a new vault key, re-wrapped for the passphrase and every recipient.",
+        discussion: """
+            What a key unwrapped from an older copy could open stops with this generation; the copies \
+            themselves still open with their old keys. Needs the passphrase where the vault has one. Sessions \
+            end.
+            Example:
+              nicvault rekey
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    func run() throws {
+        var vault = try options.openVault()
+        try Self.rekey(&vault, options: options, removing: nil)
+        Console.note("Re-keyed the vault (generation \(vault.info.generation)); sessions of this vault ended.")
+    }
+
+    /// The passphrase (when the vault has a passphrase slot) and the re-key; sessions end.
+    static func rekey(_ vault: inout Vault, options: VaultOptions, removing label: String?) throws {
+        var passphrase: SecureBytes?
+        if vault.opened.header.passphraseSlot != nil {
+            passphrase = try options.passphrase(prompt: "Vault passphrase (to re-wrap the new key): ")
+        }
+        try vault.rekey(passphrase: passphrase, removing: label)
+        Locations.sessions().end(vaultID: vault.opened.header.vaultID)
+    }
+}

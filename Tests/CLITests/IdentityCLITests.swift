@@ -1,0 +1,64 @@
+import Foundation
+import NICVault
+import SealedFile
+import Sodium
+import Testing
+
+/// Jobs and colleagues with identities instead of a passphrase, over the real binary.
+@Suite("identities and recipients (the real binary)")
+struct IdentityCLITests {
+    @Test func aJobOpensWithItsIdentityAndARemovedOneOpensNothingNew() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let keygen = try box.run(["keygen", "--output", box.root + "/job.key"])
+        #expect(keygen.code == 0)
+        let recipient = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(recipient.hasPrefix("age1"))
+        let mode = try FileManager.default.attributesOfItem(atPath: box.root + "/job.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try box.run(["keygen", "--output", box.root + "/job.key"]).code == 4)  // never overwritten
+        #expect(try box.run(["recipient", "add", recipient, "--label", "einvoice-job"] + box.vaultFlags).code == 0)
+
+        // The job: no passphrase anywhere, only its identity.
+        let job = ["--vault", box.vault]
+        let env = ["NICVAULT_IDENTITY_FILE": box.root + "/job.key"]
+        let exec = try box.run(
+            ["exec", "27AABCD1234E1Z8"] + job + [
+                "--", "/bin/sh", "-c", "echo $NIC_USERNAME; env | grep -c NICVAULT_ || true",
+            ],
+            environment: env)
+        #expect(exec.code == 0, "\(exec.err)")
+        #expect(exec.out.hasPrefix("DEMO") && exec.out.contains("\n0\n"))
+        let listed = try box.run(["recipient", "list", "--json"] + job, environment: env)
+        #expect(listed.out.contains("einvoice-job") && listed.out.contains(recipient))
+
+        // Removing it re-keys: needs the passphrase, and neither its identity nor the key it unwrapped from an
+        // old copy opens what is written next.
+        let oldCopy = [UInt8](try #require(FileManager.default.contents(atPath: box.vault)))
+        let identity = try AgeKeys.parseIdentityFile(String(contentsOfFile: box.root + "/job.key", encoding: .utf8))
+        let oldKey = try VaultFormat.open(oldCopy, with: .identity(identity)).key
+        #expect(try box.run(["recipient", "remove", "einvoice-job"] + job, environment: env).code == 2)
+        #expect(try box.run(["recipient", "remove", "einvoice-job"] + box.vaultFlags).code == 0)
+        let refused = try box.run(["list"] + job, environment: env)
+        #expect(refused.code == 2 && refused.err.contains("not a recipient"))
+        let newBytes = [UInt8](try #require(FileManager.default.contents(atPath: box.vault)))
+        #expect(throws: SealedFileError.self) { try VaultFormat.open(newBytes, with: oldKey) }
+        #expect(try box.run(["list"] + box.vaultFlags).code == 0)
+    }
+
+    @Test func aVaultWithOnlyRecipientsHasNoPassphraseAtAll() throws {
+        let box = CLISandbox()
+        let recipient = try box.run(["keygen", "--output", box.root + "/me.key"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let created = try box.run([
+            "init", "--vault", box.vault, "--recipient", recipient, "--no-passphrase", "--kdf", "interactive",
+        ])
+        #expect(created.code == 0, "\(created.err)")
+        #expect(try box.run(["info", "--vault", box.vault, "--identity", box.root + "/me.key"]).code == 0)
+        let slots = try box.run(["info", "--json", "--vault", box.vault, "--identity", box.root + "/me.key"]).out
+        #expect(slots.contains("x25519") && !slots.contains("passphrase"))
+        // Re-keying such a vault needs no passphrase.
+        #expect(try box.run(["rekey", "--vault", box.vault, "--identity", box.root + "/me.key"]).code == 0)
+    }
+}
