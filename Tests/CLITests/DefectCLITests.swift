@@ -18,6 +18,10 @@ struct DefectCLITests {
         try registered(box)
         let session = try box.run(["unlock", "--export"] + box.vaultFlags)
         let variable = try #require(session.out.split(separator: "'").dropFirst().first.map(String.init))
+        // An identity that opens the vault too: the child must not inherit it either.
+        let recipient = try box.run(["keygen", "--output", box.root + "/job.key"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try box.run(["recipient", "add", recipient, "--label", "job"] + box.vaultFlags).code == 0)
         let script = """
             "$0" exec 27AABCD1234E1Z8 --vault "$1" --passphrase-fd 3 -- /bin/sh -c \
             'env | grep ^NICVAULT_ ; if [ -e /proc/self/fd/3 ]; then echo FD3-OPEN; fi; env | grep -c ^NIC_PASSWORD=' \
@@ -28,7 +32,8 @@ struct DefectCLITests {
             replaceEnvironment: box.environment.merging([
                 "NICVAULT_SESSION": variable, "NICVAULT_PASSPHRASE": "x",
                 "NICVAULT_PASSPHRASE_FILE": box.passphraseFile,
-                "NICVAULT_PASSPHRASE_COMMAND": "cat \(box.passphraseFile)", "NICVAULT_IDENTITY_FILE": "/dev/null",
+                "NICVAULT_PASSPHRASE_COMMAND": "cat \(box.passphraseFile)",
+                "NICVAULT_IDENTITY_FILE": box.root + "/job.key",
             ]) { $1 })
         #expect(child.code == 0, "\(child.err)")
         #expect(!child.out.contains("NICVAULT_"), "the child inherited: \(child.out)")
