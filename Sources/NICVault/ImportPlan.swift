@@ -113,7 +113,8 @@ extension Vault {
         guard plan.isValid else { throw VaultError.nothingToChange("the import file has bad rows") }
         guard plan.changes > 0 || !plan.clients.isEmpty else { return 0 }
         let time = now
-        try modify { payload in
+        try modify(audit: ("imported", "\(plan.changes) credential(s), \(plan.clients.count) API client(s)")) {
+            payload in
             payload.clients += plan.clients
             for entry in plan.entries where entry.action != .unchanged {
                 let index = payload.credentials.firstIndex { $0.key == entry.key }

@@ -337,19 +337,19 @@ extension JSONWriter {
 
 extension JSONScanner {
     mutating func logEntry() throws -> VaultLogEntry {
-        var at: String?
-        var action: String?
-        var subject: String?
+        var fields: [String: String] = [:]
         try object { key, reader in
             switch key {
-            case "at": at = try reader.string()
-            case "action": action = try reader.string()
-            case "subject": subject = try reader.string()
+            case "at", "action", "subject", "by", "user", "host", "hash": fields[key] = try reader.nullableString()
             default: try reader.skipValue()
             }
         }
-        guard let at, let action, let subject else { throw fail("incomplete log entry") }
-        return VaultLogEntry(at: try timestamp(at), action: action, subject: subject)
+        guard let at = fields["at"], let action = fields["action"], let subject = fields["subject"] else {
+            throw fail("incomplete log entry")
+        }
+        return VaultLogEntry(
+            at: try timestamp(at), action: action, subject: subject, by: fields["by"], user: fields["user"],
+            host: fields["host"], hash: fields["hash"])
     }
 }
 
@@ -360,8 +360,18 @@ extension JSONWriter {
         string(entry.action)
         key("at")
         timestamp(entry.at)
+        for (name, value) in [("by", entry.by), ("hash", entry.hash), ("host", entry.host)] {
+            if let value {
+                key(name)
+                string(value)
+            }
+        }
         key("subject")
         string(entry.subject)
+        if let user = entry.user {
+            key("user")
+            string(user)
+        }
         out.append(0x7d)
     }
 }

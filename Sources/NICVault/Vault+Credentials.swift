@@ -58,7 +58,10 @@ extension Vault {
         added.version = 0
         added.note(credential.pendingSince == nil ? "added" : "registration staged", at: now)
         added.version = 1
-        try modify { payload in
+        try modify(
+            audit: (credential.pendingSince == nil ? "added" : "registration staged", credential.key.description)
+        ) {
+            payload in
             guard !payload.credentials.contains(where: { $0.key == credential.key }) else {
                 throw VaultError.alreadyExists(credential.key.description)
             }
@@ -78,7 +81,7 @@ extension Vault {
         _ key: CredentialKey, expectedVersion: Int, note: String? = nil, _ change: (inout Credential) throws -> Void
     ) throws -> Credential {
         let time = now
-        return try modify { payload in
+        return try modify(audit: (note ?? "changed", key.description)) { payload in
             guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
                 throw VaultError.notFound(key.description)
             }
@@ -102,7 +105,7 @@ extension Vault {
 
     /// Removes a credential if its version is still `expectedVersion`.
     public mutating func remove(_ key: CredentialKey, expectedVersion: Int) throws {
-        try modify { payload in
+        try modify(audit: ("removed", key.description)) { payload in
             guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
                 throw VaultError.notFound(key.description)
             }
@@ -124,7 +127,7 @@ extension Vault {
 
     /// Adds an API client record; the name must be new in its environment.
     public mutating func addClient(_ client: APIClient) throws {
-        try modify { payload in
+        try modify(audit: ("API client added", "\(client.name) (\(client.environment.rawValue))")) { payload in
             guard !payload.clients.contains(where: { $0.name == client.name && $0.environment == client.environment })
             else { throw VaultError.alreadyExists("API client \(client.name) (\(client.environment.rawValue))") }
             payload.clients.append(client)
@@ -133,15 +136,12 @@ extension Vault {
 
     /// Removes an API client record that no credential refers to; the vault's log keeps the event.
     public mutating func removeClient(named name: String, environment: Environment) throws {
-        let time = now
-        try modify { payload in
+        try modify(audit: ("API client removed", "\(name) (\(environment.rawValue))")) { payload in
             guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
             else { throw VaultError.clientNotFound(name) }
             let users = payload.credentials.filter { $0.client == name && $0.environment == environment }
             guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
             payload.clients.remove(at: index)
-            payload.appendLog(
-                VaultLogEntry(at: time, action: "removed", subject: "API client \(name) (\(environment.rawValue))"))
         }
     }
 
@@ -149,7 +149,7 @@ extension Vault {
     public mutating func updateClient(
         named name: String, environment: Environment, clientID: String, secret: Secret
     ) throws {
-        try modify { payload in
+        try modify(audit: ("API client updated", "\(name) (\(environment.rawValue))")) { payload in
             guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
             else { throw VaultError.clientNotFound(name) }
             payload.clients[index].clientID = clientID

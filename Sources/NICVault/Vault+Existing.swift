@@ -63,7 +63,7 @@ extension Vault {
     @discardableResult
     public mutating func addExisting(_ existing: ExistingCredential) throws -> (Credential, [String]) {
         let time = now
-        let record = try modify { payload in
+        let record = try modify(audit: ("added (existing credential)", existing.key.description)) { payload in
             guard !payload.credentials.contains(where: { $0.key == existing.key }) else {
                 throw VaultError.alreadyExists(existing.key.description)
             }
@@ -84,8 +84,10 @@ extension Vault {
     /// (the GSTIN and a count, never a secret).
     @discardableResult
     public mutating func removeCredential(_ key: CredentialKey, expectedVersion: Int) throws -> Credential {
-        let time = now
-        return try modify { payload in
+        let current = try credential(key)
+        let count = current.retired.count + (current.staged == nil ? 0 : 1) + 1
+        let subject = "\(key) (user id \(current.userID), \(count) password(s) with its history)"
+        return try modify(audit: ("removed", subject)) { payload in
             guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
                 throw VaultError.notFound(key.description)
             }
@@ -94,11 +96,6 @@ extension Vault {
                 throw VaultError.conflict(key.description, expected: expectedVersion, actual: removed.version)
             }
             payload.credentials.remove(at: index)
-            let count = removed.retired.count + (removed.staged == nil ? 0 : 1) + 1
-            payload.appendLog(
-                VaultLogEntry(
-                    at: time, action: "removed",
-                    subject: "\(key) (user id \(removed.userID), \(count) password(s) with its history)"))
             return removed
         }
     }

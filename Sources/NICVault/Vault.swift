@@ -2,6 +2,10 @@ import GST
 import SealedFile
 import Sodium
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A summary of a vault that needs no secret to print.
 public struct VaultInfo: Sendable, Codable, Equatable {
     public struct Slot: Sendable, Codable, Equatable {
@@ -36,11 +40,17 @@ public struct Vault: Sendable {
     public private(set) var opened: OpenedVault
     public private(set) var payload: VaultPayload
     public let clock: any Clock
+    /// Through which slot this process opened the vault, for the log: "passphrase", a recipient's label,
+    /// "identity" (a recipient without a label), or "session".
+    public private(set) var openedBy: String
 
-    init(store: VaultStore, opened: OpenedVault, payload: VaultPayload, clock: any Clock) {
+    init(
+        store: VaultStore, opened: OpenedVault, payload: VaultPayload, clock: any Clock, openedBy: String = "passphrase"
+    ) {
         self.store = store
         self.opened = opened
         self.payload = payload
+        self.openedBy = openedBy
         self.clock = clock
     }
 
@@ -79,7 +89,13 @@ public struct Vault: Sendable {
         store: VaultStore, unlocker: Unlocker, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: unlocker, acceptRollback: acceptRollback)
-        return Vault(store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock)
+        let payload = try VaultPayload.decode(opened.payload)
+        var by = "passphrase"
+        if case .identity(let key) = unlocker {
+            let recipient = AgeKeys.recipient(key.publicKey)
+            by = payload.recipients?.first { $0.recipient == recipient }?.label ?? "identity"
+        }
+        return Vault(store: store, opened: opened, payload: payload, clock: clock, openedBy: by)
     }
 
     /// Opens the vault with its key already known (a session): no key derivation.
@@ -87,7 +103,9 @@ public struct Vault: Sendable {
         store: VaultStore, key: SymmetricKey, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: key, acceptRollback: acceptRollback)
-        return Vault(store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock)
+        return Vault(
+            store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock,
+            openedBy: "session")
     }
 
     /// Facts about the vault, without secrets.
@@ -127,10 +145,16 @@ public struct Vault: Sendable {
 
     /// Applies `change` to the payload as it is inside the lock and saves the next generation.
     @discardableResult
+    /// Every change appends `audit` (what, to what) to the vault's hash-chained log, with who opened the vault,
+    /// the user and the host.
     public mutating func modify<R>(
         slots newSlots: ((VaultHeader, SymmetricKey) throws -> [any KeySlot])? = nil, rekey newKey: SymmetricKey? = nil,
+        audit: (action: String, subject: String) = ("changed", "vault"),
         _ change: (inout VaultPayload) throws -> R
     ) throws -> R {
+        let event = VaultLogEntry(
+            at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
+            host: Self.hostName)
         var result: R?
         var newPayload: VaultPayload?
         let snapshot = (generation: opened.header.generation, payload: payload)
@@ -141,6 +165,7 @@ public struct Vault: Sendable {
                 current.header.generation == snapshot.generation
                 ? snapshot.payload : try VaultPayload.decode(current.payload)
             result = try change(&payload)
+            payload.appendLog(event)
             newPayload = payload
             return VaultChange(
                 payload: try payload.sealedBytes(), slots: try newSlots?(current.header, newKey ?? current.key),
@@ -168,19 +193,21 @@ public struct Vault: Sendable {
                 let slot = try PassphraseSlot(
                     wrapping: key, passphrase: newPassphrase, parameters: cost, vaultID: header.vaultID, random: random)
                 return [slot] + (try header.recipientSlots.map { try RecipientSlot(wrapping: key, for: $0.recipient) })
-            }, rekey: newKey
+            }, rekey: newKey, audit: ("passphrase changed (re-keyed)", "vault")
         ) { _ in }
     }
 
     /// Adds an X25519 recipient (a job's machine, a colleague) under a label; the vault key is wrapped for it.
     public mutating func addRecipient(_ recipient: X25519PublicKey, label: String) throws {
         let time = now
-        try modify(slots: { header, key in
-            guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else {
-                throw VaultError.alreadyExists("recipient \(AgeKeys.recipient(recipient))")
-            }
-            return header.slots + [try RecipientSlot(wrapping: key, for: recipient)]
-        }) { payload in
+        try modify(
+            slots: { header, key in
+                guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else {
+                    throw VaultError.alreadyExists("recipient \(AgeKeys.recipient(recipient))")
+                }
+                return header.slots + [try RecipientSlot(wrapping: key, for: recipient)]
+            }, audit: ("recipient added", label)
+        ) { payload in
             guard !(payload.recipients ?? []).contains(where: { $0.label == label }) else {
                 throw VaultError.alreadyExists("recipient label \(label)")
             }
@@ -188,7 +215,6 @@ public struct Vault: Sendable {
                 (payload.recipients ?? []) + [
                     RecipientLabel(recipient: AgeKeys.recipient(recipient), label: label, addedAt: time)
                 ]
-            payload.appendLog(VaultLogEntry(at: time, action: "recipient added", subject: label))
         }
     }
 
@@ -213,7 +239,6 @@ public struct Vault: Sendable {
                 unwrapped.constantTimeEquals(opened.key)
             else { throw SealedFileError.wrongPassphrase }
         }
-        let time = now
         let newKey = try SymmetricKey.random()
         try modify(
             slots: { header, key in
@@ -229,16 +254,13 @@ public struct Vault: Sendable {
                 }
                 guard !slots.isEmpty else { throw VaultError.lastSlot }
                 return slots
-            }, rekey: newKey
+            }, rekey: newKey,
+            audit: (label == nil ? "re-keyed" : "recipient removed (re-keyed)", label ?? "vault")
         ) { payload in
             if let label {
                 payload.recipients = (payload.recipients ?? []).filter { $0.label != label }
                 if payload.recipients?.isEmpty == true { payload.recipients = nil }
             }
-            payload.appendLog(
-                VaultLogEntry(
-                    at: time, action: label == nil ? "re-keyed" : "recipient removed (re-keyed)",
-                    subject: label ?? "vault"))
         }
     }
 
@@ -247,5 +269,17 @@ public struct Vault: Sendable {
         guard characters >= minimumPassphraseLength else {
             throw VaultError.passphraseTooShort(minimum: minimumPassphraseLength)
         }
+    }
+
+    /// The user and host named in the log.
+    static var userName: String {
+        if let name = getpwuid(getuid())?.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
+
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

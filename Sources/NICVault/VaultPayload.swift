@@ -12,16 +12,36 @@ public struct VaultSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// One vault-level event: when, what was done, and to what (a GSTIN with kind and environment, or a client).
+/// One change of the vault, in a hash-chained log: when, what, to what (a GSTIN with kind and environment, a
+/// client, a recipient), through which slot the vault was opened ("passphrase", a recipient's label, "session"),
+/// by which user on which host. `hash` chains it to the entry before (see `VaultPayload.appendAudit`). Never a
+/// secret.
 public struct VaultLogEntry: Codable, Sendable, Equatable {
     public var at: Timestamp
     public var action: String
     public var subject: String
+    public var by: String?
+    public var user: String?
+    public var host: String?
+    public var hash: String?
 
-    public init(at: Timestamp, action: String, subject: String) {
+    public init(
+        at: Timestamp, action: String, subject: String, by: String? = nil, user: String? = nil, host: String? = nil,
+        hash: String? = nil
+    ) {
         self.at = at
         self.action = action
         self.subject = subject
+        self.by = by
+        self.user = user
+        self.host = host
+        self.hash = hash
+    }
+
+    /// BLAKE2b-256 of the previous entry's hash and this entry's fields, hex.
+    public func chainHash(after previous: String) -> String {
+        let fields = [previous, at.description, action, subject, by ?? "", user ?? "", host ?? ""]
+        return Hex.encode(BLAKE2b.hash(Array(fields.joined(separator: "\n").utf8), outputByteCount: 32))
     }
 }
 
@@ -61,16 +81,29 @@ public struct VaultPayload: Codable, Sendable, Equatable {
         self.settings = settings
     }
 
-    /// Appends an event to the vault's log (at most `logLimit`, oldest dropped first).
+    /// Appends an event to the vault's log, chained to the one before (at most `logLimit`, oldest dropped first).
     public mutating func appendLog(_ entry: VaultLogEntry) {
         var entries = log ?? []
-        entries.append(entry)
+        var chained = entry
+        chained.hash = entry.chainHash(after: entries.last?.hash ?? "")
+        entries.append(chained)
         if entries.count > Self.logLimit { entries.removeFirst(entries.count - Self.logLimit) }
         log = entries
     }
 
+    /// Where the chain breaks: the index of the first entry whose hash does not follow from the one before
+    /// (the first kept entry is the anchor: older ones may have been dropped past `logLimit`); nil when intact.
+    public var firstBrokenLogEntry: Int? {
+        guard let entries = log, entries.count > 1 else { return nil }
+        for index in 1..<entries.count
+        where entries[index].hash != entries[index].chainHash(after: entries[index - 1].hash ?? "") {
+            return index
+        }
+        return nil
+    }
+
     /// How many vault-level events are kept.
-    public static let logLimit = 1000
+    public static let logLimit = 10_000
 
     /// The JSON bytes in locked memory (PayloadSchema; the writer's own buffer is wiped before it is released).
     public func sealedBytes() throws -> SecureBytes { try PayloadSchema.encode(self) }

@@ -18,7 +18,7 @@ struct NICVaultCommand: AsyncParsableCommand {
             RegisterCommand.self, AddCommand.self, ImportCommand.self, RemoveCommand.self, ListCommand.self,
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
             ClientCommand.self, ExportCommand.self, ExecCommand.self, VerifyCommand.self, GSTINCommand.self,
-            SandboxCommand.self, KeygenCommand.self, RecipientCommand.self, RekeyCommand.self,
+            SandboxCommand.self, KeygenCommand.self, RecipientCommand.self, RekeyCommand.self, LogCommand.self,
         ]
     )
 

@@ -61,4 +61,37 @@ struct IdentityCLITests {
         // Re-keying such a vault needs no passphrase.
         #expect(try box.run(["rekey", "--vault", box.vault, "--identity", box.root + "/me.key"]).code == 0)
     }
+
+    @Test func theLogShowsWhoDidWhatAcrossTwoIdentitiesAndSeesAnEdit() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        var recipients: [String: String] = [:]
+        for name in ["asha", "ravi"] {
+            recipients[name] = try box.run(["keygen", "--output", box.root + "/\(name).key"]).out
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try box.run(["recipient", "add", recipients[name]!, "--label", name] + box.vaultFlags).code == 0)
+        }
+        let asha = ["--vault", box.vault, "--identity", box.root + "/asha.key"]
+        let ravi = ["--vault", box.vault, "--identity", box.root + "/ravi.key"]
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + asha).code == 0)
+        #expect(try box.run(["rotate", "27AABCD1234E1Z8"] + ravi).code == 0)
+        let log = try box.run(["log", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(log.code == 0, "\(log.err)")
+        #expect(log.out.contains("registration staged") && log.out.contains("by asha"))
+        #expect(log.out.contains("password rotated") && log.out.contains("by ravi"))
+        #expect(log.err.contains("chain is intact"))
+        let history = try box.run(["history", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(history.out.contains("by ravi"))
+        let json = try box.run(["log", "--json"] + box.vaultFlags)
+        #expect(json.out.contains("\"intact\" : true") && !json.out.contains("Pass"))
+
+        // Someone with the key edits an old entry without rewriting the hashes after it: the chain shows it.
+        let store = VaultStore(
+            path: box.vault, rollbackMemory: RollbackMemory(directory: box.root + "/state/nicvault/generations"))
+        var vault = try Vault.open(
+            store: store, unlocker: .passphrase(SecureBytes(copying: Array(CLISandbox.passphrase.utf8))))
+        try vault.modify { payload in payload.log![1].subject = "something else" }
+        let edited = try box.run(["log"] + box.vaultFlags)
+        #expect(edited.code == 3 && edited.err.contains("chain breaks at entry 2"))
+    }
 }

@@ -71,6 +71,11 @@ struct HistoryCommand: ParsableCommand {
         if let staged = credential.staged {
             Console.out("staged since \(staged.stagedAt)" + (reveal ? ": \(staged.password.unsafeStringValue())" : ""))
         }
+        let who = (vault.payload.log ?? []).filter { $0.subject.hasPrefix(credential.key.description) }
+        if !who.isEmpty {
+            Console.out("who (from the vault's log):")
+            for entry in who { Console.out("  " + LogCommand.line(entry)) }
+        }
         Console.out("retired passwords (newest first): \(credential.retired.count)")
         for retired in credential.retired {
             let note =

@@ -66,7 +66,8 @@ struct SetCommand: ParsableCommand {
                 return Console.note("Dry run: \(changing.count) credential(s) would change; nothing was changed.")
             }
             let time = vault.now
-            try vault.modify { payload in
+            let subject = applyAll ? "vault and \(changing.count) credential(s)" : "vault"
+            try vault.modify(audit: ("default interval set to \(defaultEvery.days) days", subject)) { payload in
                 payload.settings.defaultRotationDays = defaultEvery.days
                 for index in payload.credentials.indices
                 where changing.contains(where: { $0.key == payload.credentials[index].key }) {
