@@ -110,6 +110,7 @@ let package = Package(
             exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(
-            name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium"], swiftSettings: strict),
+            name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
+            swiftSettings: strict),
     ]
 )

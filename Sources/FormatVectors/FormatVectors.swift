@@ -63,7 +63,7 @@ public enum FormatVectors {
     }
 
     /// Replaces the header checksum after an edit, so that a vector reaches the check it is meant for.
-    static func rechecksum(_ bytes: [UInt8]) throws -> [UInt8] {
+    public static func rechecksum(_ bytes: [UInt8]) throws -> [UInt8] {
         // The checksum sits right before the ciphertext, whose length is the u64 before the checksum.
         var copy = bytes
         let parsedEnd = try headerLength(of: bytes)

@@ -1,3 +1,4 @@
+import FormatVectors
 import Foundation
 import SealedFile
 import Sodium
@@ -192,5 +193,19 @@ struct DefectCLITests {
         let device = try box.run(["list", "--vault", box.vault, "--passphrase-file", "/dev/null"])
         #expect(device.code == 2)
         #expect(!device.err.contains("chmod"))
+    }
+
+    // Issue 16: a vault asking more than SENSITIVE is refused before any allocation, unless allowed.
+    @Test func aGreedyKDFIsRefusedBeforeAnyAllocation() throws {
+        let box = CLISandbox()
+        let empty = try #require(FormatVectors.positives().first { $0.name == "empty" })
+        var greedy = empty.bytes
+        greedy.replaceSubrange(43..<51, with: UInt64(2 << 30).bigEndianBytes)  // memlimit: 2 GiB
+        try Data(try FormatVectors.rechecksum(greedy)).write(to: URL(fileURLWithPath: box.vault))
+        _ = chmod(box.vault, 0o600)
+        let refused = try box.run(["info"] + box.vaultFlags)
+        #expect(refused.code == 3 && refused.err.contains("2048 MiB") && refused.err.contains("--allow-kdf-memory"))
+        let stillRefused = try box.run(["info", "--allow-kdf-memory", "1500M"] + box.vaultFlags)
+        #expect(stillRefused.code == 3 && stillRefused.err.contains("more than --allow-kdf-memory allows"))
     }
 }

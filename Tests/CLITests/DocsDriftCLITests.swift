@@ -6,7 +6,8 @@ import Testing
 @Suite("docs/cli.md against the commands (the real binary)")
 struct DocsDriftCLITests {
     static let globals: Set<String> = [
-        "--vault", "--passphrase-file", "--passphrase-fd", "--accept-rollback", "--identity", "--version", "--help",
+        "--vault", "--passphrase-file", "--passphrase-fd", "--accept-rollback", "--identity", "--allow-kdf-memory",
+        "--version", "--help",
     ]
 
     /// Each command path ("rotate", "client add") with its long options, from --experimental-dump-help.

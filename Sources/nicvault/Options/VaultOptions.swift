@@ -31,6 +31,13 @@ struct VaultOptions: ParsableArguments {
             valueName: "file"))
     var identity: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Allow a vault whose Argon2id asks for more than libsodium's SENSITIVE (1 GiB, 4 passes): up to SIZE (2G, 3072M).",
+            valueName: "size"))
+    var allowKdfMemory: String?
+
     /// The variables that unlock a vault, which no child process (exec) may inherit.
     static let unlockingVariables = [
         "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
@@ -66,6 +73,43 @@ struct VaultOptions: ParsableArguments {
         try PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd).read(prompt: prompt)
     }
 
+    /// Refuses, before any memory is allocated, a passphrase slot that asks for more than SENSITIVE (1 GiB,
+    /// 4 passes) unless --allow-kdf-memory raises the memory bound (the format's own cap, 4 GiB and 10 passes,
+    /// still holds). A hostile file cannot make nicvault allocate gigabytes by surprise.
+    func checkKDFCost(_ store: VaultStore) throws {
+        guard let bytes = try? store.fileSystem.read(store.path), let parsed = try? VaultFormat.parse(bytes),
+            let slot = parsed.header.passphraseSlot
+        else { return }
+        let sensitive = Argon2idParameters.sensitive
+        var memoryBound = sensitive.memLimit
+        var passBound = sensitive.opsLimit
+        if let allowKdfMemory {
+            guard let size = Self.bytes(allowKdfMemory) else {
+                throw CLIError("--allow-kdf-memory takes a size like 2G or 3072M", code: Exit.usage)
+            }
+            memoryBound = size
+            passBound = KDFLimits.maximumOpsLimit
+        }
+        let (ops, mem) = (slot.parameters.opsLimit, slot.parameters.memLimit)
+        guard mem <= memoryBound && ops <= passBound else {
+            throw CLIError(
+                "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
+                    + (allowKdfMemory == nil
+                        ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
+                    + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M",
+                code: Exit.damaged)
+        }
+    }
+
+    /// "2G", "3072M", "1073741824" in bytes.
+    static func bytes(_ text: String) -> UInt64? {
+        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let unit = text.uppercased().last, let scale = units[unit], let value = UInt64(text.dropLast()) {
+            return value * scale
+        }
+        return UInt64(text)
+    }
+
     /// The identity to open with: --identity, else $NICVAULT_IDENTITY_FILE, else the default identity file
     /// ($XDG_CONFIG_HOME/nicvault/identity.txt) when it exists; nil when none is given.
     func identityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> (path: String, explicit: Bool)?
@@ -90,6 +134,7 @@ struct VaultOptions: ParsableArguments {
                 Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
             }
         }
+        try checkKDFCost(store)
         let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
         if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
         {
