@@ -92,8 +92,7 @@ public struct Vault: Sendable {
         let payload = try VaultPayload.decode(opened.payload)
         var by = "passphrase"
         if case .identity(let key) = unlocker {
-            let recipient = AgeKeys.recipient(key.publicKey)
-            by = payload.recipients?.first { $0.recipient == recipient }?.label ?? "identity"
+            by = payload.recipients?.first { Recipients.parse($0.recipient) == key.publicKey }?.label ?? "identity"
         }
         return Vault(store: store, opened: opened, payload: payload, clock: clock, openedBy: by)
     }
@@ -198,7 +197,7 @@ public struct Vault: Sendable {
     }
 
     /// Adds an X25519 recipient (a job's machine, a colleague) under a label; the vault key is wrapped for it.
-    public mutating func addRecipient(_ recipient: X25519PublicKey, label: String) throws {
+    public mutating func addRecipient(_ recipient: X25519PublicKey, label: String, as text: String? = nil) throws {
         let time = now
         try modify(
             slots: { header, key in
@@ -213,7 +212,7 @@ public struct Vault: Sendable {
             }
             payload.recipients =
                 (payload.recipients ?? []) + [
-                    RecipientLabel(recipient: AgeKeys.recipient(recipient), label: label, addedAt: time)
+                    RecipientLabel(recipient: text ?? AgeKeys.recipient(recipient), label: label, addedAt: time)
                 ]
         }
     }
@@ -225,8 +224,7 @@ public struct Vault: Sendable {
         let labels = payload.recipients ?? []
         var removed: X25519PublicKey?
         if let label {
-            guard let entry = labels.first(where: { $0.label == label }),
-                let key = AgeKeys.parseRecipient(entry.recipient)
+            guard let entry = labels.first(where: { $0.label == label }), let key = Recipients.parse(entry.recipient)
             else { throw VaultError.noSuchRecipientLabel(label) }
             removed = key
         }

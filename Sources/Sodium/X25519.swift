@@ -149,3 +149,36 @@ public enum SealedBox {
         }
     }
 }
+
+/// Ed25519 keys (OpenSSH's ssh-ed25519) as X25519 keys, as age and sops accept them: libsodium's birational map.
+public enum Ed25519Conversion {
+    /// The X25519 public key of a 32-byte Ed25519 public key.
+    public static func publicKey(_ ed25519: [UInt8]) throws -> X25519PublicKey {
+        try ensureSodium()
+        guard ed25519.count == 32 else {
+            throw SodiumError.wrongLength(what: "Ed25519 public key", expected: 32, actual: ed25519.count)
+        }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard crypto_sign_ed25519_pk_to_curve25519(&out, ed25519) == 0 else {
+            throw SodiumError.operationFailed("crypto_sign_ed25519_pk_to_curve25519")
+        }
+        return try X25519PublicKey(rawRepresentation: out)
+    }
+
+    /// The X25519 private key of a 64-byte Ed25519 secret key (seed and public key, as OpenSSH stores it).
+    public static func privateKey(_ ed25519Secret: SecureBytes) throws -> X25519PrivateKey {
+        try ensureSodium()
+        guard ed25519Secret.count == 64 else {
+            throw SodiumError.wrongLength(what: "Ed25519 secret key", expected: 64, actual: ed25519Secret.count)
+        }
+        let converted = try SecureBytes(count: 32) { out in
+            let result = ed25519Secret.withUnsafeBytes { secret in
+                crypto_sign_ed25519_sk_to_curve25519(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    secret.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            guard result == 0 else { throw SodiumError.operationFailed("crypto_sign_ed25519_sk_to_curve25519") }
+        }
+        return try X25519PrivateKey(rawRepresentation: converted)
+    }
+}

@@ -94,4 +94,46 @@ struct IdentityCLITests {
         let edited = try box.run(["log"] + box.vaultFlags)
         #expect(edited.code == 3 && edited.err.contains("chain breaks at entry 2"))
     }
+
+    @Test func anSSHKeyIsARecipientAndItsPrivateKeyAnIdentity() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let keygen = try box.run(
+            ["-t", "ed25519", "-N", "", "-q", "-C", "asha@laptop", "-f", box.root + "/id_ed25519"],
+            executable: "/usr/bin/ssh-keygen")
+        #expect(keygen.code == 0, "\(keygen.err)")
+        let publicLine = try String(contentsOfFile: box.root + "/id_ed25519.pub", encoding: .utf8)
+        #expect(try box.run(["recipient", "add", publicLine, "--label", "asha"] + box.vaultFlags).code == 0)
+        let opened = try box.run(["info", "--json", "--vault", box.vault, "--identity", box.root + "/id_ed25519"])
+        #expect(opened.code == 0, "\(opened.err)")
+        let listed = try box.run(["recipient", "list"] + box.vaultFlags)
+        #expect(listed.out.contains("asha  ssh-ed25519 AAAA"))
+        // Opened through it, the log names it.
+        #expect(
+            try box.run(["set", "--default-every", "60d", "--vault", box.vault, "--identity", box.root + "/id_ed25519"])
+                .code == 0)
+        #expect(try box.run(["log"] + box.vaultFlags).out.contains("by asha"))
+        // A passphrase-protected OpenSSH key is refused with a clear reason.
+        _ = try box.run(
+            ["-t", "ed25519", "-N", "secret words", "-q", "-f", box.root + "/locked"], executable: "/usr/bin/ssh-keygen"
+        )
+        let locked = try box.run(["info", "--vault", box.vault, "--identity", box.root + "/locked"])
+        #expect(locked.code == 64 && locked.err.contains("protected by a passphrase"))
+    }
+
+    @Test func aSessionStartsFromAnIdentityToo() throws {
+        let box = CLISandbox()
+        let recipient = try box.run(["keygen", "--output", box.root + "/me.key"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            try box.run([
+                "init", "--vault", box.vault, "--recipient", recipient, "--no-passphrase", "--kdf", "interactive",
+            ])
+            .code == 0)
+        let unlock = try box.run(["unlock", "--export", "--vault", box.vault, "--identity", box.root + "/me.key"])
+        #expect(unlock.code == 0, "\(unlock.err)")
+        let variable = try #require(unlock.out.split(separator: "'").dropFirst().first.map(String.init))
+        let listed = try box.run(["list", "--vault", box.vault], environment: ["NICVAULT_SESSION": variable])
+        #expect(listed.code == 0, "\(listed.err)")
+    }
 }

@@ -34,7 +34,7 @@ struct InitCommand: ParsableCommand {
             throw CLIError("a vault already exists at \(store.path); nothing was changed", code: Exit.conflict)
         }
         let recipients = try recipient.map { text -> X25519PublicKey in
-            guard let key = AgeKeys.parseRecipient(text) else {
+            guard let key = Recipients.parse(text) else {
                 throw CLIError("\(text) is not an age recipient (age1...)", code: Exit.usage)
             }
             return key

@@ -45,23 +45,29 @@ struct RecipientCommand: ParsableCommand {
             discussion: """
                 Example:
                   nicvault recipient add age1... --label einvoice-job
+                  nicvault recipient add "$(cat ~/.ssh/id_ed25519.pub)" --label asha
                 """
         )
 
         @OptionGroup var options: VaultOptions
 
-        @Argument(help: "The recipient: age1... (from nicvault keygen or age-keygen).")
+        @Argument(help: "The recipient: age1... (nicvault keygen, age-keygen) or an ssh-ed25519 public key line.")
         var recipient: String
 
         @Option(help: "A name for it (a machine, a person).")
         var label: String
 
         func run() throws {
-            guard let key = AgeKeys.parseRecipient(recipient) else {
-                throw CLIError("\(recipient) is not an age recipient (age1...)", code: Exit.usage)
+            guard let key = Recipients.parse(recipient) else {
+                throw CLIError(
+                    "not a recipient: give age1... or an ssh-ed25519 public key line (\"ssh-ed25519 AAAA...\")",
+                    code: Exit.usage)
             }
             var vault = try options.openVault()
-            try vault.addRecipient(key, label: label)
+            let text =
+                recipient.hasPrefix("ssh-ed25519 ")
+                ? recipient.split(separator: " ").prefix(2).joined(separator: " ") : nil
+            try vault.addRecipient(key, label: label, as: text)
             Console.note(
                 "\(label) can open the vault now with its identity (--identity FILE or NICVAULT_IDENTITY_FILE).")
         }

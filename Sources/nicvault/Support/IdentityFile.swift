@@ -25,7 +25,7 @@ enum IdentityFile {
         }
         var text = String(decoding: data, as: UTF8.self)
         defer { text = "" }
-        return try AgeKeys.parseIdentityFile(text)
+        return try Recipients.parseIdentity(text)
     }
 
     /// Writes a new identity, refusing to replace any file.
