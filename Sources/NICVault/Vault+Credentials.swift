@@ -178,16 +178,7 @@ extension Vault {
                 throw VaultError.nothingToChange("that is already the stored password")
             }
         }
-        var warnings: [String] = []
-        if let userID, !UserIDRules.isValid(userID) {
-            warnings.append("user id \(userID): " + UserIDRules.problems(with: userID).joined(separator: "; "))
-        }
-        let problems = password.map { PasswordPolicy.standard.problems(with: $0.unsafeStringValue()) } ?? []
-        if !problems.isEmpty {
-            warnings.append(
-                "the password breaks the usual policy (" + problems.joined(separator: "; ")
-                    + "); stored anyway, since the portal accepted it")
-        }
+        let warnings = ExistingCredential.warnings(userID: userID, password: password)
         let time = now
         let changed = password != nil && password != current.password
         let note =

@@ -31,16 +31,26 @@ public struct ExistingCredential: Sendable {
 
     /// What NIC would refuse of it: warnings only, since the portal holds it already.
     public var warnings: [String] {
+        Self.warnings(userID: userID, password: password)
+            + (kind == .portal && gsp != nil ? ["a GSP applies to API users only; ignored"] : [])
+    }
+
+    /// The one check of a user id and a password the portal already holds (add, import, update): what breaks
+    /// NIC's rules, as warnings, never the password itself.
+    public static func warnings(userID: String?, password: Secret?) -> [String] {
         var warnings: [String] = []
-        let idProblems = UserIDRules.problems(with: userID)
-        if !idProblems.isEmpty { warnings.append("user id \(userID): " + idProblems.joined(separator: "; ")) }
-        let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
-        if !problems.isEmpty {
-            warnings.append(
-                "the password breaks NIC's rules (" + problems.joined(separator: "; ")
-                    + "); stored anyway, since the portal holds it")
+        if let userID {
+            let problems = UserIDRules.problems(with: userID)
+            if !problems.isEmpty { warnings.append("user id \(userID): " + problems.joined(separator: "; ")) }
         }
-        if kind == .portal && gsp != nil { warnings.append("a GSP applies to API users only; ignored") }
+        if let password {
+            let problems = PasswordPolicy.standard.problems(with: password.unsafeStringValue())
+            if !problems.isEmpty {
+                warnings.append(
+                    "the password breaks NIC's rules (" + problems.joined(separator: "; ")
+                        + "); stored anyway, since the portal holds it")
+            }
+        }
         return warnings
     }
 
