@@ -49,6 +49,14 @@ public enum RotationBatch {
         credentials.filter { $0.status(at: now) == .due }
     }
 
+    /// A batch's two steps: the rotations left pending are settled first (a stopped batch leaves one; it is
+    /// never skipped in silence), then, with `due`, the credentials whose due date has passed.
+    public static func plan(_ credentials: [Credential], at now: Timestamp, due: Bool) -> (
+        settle: [Credential], rotate: [Credential]
+    ) {
+        (credentials.filter { $0.staged != nil }, due ? Self.due(credentials, at: now) : [])
+    }
+
     /// Runs `rotate` on each target in turn and reports. `finished` hears of each item as it ends (its number
     /// from 1, its key, its error if it failed); `stop` is asked before each item (a Ctrl-C): the rest are
     /// skipped, never half done.

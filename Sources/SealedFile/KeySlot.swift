@@ -27,6 +27,19 @@ public enum KDFLimits {
     public static let maximumOpsLimit: UInt64 = 10
     public static let maximumMemLimit: UInt64 = 4 << 30
 
+    /// The bound a reader applies before deriving anything unless told otherwise: libsodium's SENSITIVE.
+    public static let defaultAllowance = (
+        memLimit: Argon2idParameters.sensitive.memLimit, opsLimit: Argon2idParameters.sensitive.opsLimit
+    )
+
+    /// True when `parameters` stay within what the reader allows: SENSITIVE, or with `allowedMemory` that much
+    /// memory and the format's own cap of passes.
+    public static func isAllowed(_ parameters: Argon2idParameters, allowedMemory: UInt64? = nil) -> Bool {
+        let memory = allowedMemory ?? defaultAllowance.memLimit
+        let passes = allowedMemory == nil ? defaultAllowance.opsLimit : maximumOpsLimit
+        return parameters.memLimit <= memory && parameters.opsLimit <= passes
+    }
+
     /// Throws `kdfParametersOutOfRange` with the rule that was broken.
     public static func check(_ parameters: Argon2idParameters) throws(SealedFileError) {
         let (ops, mem) = (parameters.opsLimit, parameters.memLimit)

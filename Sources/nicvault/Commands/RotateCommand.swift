@@ -81,9 +81,7 @@ struct RotateCommand: AsyncParsableCommand {
             return
         }
         let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
-        // Pending rotations first (a Ctrl-C in an earlier batch leaves one): never skipped in silence.
-        let pending = candidates.filter { $0.staged != nil }
-        let due = self.due ? RotationBatch.due(candidates, at: vault.now) : []
+        let (pending, due) = RotationBatch.plan(candidates, at: vault.now, due: self.due)
         if dryRun {
             return plan(pending.map { ($0, "would resume") } + due.map { ($0, "would rotate") })
         }

@@ -80,22 +80,18 @@ struct VaultOptions: ParsableArguments {
         guard let bytes = try? store.fileSystem.read(store.path), let parsed = try? VaultFormat.parse(bytes),
             let slot = parsed.header.passphraseSlot
         else { return }
-        let sensitive = Argon2idParameters.sensitive
-        var memoryBound = sensitive.memLimit
-        var passBound = sensitive.opsLimit
+        var allowed: UInt64?
         if let allowKdfMemory {
             guard let size = Self.bytes(allowKdfMemory) else {
                 throw CLIError("--allow-kdf-memory takes a size like 2G or 3072M", code: Exit.usage)
             }
-            memoryBound = size
-            passBound = KDFLimits.maximumOpsLimit
+            allowed = size
         }
         let (ops, mem) = (slot.parameters.opsLimit, slot.parameters.memLimit)
-        guard mem <= memoryBound && ops <= passBound else {
+        guard KDFLimits.isAllowed(slot.parameters, allowedMemory: allowed) else {
             throw CLIError(
                 "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
-                    + (allowKdfMemory == nil
-                        ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
+                    + (allowed == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
                     + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M",
                 code: Exit.damaged)
         }
