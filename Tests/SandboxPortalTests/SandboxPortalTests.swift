@@ -360,8 +360,8 @@ struct SandboxPortalTests {
             #expect(error.answerLost)
         }
         // A no-hang check, not a timing one: alone this takes about 1 s; with the whole suite loading both
-        // cores, URLSession's timer has been seen to fire after 20 s.
-        #expect(Date().timeIntervalSince(started) < 90)
+        // cores, URLSession's timer has been seen to fire after 20 s, and after 94 s under ThreadSanitizer.
+        #expect(Date().timeIntervalSince(started) < 240)
     }
 
     @Test func openAPIDocumentListsExactlyTheServedRoutes() async throws {
