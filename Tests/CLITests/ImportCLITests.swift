@@ -193,4 +193,27 @@ struct ImportCLITests {
         let onTerminal = try box.run(["-qec", command + " >/dev/null", "/dev/null"], executable: "/usr/bin/script")
         #expect(onTerminal.out.contains("checked 3/3"), "\(onTerminal.out)")
     }
+
+    @Test func csvEdgesAndStdin() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        // A quoted field with a comma, a quote and a line break inside; an empty line; the file on stdin.
+        let csv =
+            "user_id,password,gstin,env,kind\r\n\"DEMOTRAD27\",\"a,b\"\"c\nd@E1x\",27AABCD1234E1Z8,sandbox,portal\r\n\r\n"
+        let imported = try box.run(["import", "-", "--format", "csv"] + box.vaultFlags, stdin: csv)
+        #expect(imported.code == 0, "\(imported.err)")
+        let password = try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags).out
+        #expect(password == "a,b\"c\nd@E1x\n")
+        // A header that lacks a column, one with an unknown column, an unclosed quote: the file is refused whole.
+        for (text, words) in [
+            ("gstin,kind,env,user_id\n", "missing column(s) password"),
+            ("gstin,kind,env,user_id,password,colour\n", "unknown column(s) colour"),
+            ("gstin,kind,env,user_id,password\n29AACCK5521H1ZK,portal,sandbox,\"KAV,x\n", "not closed"),
+        ] {
+            let refused = try box.run(["import", "-", "--format", "csv"] + box.vaultFlags, stdin: text)
+            #expect(refused.code == 64 && refused.err.contains(words), "\(refused.err)")
+        }
+        let notJSON = try box.run(["import", "-", "--format", "json"] + box.vaultFlags, stdin: "{\"format\": 1}")
+        #expect(notJSON.code == 64 && notJSON.err.contains("not a nicvault json export"))
+    }
 }
