@@ -1,4 +1,4 @@
-// libFuzzer target over the vault file parser and opener (make fuzz). Built by fuzz/build.sh with
+// libFuzzer target over the vault file and session file parsers and openers (make fuzz). Built by fuzz/build.sh with
 // swiftc -sanitize=fuzzer,address; libFuzzer supplies main.
 import SealedFile
 import Sodium
@@ -10,6 +10,12 @@ let fuzzPassphrase = try! SecureBytes(copying: Array("correct horse battery stap
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVault(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // The session file's reader too: parsed or refused with a SessionFileError, and a parsed one writes back
+    // the same bytes.
+    if let session = try? SessionFile.parse(bytes) {
+        precondition(session.serialized() == bytes, "session file does not round-trip")
+        _ = try? session.open(sessionKey: fuzzKey, id: [UInt8](repeating: 0, count: 16))
+    }
     // Every input must be parsed or refused with a SealedFileError: never a crash, never a hang.
     guard let parsed = try? VaultFormat.parse(bytes) else { return 0 }
     // A parsed header serializes back to the same bytes (the format is canonical).
