@@ -191,6 +191,15 @@ public struct Credential: Sendable, Equatable, Codable {
         rotatedAt = now
     }
 
+    /// Takes a password the portal holds already (changed outside nicvault, or found live there): the current
+    /// one and any staged one go to history (the staged one never confirmed), and a pending registration is
+    /// settled by it.
+    public mutating func acceptLivePassword(_ live: Secret, at now: Timestamp) {
+        retireStaged(at: now)
+        replacePassword(with: live, at: now)
+        pendingSince = nil
+    }
+
     /// Moves the staged password to history, marked as never confirmed by the portal: a late answer may
     /// still have made it the live one, so it is kept, never discarded.
     public mutating func retireStaged(at now: Timestamp) {

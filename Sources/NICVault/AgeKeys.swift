@@ -1,3 +1,4 @@
+import Foundation
 import GST
 import Sodium
 
@@ -102,17 +103,4 @@ public enum AgeKeys {
         }
         throw VaultError.badIdentity("no identity in the file")
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
-    }
-}
-
-extension Set where Element == Character {
-    fileprivate static var whitespaces: Set<Character> { [" ", "\t", "\r"] }
 }

@@ -132,9 +132,7 @@ extension Vault {
                     var credential = payload.credentials[index]
                     let password = entry.row.record?.password ?? entry.row.credential!.password
                     if password != credential.password {
-                        credential.retireStaged(at: time)
-                        credential.replacePassword(with: password, at: time)
-                        credential.pendingSince = nil
+                        credential.acceptLivePassword(password, at: time)
                     }
                     credential.userID = entry.row.record?.userID ?? entry.row.credential!.userID
                     if let existing = entry.row.credential {

@@ -137,12 +137,13 @@ extension Vault {
     /// Removes an API client record that no credential refers to; the vault's log keeps the event.
     public mutating func removeClient(named name: String, environment: Environment) throws {
         try modify(audit: ("API client removed", "\(name) (\(environment.rawValue))")) { payload in
-            guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
-            else { throw VaultError.clientNotFound(name) }
-            let users = payload.credentials.filter { $0.client == name && $0.environment == environment }
-            guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
-            payload.clients.remove(at: index)
+            payload.clients.remove(at: try payload.removableClient(named: name, environment: environment))
         }
+    }
+
+    /// The client, when it could be removed now (it exists and no credential uses it); else the reason.
+    public func removableClient(named name: String, environment: Environment) throws -> APIClient {
+        payload.clients[try payload.removableClient(named: name, environment: environment)]
     }
 
     /// Replaces an API client's id and secret (re-issued by NIC or the GSP); the version goes up.
@@ -186,9 +187,7 @@ extension Vault {
             + (userID.map { ", user id \($0)" } ?? "")
         let updated = try update(key, expectedVersion: expectedVersion, note: note) { credential in
             if let password, changed {
-                credential.retireStaged(at: time)
-                credential.replacePassword(with: password, at: time)
-                credential.pendingSince = nil
+                credential.acceptLivePassword(password, at: time)
             }
             if let userID { credential.userID = userID }
         }

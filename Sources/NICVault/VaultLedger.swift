@@ -143,8 +143,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
             guard let index = credential.retired.firstIndex(where: { $0.unconfirmed && $0.password == password })
             else { throw VaultError.notFound("that unconfirmed password of \(key)") }
             credential.retired.remove(at: index)
-            credential.retireStaged(at: time)
-            credential.replacePassword(with: password, at: time)
+            credential.acceptLivePassword(password, at: time)
         }
     }
 

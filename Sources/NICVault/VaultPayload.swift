@@ -105,6 +105,21 @@ public struct VaultPayload: Codable, Sendable, Equatable {
     /// How many vault-level events are kept.
     public static let logLimit = 10_000
 
+    /// The credentials that authenticate with the API client `name` of `environment`.
+    public func credentials(usingClient name: String, environment: Environment) -> [Credential] {
+        credentials.filter { $0.client == name && $0.environment == environment }
+    }
+
+    /// The index of a client that may be removed: it exists and no credential uses it.
+    func removableClient(named name: String, environment: Environment) throws -> Int {
+        guard let index = clients.firstIndex(where: { $0.name == name && $0.environment == environment }) else {
+            throw VaultError.clientNotFound(name)
+        }
+        let users = credentials(usingClient: name, environment: environment)
+        guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
+        return index
+    }
+
     /// The JSON bytes in locked memory (PayloadSchema; the writer's own buffer is wiped before it is released).
     public func sealedBytes() throws -> SecureBytes { try PayloadSchema.encode(self) }
 

@@ -57,11 +57,11 @@ public enum RotationBatch {
         (credentials.filter { $0.staged != nil }, due ? Self.due(credentials, at: now) : [])
     }
 
-    /// Runs `rotate` on each target in turn and reports. `finished` hears of each item as it ends (its number
-    /// from 1, its key, its error if it failed); `stop` is asked before each item (a Ctrl-C): the rest are
-    /// skipped, never half done.
+    /// Runs `each` (a rotation, a verification) on each target in turn and reports. `finished` hears of each
+    /// item as it ends (its number from 1, its key, its error if it failed); `stop` is asked before each item (a
+    /// Ctrl-C): the rest are skipped, never half done.
     public static func run(
-        _ targets: [Credential], rotate: (Credential) async throws -> Void,
+        _ targets: [Credential], each: (Credential) async throws -> Void,
         stop: () -> Bool = { false },
         finished: (Int, CredentialKey, (any Error)?) -> Void = { _, _, _ in }
     ) async -> BatchReport {
@@ -72,7 +72,7 @@ public enum RotationBatch {
                 break
             }
             do {
-                try await rotate(target)
+                try await each(target)
                 report.done.append(target.key)
                 finished(index + 1, target.key, nil)
             } catch {

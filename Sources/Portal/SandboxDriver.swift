@@ -26,9 +26,7 @@ public struct SandboxDriver: PortalDriver {
     }
 
     public func sendOTP(_ gstin: GSTIN) async throws -> OTPChallenge {
-        let mark = (try? await outbox(gstin: gstin, after: 0).map(\.id).max()) ?? 0
-        let body: PortalAPI.OTPResponse = try await call(.otp, PortalAPI.OTPRequest(gstin: gstin.value))
-        return OTPChallenge(requestID: body.requestId, sentTo: body.sentTo, outboxMark: mark)
+        try await challenge(for: gstin) { try await call(.otp, PortalAPI.OTPRequest(gstin: gstin.value)) }
     }
 
     public func verifyOTP(_ challenge: OTPChallenge, code: String) async throws -> Verification {
@@ -72,9 +70,9 @@ public struct SandboxDriver: PortalDriver {
     }
 
     public func sendAPIUserOTP(_ session: PortalSession, gstin: GSTIN) async throws -> OTPChallenge {
-        let mark = (try? await outbox(gstin: gstin, after: 0).map(\.id).max()) ?? 0
-        let body: PortalAPI.OTPResponse = try await call(.apiUserOTP, PortalAPI.SessionRequest(session: session.token))
-        return OTPChallenge(requestID: body.requestId, sentTo: body.sentTo, outboxMark: mark)
+        try await challenge(for: gstin) {
+            try await call(.apiUserOTP, PortalAPI.SessionRequest(session: session.token))
+        }
     }
 
     public func createAPIUser(
@@ -104,6 +102,15 @@ public struct SandboxDriver: PortalDriver {
             .password,
             PortalAPI.ChangePasswordRequest(
                 userId: userID, oldPassword: old.unsafeStringValue(), newPassword: new.unsafeStringValue()))
+    }
+
+    /// Asks for an OTP, remembering the last outbox message before it so that the OTP can be found there.
+    private func challenge(for gstin: GSTIN, send: () async throws -> PortalAPI.OTPResponse) async throws
+        -> OTPChallenge
+    {
+        let mark = (try? await outbox(gstin: gstin, after: 0).map(\.id).max()) ?? 0
+        let body = try await send()
+        return OTPChallenge(requestID: body.requestId, sentTo: body.sentTo, outboxMark: mark)
     }
 
     /// Messages of the sandbox outbox (sandbox only: the real portal sends SMS).

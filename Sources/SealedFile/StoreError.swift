@@ -20,6 +20,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case vaultReplaced(path: String)
     /// The backup beside the vault is a later generation of the same vault: an older copy was put in its place.
     case backupNewer(path: String, found: UInt64, backup: UInt64)
+    /// The passphrase slot asks Argon2id for more than the reader allows (nil: libsodium's SENSITIVE).
+    case kdfAboveAllowance(memLimit: UInt64, opsLimit: UInt64, allowance: UInt64?)
 
     public var description: String {
         switch self {
@@ -40,6 +42,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .vaultMissing(let path): "no vault at \(path); create one with: nicvault init"
         case .vaultReplaced(let path):
             "\(path) was replaced or re-keyed by another process while this command ran; run the command again"
+        case .kdfAboveAllowance(let mem, let ops, let allowance):
+            "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
+                + (allowance == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
+                + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M"
         case .backupNewer(let path, let found, let backup):
             "\(path) is at generation \(found) but its backup \(path).bak is at generation \(backup): an older copy "
                 + "was put in place of the vault. If you restored it on purpose, run again with --accept-rollback; "

@@ -200,7 +200,11 @@ public enum VaultFormat {
 
     /// Parses and opens with a passphrase or identity.
     public static func open(_ bytes: [UInt8], with unlocker: Unlocker) throws -> OpenedVault {
-        let parsed = try parse(bytes)
+        try open(try parse(bytes), with: unlocker)
+    }
+
+    /// Opens a parsed file with a passphrase or identity.
+    public static func open(_ parsed: ParsedVaultFile, with unlocker: Unlocker) throws -> OpenedVault {
         var key: SymmetricKey?
         for slot in parsed.header.slots {
             if let unwrapped = try slot.unwrap(with: unlocker, vaultID: parsed.header.vaultID) {

@@ -38,11 +38,15 @@ public struct VaultStore: Sendable {
     /// Told what a read had to do without (a lock file it could not create, a rollback memory it could not
     /// update): the caller shows it, the read goes on.
     public let warn: @Sendable (String) -> Void
+    /// The Argon2id memory a passphrase open may spend; nil for libsodium's SENSITIVE (see `KDFLimits.isAllowed`).
+    public let kdfMemoryAllowance: UInt64?
 
     public init(
         path: String, fileSystem: any FileSystem = POSIXFileSystem(), rollbackMemory: RollbackMemory?,
-        lockTimeout: Double = 30, warn: @escaping @Sendable (String) -> Void = { _ in }
+        lockTimeout: Double = 30, warn: @escaping @Sendable (String) -> Void = { _ in },
+        kdfMemoryAllowance: UInt64? = nil
     ) {
+        self.kdfMemoryAllowance = kdfMemoryAllowance
         self.path = path
         self.fileSystem = fileSystem
         self.rollbackMemory = rollbackMemory
@@ -82,7 +86,18 @@ public struct VaultStore: Sendable {
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
-        try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: unlocker) }
+        try open(acceptRollback: acceptRollback) { bytes in
+            let parsed = try VaultFormat.parse(bytes)
+            // Refused before any key derivation: a hostile file cannot make the reader allocate gigabytes.
+            if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
+                !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
+            {
+                throw StoreError.kdfAboveAllowance(
+                    memLimit: slot.parameters.memLimit, opsLimit: slot.parameters.opsLimit,
+                    allowance: kdfMemoryAllowance)
+            }
+            return try VaultFormat.open(parsed, with: unlocker)
+        }
     }
 
     /// As `open(with:)`, with the vault key already known (sessions): no key derivation.

@@ -155,9 +155,8 @@ struct ClientCommand: ParsableCommand {
 
         func run() throws {
             var vault = try options.openVault()
-            let removed = try vault.client(named: name, environment: env)
-            let users = vault.credentials(environment: env).filter { $0.client == name }
-            guard users.isEmpty else { throw VaultError.clientInUse(name, by: users.map(\.key.description)) }
+            // Refused before asking when it cannot go.
+            let removed = try vault.removableClient(named: name, environment: env)
             try SecretPrompt.confirm(
                 "Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
             try vault.removeClient(named: name, environment: env)
@@ -180,7 +179,7 @@ struct ClientRow: Encodable {
         environment = client.environment.rawValue
         issuer = client.issuer
         clientID = client.clientID
-        usedBy = vault.credentials(environment: client.environment).filter { $0.client == client.name }
-            .map(\.key.description)
+        usedBy = vault.payload.credentials(usingClient: client.name, environment: client.environment)
+            .sorted { $0.key < $1.key }.map(\.key.description)
     }
 }

@@ -180,11 +180,14 @@ struct RotateCommand: AsyncParsableCommand {
             try ledger.setRotationDays(rotated.key, days: every.days)
         }
         if verify && rotated.kind == .api {
-            try await VerifyCommand.verify(
-                rotated, in: ledger.vault, authURL: nil,
-                // The same sandbox the rotation just talked to (the embedded one has an ephemeral port).
+            // The same sandbox the rotation just talked to (the embedded one has an ephemeral port).
+            let (verifier, embedded) = try await VerifyCommand.verifier(
+                for: rotated.environment, authURL: nil,
                 portal: (driver as? SandboxDriver)?.baseURL.absoluteString ?? portalOptions.portal,
                 timeout: portalOptions.timeout)
+            defer { embedded?.stop() }
+            try VerifyCommand.print(
+                try await VerifyCommand.verify(rotated, in: ledger.vault, with: verifier, announce: true), json: false)
         }
     }
 }

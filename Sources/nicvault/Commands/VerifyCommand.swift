@@ -51,106 +51,111 @@ struct VerifyCommand: AsyncParsableCommand {
             : try gstins.map {
                 try vault.credential(gstin: GSTIN(parsing: $0, environment: .sandbox), kind: .api, environment: env)
             }
+        // One verifier per environment (the embedded sandbox starts once), stopped at the end.
+        var verifiers: [Environment: (CredentialVerifier, EmbeddedSandbox?)] = [:]
+        defer { verifiers.values.forEach { $0.1?.stop() } }
+        func verifier(_ environment: Environment) async throws -> CredentialVerifier {
+            if let made = verifiers[environment] { return made.0 }
+            let made = try await Self.verifier(for: environment, authURL: authURL, portal: portal, timeout: timeout)
+            verifiers[environment] = made
+            return made.0
+        }
         if gstins.count == 1 {
-            return try await Self.verify(
-                targets[0], in: vault, authURL: authURL, portal: portal, timeout: timeout, json: json)
+            let credential = targets[0]
+            let result = try await Self.verify(
+                credential, in: vault, with: verifier(credential.environment), announce: true)
+            return try Self.print(result, json: json)
         }
         // A batch: one line per credential as it finishes, then the counts; a failure never stops the rest.
         Interruption.watch()
-        var failed: [(key: CredentialKey, error: any Error)] = []
-        var done = 0
-        for (index, credential) in targets.enumerated() where !Interruption.requested {
-            do {
-                try await Self.verify(
-                    credential, in: vault, authURL: authURL, portal: portal, timeout: timeout, json: false, quiet: true)
-                done += 1
-                if json {
-                    JSONOutput.line(ItemResult(credential.key, outcome: "verified"))
-                } else {
-                    Console.note("\(index + 1)/\(targets.count) \(credential.key): verified")
-                }
-            } catch {
-                failed.append((credential.key, error))
-                if json {
-                    JSONOutput.line(ItemResult(credential.key, error: error))
-                } else {
-                    Console.note(
-                        "\(index + 1)/\(targets.count) \(credential.key): failed: " + ErrorReport.message(for: error))
-                }
+        let report = await RotationBatch.run(targets) { credential in
+            _ = try await Self.verify(credential, in: vault, with: verifier(credential.environment), announce: false)
+        } stop: {
+            Interruption.requested
+        } finished: { index, key, error in
+            if json {
+                JSONOutput.line(error.map { ItemResult(key, error: $0) } ?? ItemResult(key, outcome: "verified"))
+            } else {
+                Console.note(
+                    "\(index)/\(targets.count) \(key): "
+                        + (error.map { "failed: " + ErrorReport.message(for: $0) } ?? "verified"))
             }
         }
-        let skipped = targets.count - done - failed.count
+        let (done, failed, skipped) = (report.done.count, report.failures.count, report.skipped.count)
         if json {
             JSONOutput.line(
-                BatchSummary(summary: .init(total: targets.count, done: done, failed: failed.count, skipped: skipped)))
+                BatchSummary(summary: .init(total: targets.count, done: done, failed: failed, skipped: skipped)))
         } else {
-            Console.note("Verified \(done) of \(targets.count); \(failed.count) failed, \(skipped) skipped.")
+            Console.note("Verified \(done) of \(targets.count); \(failed) failed, \(skipped) skipped.")
         }
         if Interruption.requested { throw CLIError("stopped by Ctrl-C; \(skipped) not verified", code: 130) }
-        if let first = failed.first {
+        if let first = report.failures.first {
             throw CLIError(
-                "\(failed.count) failed: " + failed.map { $0.key.description }.joined(separator: ", "),
+                "\(failed) failed: " + report.failures.map { $0.key.description }.joined(separator: ", "),
                 code: ErrorReport.exitCode(for: first.error))
         }
     }
 
-    /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; prints the outcome.
-    static func verify(
-        _ credential: Credential, in vault: Vault, authURL: String?, portal: String?, timeout: Double,
-        json: Bool = false, quiet: Bool = false
-    ) async throws {
-        let id = credential.gstin
-        guard let clientName = credential.client else {
-            throw CLIError(
-                "\(credential.key) has no API client; add one with nicvault client add NAME --env "
-                    + "\(credential.environment.rawValue), then nicvault set \(id.value) --client NAME",
-                code: Exit.usage)
-        }
-        let client = try vault.client(named: clientName, environment: credential.environment)
-        var embedded: EmbeddedSandbox?
-        defer { embedded?.stop() }
-        let verifier: CredentialVerifier
+    /// Where credentials of `environment` are verified: --auth-url, NIC's API for production, a running sandbox
+    /// (--portal URL), else the embedded sandbox (returned, to be stopped by the caller).
+    static func verifier(for environment: Environment, authURL: String?, portal: String?, timeout: Double)
+        async throws -> (CredentialVerifier, EmbeddedSandbox?)
+    {
         if let authURL {
             guard let url = URL(string: authURL), url.scheme != nil else {
                 throw CLIError("--auth-url must be a URL", code: Exit.usage)
             }
-            verifier = CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout)
-        } else if credential.environment == .production {
-            verifier = .nic(production: true, timeout: timeout)
-        } else if let portal, portal != "sandbox" {
+            return (CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout), nil)
+        }
+        if environment == .production { return (.nic(production: true, timeout: timeout), nil) }
+        if let portal, portal != "sandbox" {
             guard let url = URL(string: portal), url.scheme != nil else {
                 throw CLIError("--portal takes sandbox or a URL", code: Exit.usage)
             }
-            verifier = CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout)
-        } else {
-            embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
-            verifier = CredentialVerifier(baseURL: embedded!.url, isSandboxPortal: true, timeout: timeout)
+            return (CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout), nil)
         }
-        if !quiet {
+        let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
+        return (CredentialVerifier(baseURL: embedded.url, isSandboxPortal: true, timeout: timeout), embedded)
+    }
+
+    /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; NIC's refusals become CLI errors
+    /// with their advice.
+    static func verify(_ credential: Credential, in vault: Vault, with verifier: CredentialVerifier, announce: Bool)
+        async throws -> VerificationResult
+    {
+        guard let clientName = credential.client else {
+            throw CLIError(
+                "\(credential.key) has no API client; add one with nicvault client add NAME --env "
+                    + "\(credential.environment.rawValue), then nicvault set \(credential.gstin.value) --client NAME",
+                code: Exit.usage)
+        }
+        let client = try vault.client(named: clientName, environment: credential.environment)
+        if announce {
             Console.note(
-                "Authenticating \(credential.userID) for \(id.value) at \(verifier.baseURL.absoluteString)/eivital/v1.04/auth ..."
-            )
+                "Authenticating \(credential.userID) for \(credential.gstin.value) at "
+                    + "\(verifier.baseURL.absoluteString)/eivital/v1.04/auth ...")
         }
         do {
-            let result = try await verifier.verify(credential, client: client)
-            if json {
-                try JSONOutput.print(
-                    Verified(
-                        gstin: result.gstin, userID: result.userID, tokenExpiry: result.tokenExpiry,
-                        legalName: result.legalName, status: result.status))
-                return
-            }
-            if quiet { return }
-            Console.out(
-                "verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST"
-            )
-            Console.out("session key works: read back \(result.legalName) (\(result.status))")
+            return try await verifier.verify(credential, client: client)
         } catch let error as NICAuthError {
             throw CLIError("verification failed: " + error.description, code: Exit.portalRefused)
         } catch let error as VerifierError {
             if case .noPublicKey = error { throw CLIError(error.description, code: Exit.usage) }
             throw CLIError(error.description, code: Exit.portalRefused)
         }
+    }
+
+    /// One verification as a person or a script reads it.
+    static func print(_ result: VerificationResult, json: Bool) throws {
+        if json {
+            return try JSONOutput.print(
+                Verified(
+                    gstin: result.gstin, userID: result.userID, tokenExpiry: result.tokenExpiry,
+                    legalName: result.legalName, status: result.status))
+        }
+        Console.out(
+            "verified: NIC accepted \(result.userID) for \(result.gstin); token valid until \(result.tokenExpiry) IST")
+        Console.out("session key works: read back \(result.legalName) (\(result.status))")
     }
 }
 

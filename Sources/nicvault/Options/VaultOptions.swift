@@ -58,14 +58,15 @@ struct VaultOptions: ParsableArguments {
         return Path.join(Locations.dataHome(env), "nicvault/vault.nicv")
     }
 
-    /// The store for the resolved path, with rollback memory in the user's state folder. A symlinked path is
+    /// The store for the resolved path, with rollback memory in the user's state folder and the Argon2id
+    /// allowance of --allow-kdf-memory. A symlinked path is
     /// resolved once, so that the lock, the temporary file and the backup sit beside the real file and a save
     /// replaces the real file, never the link.
     func store() -> VaultStore {
         VaultStore(
             path: Locations.realPath(vaultPath()),
             rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
-            warn: { Console.note($0) })
+            warn: { Console.note($0) }, kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes))
     }
 
     /// The passphrase, from the first source that is set.
@@ -73,27 +74,9 @@ struct VaultOptions: ParsableArguments {
         try PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd).read(prompt: prompt)
     }
 
-    /// Refuses, before any memory is allocated, a passphrase slot that asks for more than SENSITIVE (1 GiB,
-    /// 4 passes) unless --allow-kdf-memory raises the memory bound (the format's own cap, 4 GiB and 10 passes,
-    /// still holds). A hostile file cannot make nicvault allocate gigabytes by surprise.
-    func checkKDFCost(_ store: VaultStore) throws {
-        guard let bytes = try? store.fileSystem.read(store.path), let parsed = try? VaultFormat.parse(bytes),
-            let slot = parsed.header.passphraseSlot
-        else { return }
-        var allowed: UInt64?
-        if let allowKdfMemory {
-            guard let size = Self.bytes(allowKdfMemory) else {
-                throw CLIError("--allow-kdf-memory takes a size like 2G or 3072M", code: Exit.usage)
-            }
-            allowed = size
-        }
-        let (ops, mem) = (slot.parameters.opsLimit, slot.parameters.memLimit)
-        guard KDFLimits.isAllowed(slot.parameters, allowedMemory: allowed) else {
-            throw CLIError(
-                "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
-                    + (allowed == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
-                    + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M",
-                code: Exit.damaged)
+    func validate() throws {
+        if let allowKdfMemory, Self.bytes(allowKdfMemory) == nil {
+            throw ValidationError("--allow-kdf-memory takes a size like 2G or 3072M")
         }
     }
 
@@ -130,7 +113,6 @@ struct VaultOptions: ParsableArguments {
                 Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
             }
         }
-        try checkKDFCost(store)
         let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
         if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
         {

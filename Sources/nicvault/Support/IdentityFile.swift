@@ -23,9 +23,7 @@ enum IdentityFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CLIError("cannot read the identity file \(path)", code: Exit.wrongPassphrase)
         }
-        var text = String(decoding: data, as: UTF8.self)
-        defer { text = "" }
-        return try Recipients.parseIdentity(text)
+        return try Recipients.parseIdentity(String(decoding: data, as: UTF8.self))
     }
 
     /// Writes a new identity, refusing to replace any file.
