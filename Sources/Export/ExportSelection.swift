@@ -13,15 +13,17 @@ public struct ExportSelection: Sendable {
     ) throws {
         var credentials: [Credential] = []
         if gstins.isEmpty {
-            credentials = vault.credentials(kind: kind, environment: environment)
+            credentials = try vault.credentials(kind: kind, environment: environment)
         } else {
             for id in gstins {
-                let found = vault.credentials(gstin: id, kind: kind, environment: environment)
+                let found = try vault.credentials(gstin: id, kind: kind, environment: environment)
                 if found.isEmpty { throw VaultError.notFound(id.value) }
                 credentials += found
             }
         }
         var warnings: [String] = []
+        // Each client is read once, however many credentials use it.
+        var clients: [String: APIClient] = [:]
         items = try credentials.map { credential in
             if credential.staged != nil {
                 warnings.append("warning: \(credential.key) has a rotation pending; exporting its current password")
@@ -29,7 +31,13 @@ public struct ExportSelection: Sendable {
             if credential.pendingSince != nil {
                 warnings.append("warning: \(credential.key) has a registration pending; the portal may not know it yet")
             }
-            let client = try credential.client.map { try vault.client(named: $0, environment: credential.environment) }
+            let client = try credential.client.map { name in
+                let key = credential.environment.rawValue + "/" + name
+                if let known = clients[key] { return known }
+                let found = try vault.client(named: name, environment: credential.environment)
+                clients[key] = found
+                return found
+            }
             return ExportItem(credential: credential, client: client)
         }
         self.warnings = warnings

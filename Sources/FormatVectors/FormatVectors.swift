@@ -111,8 +111,8 @@ public enum FormatVectors {
         flippedTag[flippedTag.count - 1] ^= 0x01
         var flippedHeader = base
         flippedHeader[33] ^= 0x01  // last byte of the generation
-        var version2 = base
-        version2[9] = 0x02
+        var version3 = base
+        version3[9] = 0x03
         var unknownSlot = base
         unknownSlot[35] = 0x07  // type of the first slot
         unknownSlot = try rechecksum(unknownSlot)
@@ -145,8 +145,8 @@ public enum FormatVectors {
                 name: "wrong-passphrase", description: "The empty vault, opened with \"wrong horse battery staple\".",
                 bytes: base, passphrase: "wrong horse battery staple", error: .wrongPassphrase),
             Negative(
-                name: "unknown-version", description: "Byte 9 (format version, low byte) set to 2.",
-                bytes: version2, passphrase: passphrase, error: .unsupportedVersion(2)),
+                name: "unknown-version", description: "Byte 9 (format version, low byte) set to 3.",
+                bytes: version3, passphrase: passphrase, error: .unsupportedVersion(3)),
             Negative(
                 name: "unknown-slot-type",
                 description: "Byte 35 (first slot type) set to 7, with the header checksum recomputed.",
@@ -216,6 +216,9 @@ public enum FormatVectors {
         case .payloadDamaged: "`payload-damaged`"
         case .recipientSlotDamaged: "`recipient-slot-damaged`"
         case .paddingDamaged: "`padding-damaged`"
+        case .keyCommitmentMismatch: "`key-commitment`"
+        case .manifestDamaged: "`manifest-damaged`"
+        case .recordDamaged: "`record-damaged`"
         case .invalidArgument: "`invalid-argument`"
         }
     }

@@ -51,10 +51,13 @@ public struct ImportPlan: Sendable {
     public init(
         rows: [ImportRow], clients fileClients: [APIClient] = [], vault: Vault,
         progress: (Int, Int) -> Void = { _, _ in }
-    ) {
+    ) throws {
+        let payload = try vault.payload
+        var stored: [CredentialKey: Credential] = [:]
+        for credential in payload.credentials { stored[credential.key] = credential }
         var seen: [CredentialKey: Int] = [:]
         for client in fileClients
-        where !vault.payload.clients.contains(where: {
+        where !payload.clients.contains(where: {
             $0.name == client.name && $0.environment == client.environment
         }) {
             clients.append(client)
@@ -73,7 +76,7 @@ public struct ImportPlan: Sendable {
             seen[key] = row.line
             let clientName = row.record?.client ?? row.credential?.client
             if let clientName,
-                !(vault.payload.clients + clients).contains(where: {
+                !(payload.clients + clients).contains(where: {
                     $0.name == clientName && $0.environment == key.environment
                 })
             {
@@ -83,14 +86,12 @@ public struct ImportPlan: Sendable {
             if let credential = row.credential {
                 warnings += credential.warnings.map { (row.line, $0) }
             }
-            entries.append(Entry(line: row.line, key: key, action: Self.action(for: row, against: vault), row: row))
+            entries.append(Entry(line: row.line, key: key, action: Self.action(for: row, against: stored[key]), row: row))
         }
     }
 
-    static func action(for row: ImportRow, against vault: Vault) -> Action {
-        guard
-            let stored = vault.payload.credentials.first(where: { $0.key == (row.record?.key ?? row.credential?.key) })
-        else { return .add }
+    static func action(for row: ImportRow, against stored: Credential?) -> Action {
+        guard let stored else { return .add }
         var changes: [String] = []
         let userID = row.record?.userID ?? row.credential!.userID
         let password = row.record?.password ?? row.credential!.password

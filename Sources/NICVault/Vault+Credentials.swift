@@ -6,25 +6,28 @@ extension Vault {
     public var now: Timestamp { clock.now() }
 
     /// Credentials matching every filter given, in GSTIN order.
+    /// Only the records that match are decrypted (the index knows each record's GSTIN, kind and environment).
     public func credentials(
         gstin: GSTIN? = nil, kind: CredentialKind? = nil, environment: Environment? = nil
-    ) -> [Credential] {
-        payload.credentials.filter { credential in
-            (gstin == nil || credential.gstin == gstin) && (kind == nil || credential.kind == kind)
-                && (environment == nil || credential.environment == environment)
-        }.sorted { $0.key < $1.key }
+    ) throws -> [Credential] {
+        let keys = index.credentialKeys.filter { key in
+            (gstin == nil || key.gstin == gstin) && (kind == nil || key.kind == kind)
+                && (environment == nil || key.environment == environment)
+        }
+        let found = keys.count == index.credentialKeys.count ? try payload.credentials : try index.credentials(keys)
+        return found.sorted { $0.key < $1.key }
     }
 
     /// The one credential of `gstin` that matches the filters; a clear error when there is none or several.
     public func credential(gstin: GSTIN, kind: CredentialKind? = nil, environment: Environment? = nil) throws
         -> Credential
     {
-        let matches = credentials(gstin: gstin, kind: kind, environment: environment)
+        let matches = try credentials(gstin: gstin, kind: kind, environment: environment)
         guard let first = matches.first else {
             let filters = [kind?.rawValue, environment?.rawValue].compactMap { $0 }
             let what = gstin.value + (filters.isEmpty ? "" : " (" + filters.joined(separator: ", ") + ")")
             // One character away from a stored GSTIN: a typo, most likely.
-            let stored = Set(payload.credentials.map(\.gstin.value))
+            let stored = Set(index.credentialKeys.map(\.gstin.value))
             if let near = stored.sorted().first(where: { Self.oneCharacterApart($0, gstin.value) }) {
                 throw VaultError.notFoundDidYouMean(what, near)
             }
@@ -38,10 +41,11 @@ extension Vault {
     }
 
     /// The GSTIN's main user: its committed portal login in `environment`, which makes and changes API users.
-    public func mainUser(of gstin: GSTIN, environment: Environment) -> Credential? {
-        payload.credentials.first {
-            $0.gstin == gstin && $0.environment == environment && $0.kind == .portal && $0.pendingSince == nil
-        }
+    public func mainUser(of gstin: GSTIN, environment: Environment) throws -> Credential? {
+        guard let main = try index.credential(CredentialKey(environment: environment, gstin: gstin, kind: .portal)),
+            main.pendingSince == nil
+        else { return nil }
+        return main
     }
 
     static func oneCharacterApart(_ a: String, _ b: String) -> Bool {
@@ -119,7 +123,7 @@ extension Vault {
 
     /// The API client called `name` in `environment`.
     public func client(named name: String, environment: Environment) throws -> APIClient {
-        guard let client = payload.clients.first(where: { $0.name == name && $0.environment == environment }) else {
+        guard let client = try index.client(named: name, environment: environment) else {
             throw VaultError.clientNotFound(name)
         }
         return client
@@ -143,7 +147,8 @@ extension Vault {
 
     /// The client, when it could be removed now (it exists and no credential uses it); else the reason.
     public func removableClient(named name: String, environment: Environment) throws -> APIClient {
-        payload.clients[try payload.removableClient(named: name, environment: environment)]
+        let payload = try self.payload
+        return payload.clients[try payload.removableClient(named: name, environment: environment)]
     }
 
     /// Replaces an API client's id and secret (re-issued by NIC or the GSP); the version goes up.
@@ -196,7 +201,7 @@ extension Vault {
 
     /// The credential stored under `key`.
     public func credential(_ key: CredentialKey) throws -> Credential {
-        guard let found = payload.credentials.first(where: { $0.key == key }) else {
+        guard let found = try index.credential(key) else {
             throw VaultError.notFound(key.description)
         }
         return found

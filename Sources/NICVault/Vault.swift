@@ -38,20 +38,27 @@ public struct Vault: Sendable {
 
     public let store: VaultStore
     public private(set) var opened: OpenedVault
-    public private(set) var payload: VaultPayload
+    /// Which record is which; decrypts records when they are read.
+    private(set) var index: RecordIndex
     public let clock: any Clock
     /// Through which slot this process opened the vault, for the log: "passphrase", a recipient's label,
     /// "identity" (a recipient without a label), or "session".
     public private(set) var openedBy: String
 
     init(
-        store: VaultStore, opened: OpenedVault, payload: VaultPayload, clock: any Clock, openedBy: String = "passphrase"
+        store: VaultStore, opened: OpenedVault, index: RecordIndex, clock: any Clock, openedBy: String = "passphrase"
     ) {
         self.store = store
         self.opened = opened
-        self.payload = payload
+        self.index = index
         self.openedBy = openedBy
         self.clock = clock
+    }
+
+    /// Everything the vault holds, decoded (every record is decrypted the first time; see `credential(_:)` and
+    /// `credentials(gstin:kind:environment:)` for reads that decrypt only what they return).
+    public var payload: VaultPayload {
+        get throws { try index.payload() }
     }
 
     /// Creates a new vault at the store's path with a passphrase slot and optional recipients.
@@ -70,7 +77,8 @@ public struct Vault: Sendable {
                     recipient: AgeKeys.recipient($0.element), label: "recipient-\($0.offset + 1)", addedAt: clock.now())
             }
         }
-        let opened = try store.create(payload: try payload.sealedBytes(), random: random) { key, vaultID in
+        let contents = try RecordIndex().contents(of: payload, random: random)
+        let opened = try store.create(contents, random: random) { key, vaultID in
             var slots: [any KeySlot] = []
             if let passphrase {
                 slots.append(
@@ -81,7 +89,7 @@ public struct Vault: Sendable {
             for recipient in recipients { slots.append(try RecipientSlot(wrapping: key, for: recipient)) }
             return slots
         }
-        return Vault(store: store, opened: opened, payload: payload, clock: clock)
+        return Vault(store: store, opened: opened, index: try RecordIndex(opened, known: payload), clock: clock)
     }
 
     /// Opens the vault with a passphrase or identity.
@@ -89,12 +97,12 @@ public struct Vault: Sendable {
         store: VaultStore, unlocker: Unlocker, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: unlocker, acceptRollback: acceptRollback)
-        let payload = try VaultPayload.decode(opened.payload)
+        let index = try RecordIndex(opened)
         var by = "passphrase"
         if case .identity(let key) = unlocker {
-            by = payload.recipients?.first { Recipients.parse($0.recipient) == key.publicKey }?.label ?? "identity"
+            by = index.recipients?.first { Recipients.parse($0.recipient) == key.publicKey }?.label ?? "identity"
         }
-        return Vault(store: store, opened: opened, payload: payload, clock: clock, openedBy: by)
+        return Vault(store: store, opened: opened, index: index, clock: clock, openedBy: by)
     }
 
     /// Opens the vault with its key already known (a session): no key derivation.
@@ -102,29 +110,39 @@ public struct Vault: Sendable {
         store: VaultStore, key: SymmetricKey, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: key, acceptRollback: acceptRollback)
-        return Vault(
-            store: store, opened: opened, payload: try VaultPayload.decode(opened.payload), clock: clock,
-            openedBy: "session")
+        return Vault(store: store, opened: opened, index: try RecordIndex(opened), clock: clock, openedBy: "session")
     }
+
+    /// The generation of the snapshot held.
+    public var generation: UInt64 { opened.header.generation }
+    /// The vault id, hex.
+    public var vaultID: String { opened.header.vaultIDHex }
+    /// The vault's settings (from the index: nothing is decrypted beyond it).
+    public var settings: VaultSettings { index.settings }
+    /// The vault's recipients with their labels.
+    public var recipients: [RecipientLabel] { index.recipients ?? [] }
 
     /// Facts about the vault, without secrets.
     public var info: VaultInfo {
-        let slots = opened.header.slots.map { slot -> VaultInfo.Slot in
-            if let p = slot as? PassphraseSlot {
+        get throws {
+            let slots = opened.header.slots.map { slot -> VaultInfo.Slot in
+                if let p = slot as? PassphraseSlot {
+                    return .init(
+                        type: "passphrase", opsLimit: p.parameters.opsLimit, memLimit: p.parameters.memLimit,
+                        recipient: nil)
+                }
+                let r = slot as! RecipientSlot
                 return .init(
-                    type: "passphrase", opsLimit: p.parameters.opsLimit, memLimit: p.parameters.memLimit,
-                    recipient: nil)
+                    type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation))
             }
-            let r = slot as! RecipientSlot
-            return .init(
-                type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation))
+            let payload = try self.payload
+            return VaultInfo(
+                path: store.path, vaultID: opened.header.vaultIDHex, formatVersion: Int(opened.header.formatVersion),
+                payloadSchema: payload.schema, generation: opened.header.generation, slots: slots,
+                credentials: payload.credentials.count, clients: payload.clients.count,
+                stagedPasswords: payload.credentials.filter { $0.staged != nil }.count,
+                fileSize: opened.header.fileLength)
         }
-        let size = opened.header.serialized().count + Int(opened.header.ciphertextLength)
-        return VaultInfo(
-            path: store.path, vaultID: opened.header.vaultIDHex, formatVersion: Int(VaultHeader.version),
-            payloadSchema: payload.schema, generation: opened.header.generation, slots: slots,
-            credentials: payload.credentials.count, clients: payload.clients.count,
-            stagedPasswords: payload.credentials.filter { $0.staged != nil }.count, fileSize: size)
     }
 
     /// Re-reads the vault with the key already held (no key derivation), to see changes of other processes.
@@ -132,12 +150,12 @@ public struct Vault: Sendable {
         let fresh: OpenedVault
         do {
             fresh = try store.open(with: opened.key)
-        } catch SealedFileError.payloadDamaged {
+        } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
             // The key held no longer opens the file: re-keyed by another process (passwd), or replaced.
             throw StoreError.vaultReplaced(path: store.path)
         }
         opened = fresh
-        payload = try VaultPayload.decode(fresh.payload)
+        index = try RecordIndex(fresh)
     }
 
     // MARK: Changes
@@ -156,22 +174,21 @@ public struct Vault: Sendable {
             host: Self.hostName)
         var result: R?
         var newPayload: VaultPayload?
-        let snapshot = (generation: opened.header.generation, payload: payload)
+        let snapshot = (generation: opened.header.generation, index: index)
         let saved = try store.update(opened) { current in
             // The same vault id and generation means the same bytes (generations are unique per save, and a
-            // fork is refused), so the payload already decoded is reused instead of decoded again.
-            var payload =
-                current.header.generation == snapshot.generation
-                ? snapshot.payload : try VaultPayload.decode(current.payload)
+            // fork is refused), so what was already read is reused instead of read again.
+            let base = current.header.generation == snapshot.generation ? snapshot.index : try RecordIndex(current)
+            var payload = try base.payload()
             result = try change(&payload)
             payload.appendLog(event)
             newPayload = payload
             return VaultChange(
-                payload: try payload.sealedBytes(), slots: try newSlots?(current.header, newKey ?? current.key),
+                contents: try base.contents(of: payload), slots: try newSlots?(current.header, newKey ?? current.key),
                 newKey: newKey)
         }
         opened = saved
-        payload = newPayload!
+        index = try RecordIndex(saved, known: newPayload!)
         return result!
     }
 
@@ -221,7 +238,7 @@ public struct Vault: Sendable {
     /// the vault has one) and every recipient but `removing`. The backup is re-sealed under the new key too. A
     /// removed recipient opens nothing written from now on; copies it made before still open with its key.
     public mutating func rekey(passphrase: SecureBytes?, removing label: String? = nil) throws {
-        let labels = payload.recipients ?? []
+        let labels = index.recipients ?? []
         var removed: X25519PublicKey?
         if let label {
             guard let entry = labels.first(where: { $0.label == label }), let key = Recipients.parse(entry.recipient)

@@ -30,6 +30,12 @@ public enum SealedFileError: Error, Equatable, Sendable, CustomStringConvertible
     case recipientSlotDamaged
     /// The payload decrypted but its padding is not canonical.
     case paddingDamaged
+    /// Version 2: the unwrapped key is not the one the header commits to (a slot wraps another key).
+    case keyCommitmentMismatch
+    /// Version 2: the manifest failed authentication or its table is not well formed.
+    case manifestDamaged
+    /// Version 2: a record is missing, extra, out of place, of another version, or failed authentication.
+    case recordDamaged(String)
     /// A library call was given something that cannot be sealed (named in the message).
     case invalidArgument(String)
 
@@ -37,7 +43,7 @@ public enum SealedFileError: Error, Equatable, Sendable, CustomStringConvertible
     public var isDamage: Bool {
         switch self {
         case .truncated, .malformedHeader, .headerChecksumMismatch, .trailingBytes, .payloadDamaged,
-            .recipientSlotDamaged, .paddingDamaged:
+            .recipientSlotDamaged, .paddingDamaged, .keyCommitmentMismatch, .manifestDamaged, .recordDamaged:
             true
         default: false
         }
@@ -49,7 +55,7 @@ public enum SealedFileError: Error, Equatable, Sendable, CustomStringConvertible
         case .truncated(let needed, let actual):
             "the vault is truncated (\(actual) bytes, at least \(needed) needed); restore it from its .bak backup"
         case .unsupportedVersion(let version):
-            "vault format version \(version) is not supported by this nicvault (it reads version 1); upgrade nicvault"
+            "vault format version \(version) is not supported by this nicvault (it reads versions 1 and 2); upgrade nicvault"
         case .malformedHeader(let what): "the vault header is damaged (\(what)); restore it from its .bak backup"
         case .headerChecksumMismatch:
             "the vault header is damaged (checksum mismatch); restore it from its .bak backup"
@@ -68,6 +74,12 @@ public enum SealedFileError: Error, Equatable, Sendable, CustomStringConvertible
             "the vault contents failed authentication (damaged or tampered with); restore it from its .bak backup"
         case .recipientSlotDamaged: "the recipient key slot is damaged; open the vault with its passphrase"
         case .paddingDamaged: "the vault contents are damaged (bad padding); restore it from its .bak backup"
+        case .keyCommitmentMismatch:
+            "the vault's key slots do not agree on its key (the header was forged or damaged); restore it from its .bak backup"
+        case .manifestDamaged:
+            "the vault's manifest failed authentication (damaged or tampered with); restore it from its .bak backup"
+        case .recordDamaged(let what):
+            "the vault is damaged or rolled back: \(what); restore it from its .bak backup"
         case .invalidArgument(let what): "cannot seal the vault: \(what)"
         }
     }

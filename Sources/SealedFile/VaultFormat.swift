@@ -1,41 +1,60 @@
 import Sodium
 
-/// The header of a version 1 vault file. Everything in it is authenticated as associated data of the payload.
+/// The header of a vault file, version 1 or 2. Everything in it is authenticated as associated data of what it
+/// seals: version 1's whole payload, version 2's manifest (which in turn names every record by hash).
 public struct VaultHeader: Sendable {
     /// "NICVAULT".
     public static let magic: [UInt8] = Array("NICVAULT".utf8)
-    /// The only format version this build reads and writes.
-    public static let version: UInt16 = 1
+    /// The format version this build writes.
+    public static let version: UInt16 = 2
+    /// The format versions this build reads.
+    public static let readableVersions: ClosedRange<UInt16> = 1...2
     /// Random identifier of the vault, fixed at creation.
     public static let vaultIDByteCount = 16
     /// The most key slots a header may carry.
     public static let maximumSlotCount = 16
-    /// Largest sealed payload accepted (1 GiB): a guard against absurd lengths.
+    /// Largest sealed payload (version 1) or manifest (version 2) accepted (1 GiB): a guard against absurd lengths.
     public static let maximumCiphertextLength: UInt64 = 1 << 30
+    /// Largest records section of a version 2 file (64 GiB).
+    public static let maximumRecordsLength: UInt64 = 1 << 36
     /// Length of the header checksum (BLAKE2b-256).
     public static let checksumByteCount = 32
+    /// Length of the key commitment (version 2).
+    public static let commitmentByteCount = 32
 
+    /// 1 or 2.
+    public var formatVersion: UInt16
     /// Random 16 bytes naming the vault for rollback memory and sessions.
     public var vaultID: [UInt8]
     /// Goes up by one on every save; the first save is generation 1.
     public var generation: UInt64
     /// The wrappings of the vault key, in file order.
     public var slots: [any KeySlot]
-    /// Nonce of the payload, fresh on every save.
+    /// Version 2: BLAKE2b-256 keyed with the vault key over the vault id (`KeyCommitment`).
+    public var keyCommitment: [UInt8]
+    /// Nonce of the payload (version 1) or the manifest (version 2), fresh on every save.
     public var payloadNonce: [UInt8]
-    /// Length of the sealed payload that follows the header (padded plaintext + 16-byte tag).
+    /// Length of the sealed payload (version 1) or manifest (version 2) that follows the header.
     public var ciphertextLength: UInt64
+    /// Version 2: how many records follow the manifest.
+    public var recordCount: UInt32
+    /// Version 2: the byte length of the records section.
+    public var recordsLength: UInt64
 
-    /// A header for sealing: `payloadNonce` and `ciphertextLength` are filled in by `VaultFormat.seal`.
+    /// A header for sealing: the nonce, lengths and commitment are filled in by `VaultFormat.seal`.
     public init(
         vaultID: [UInt8], generation: UInt64, slots: [any KeySlot], payloadNonce: [UInt8] = [],
-        ciphertextLength: UInt64 = 0
+        ciphertextLength: UInt64 = 0, formatVersion: UInt16 = 1
     ) {
+        self.formatVersion = formatVersion
         self.vaultID = vaultID
         self.generation = generation
         self.slots = slots
         self.payloadNonce = payloadNonce
         self.ciphertextLength = ciphertextLength
+        keyCommitment = []
+        recordCount = 0
+        recordsLength = 0
     }
 
     /// The vault id as lower-case hex.
@@ -47,11 +66,16 @@ public struct VaultHeader: Sendable {
     /// The recipient slots.
     public var recipientSlots: [RecipientSlot] { slots.compactMap { $0 as? RecipientSlot } }
 
+    /// The whole file's length as this header describes it.
+    public var fileLength: Int {
+        serialized().count + Int(ciphertextLength) + Int(formatVersion >= 2 ? recordsLength : 0)
+    }
+
     /// The header bytes, ending with the checksum.
     public func serialized() -> [UInt8] {
         var writer = ByteWriter()
         writer.raw(Self.magic)
-        writer.u16(Self.version)
+        writer.u16(formatVersion)
         writer.raw(vaultID)
         writer.u64(generation)
         writer.u8(UInt8(slots.count))
@@ -60,14 +84,20 @@ public struct VaultHeader: Sendable {
             writer.u16(UInt16(slot.body.count))
             writer.raw(slot.body)
         }
+        if formatVersion >= 2 { writer.raw(keyCommitment) }
         writer.raw(payloadNonce)
         writer.u64(ciphertextLength)
+        if formatVersion >= 2 {
+            writer.u32(recordCount)
+            writer.u64(recordsLength)
+        }
         writer.raw(BLAKE2b.hash(writer.bytes, outputByteCount: Self.checksumByteCount))
         return writer.bytes
     }
 
     /// Checks the rules a writer must follow, so that a vault this library writes always opens.
     func validateForWriting() throws(SealedFileError) {
+        guard Self.readableVersions.contains(formatVersion) else { throw .invalidArgument("format version 1 or 2") }
         guard vaultID.count == Self.vaultIDByteCount else { throw .invalidArgument("vault id must be 16 bytes") }
         guard generation >= 1 else { throw .invalidArgument("generation starts at 1") }
         guard (1...Self.maximumSlotCount).contains(slots.count) else {
@@ -87,21 +117,48 @@ public struct ParsedVaultFile: Sendable {
     public let header: VaultHeader
     /// The exact header bytes, used as associated data.
     public let headerBytes: [UInt8]
-    /// The sealed payload.
+    /// The sealed payload (version 1) or manifest (version 2).
     public let ciphertext: [UInt8]
+    /// Version 2: the records section, exactly `header.recordsLength` bytes (shares the file's storage).
+    public let records: ArraySlice<UInt8>
 }
 
-/// A vault whose payload has been authenticated and decrypted.
+/// What an opened vault holds: version 1's one payload, or version 2's manifest index and sealed records.
+public enum VaultContents: Sendable {
+    case payload(SecureBytes)
+    case records(RecordSet)
+}
+
+/// A vault whose header and payload (version 1) or manifest (version 2) have been authenticated and decrypted.
 public struct OpenedVault: Sendable {
     /// The authenticated header.
     public let header: VaultHeader
     /// The vault key (kept so that later saves need no key derivation).
     public let key: SymmetricKey
-    /// The plaintext payload, without padding, in locked memory.
-    public let payload: SecureBytes
+    /// The payload or the records.
+    public let contents: VaultContents
+
+    public init(header: VaultHeader, key: SymmetricKey, contents: VaultContents) {
+        self.header = header
+        self.key = key
+        self.contents = contents
+    }
+
+    /// Version 1's plaintext payload, without padding, in locked memory; nil for version 2.
+    public var payload: SecureBytes? {
+        if case .payload(let payload) = contents { return payload }
+        return nil
+    }
+
+    /// Version 2's records; nil for version 1.
+    public var records: RecordSet? {
+        if case .records(let records) = contents { return records }
+        return nil
+    }
 }
 
-/// Version 1 of the vault file format: parse, open and seal. It knows bytes and keys, nothing of GSTINs.
+/// The vault file format, versions 1 and 2 (docs/format.md): parse, open and seal. It knows bytes and keys,
+/// nothing of GSTINs.
 public enum VaultFormat {
     /// The number of leading bytes `peek` needs: magic, version, vault id and generation.
     public static var peekByteCount: Int { VaultHeader.magic.count + 2 + VaultHeader.vaultIDByteCount + 8 }
@@ -113,13 +170,14 @@ public enum VaultFormat {
             return nil
         }
         var reader = ByteReader(prefix)
-        guard (try? reader.raw(VaultHeader.magic.count)) != nil, (try? reader.u16()) == VaultHeader.version,
+        guard (try? reader.raw(VaultHeader.magic.count)) != nil,
+            let version = try? reader.u16(), VaultHeader.readableVersions.contains(version),
             let id = try? reader.raw(VaultHeader.vaultIDByteCount), let generation = try? reader.u64()
         else { return nil }
         return (id, generation)
     }
 
-    /// Splits `bytes` into header and payload, checking every length and the header checksum.
+    /// Splits `bytes` into header and sealed parts, checking every length and the header checksum.
     /// Only the magic and the version are looked at before the checksum is verified.
     public static func parse(_ bytes: [UInt8]) throws(SealedFileError) -> ParsedVaultFile {
         var reader = ByteReader(bytes)
@@ -132,7 +190,7 @@ public enum VaultFormat {
         }
         guard try reader.raw(magicCount) == VaultHeader.magic else { throw .notAVault }
         let version = try reader.u16()
-        guard version == VaultHeader.version else { throw .unsupportedVersion(version) }
+        guard VaultHeader.readableVersions.contains(version) else { throw .unsupportedVersion(version) }
 
         let vaultID = try reader.raw(VaultHeader.vaultIDByteCount)
         let generation = try reader.u64()
@@ -143,8 +201,11 @@ public enum VaultFormat {
             let length = Int(try reader.u16())
             rawSlots.append((type, try reader.raw(length)))
         }
+        let commitment = version >= 2 ? try reader.raw(VaultHeader.commitmentByteCount) : []
         let payloadNonce = try reader.raw(XChaCha20Poly1305.nonceByteCount)
         let ciphertextLength = try reader.u64()
+        let recordCount = version >= 2 ? try reader.u32() : 0
+        let recordsLength = version >= 2 ? try reader.u64() : 0
         let checksumOffset = reader.offset
         let checksum = try reader.raw(VaultHeader.checksumByteCount)
         let expected = bytes.withUnsafeBytes { all in
@@ -160,6 +221,39 @@ public enum VaultFormat {
         guard (1...VaultHeader.maximumSlotCount).contains(slotCount) else {
             throw .malformedHeader("\(slotCount) key slots, expected 1 to \(VaultHeader.maximumSlotCount)")
         }
+        var header = VaultHeader(
+            vaultID: vaultID, generation: generation, slots: try parseSlots(rawSlots), payloadNonce: payloadNonce,
+            ciphertextLength: ciphertextLength, formatVersion: version)
+        header.keyCommitment = commitment
+        header.recordCount = recordCount
+        header.recordsLength = recordsLength
+        if header.slots.filter({ $0 is PassphraseSlot }).count > 1 {
+            throw .malformedHeader("two passphrase slots")
+        }
+        let recipients = header.recipientSlots.map(\.recipient)
+        if Set(recipients).count != recipients.count { throw .malformedHeader("a recipient appears twice") }
+
+        let minimum = UInt64(Padding.minimumBucket + XChaCha20Poly1305.tagByteCount)
+        guard ciphertextLength >= minimum, ciphertextLength <= VaultHeader.maximumCiphertextLength else {
+            throw .malformedHeader("\(version >= 2 ? "manifest" : "payload") length \(ciphertextLength) out of range")
+        }
+        if version >= 2 {
+            guard recordsLength <= VaultHeader.maximumRecordsLength,
+                recordsLength >= UInt64(recordCount) * UInt64(RecordSet.minimumFramedLength)
+            else { throw .malformedHeader("records length \(recordsLength) for \(recordCount) records") }
+        }
+        let length = Int(ciphertextLength)
+        let total = length + Int(recordsLength)
+        if reader.remaining < total { throw .truncated(needed: reader.offset + total, actual: bytes.count) }
+        if reader.remaining > total { throw .trailingBytes(count: reader.remaining - total) }
+        let ciphertext = try reader.raw(length)
+        return ParsedVaultFile(
+            header: header, headerBytes: headerBytes, ciphertext: ciphertext, records: bytes[reader.offset...])
+    }
+
+    /// Step 5c: each slot in file order.
+    private static func parseSlots(_ rawSlots: [(type: UInt8, body: [UInt8])]) throws(SealedFileError) -> [any KeySlot]
+    {
         var slots: [any KeySlot] = []
         for (type, body) in rawSlots {
             switch type {
@@ -181,21 +275,7 @@ public enum VaultFormat {
                 throw .unknownSlotType(type)
             }
         }
-        let header = VaultHeader(
-            vaultID: vaultID, generation: generation, slots: slots, payloadNonce: payloadNonce,
-            ciphertextLength: ciphertextLength)
-        if slots.filter({ $0 is PassphraseSlot }).count > 1 { throw .malformedHeader("two passphrase slots") }
-        let recipients = header.recipientSlots.map(\.recipient)
-        if Set(recipients).count != recipients.count { throw .malformedHeader("a recipient appears twice") }
-
-        let minimum = UInt64(Padding.minimumBucket + XChaCha20Poly1305.tagByteCount)
-        guard ciphertextLength >= minimum, ciphertextLength <= VaultHeader.maximumCiphertextLength else {
-            throw .malformedHeader("payload length \(ciphertextLength) out of range")
-        }
-        let length = Int(ciphertextLength)
-        if reader.remaining < length { throw .truncated(needed: reader.offset + length, actual: bytes.count) }
-        if reader.remaining > length { throw .trailingBytes(count: reader.remaining - length) }
-        return ParsedVaultFile(header: header, headerBytes: headerBytes, ciphertext: try reader.raw(length))
+        return slots
     }
 
     /// Parses and opens with a passphrase or identity.
@@ -226,14 +306,31 @@ public enum VaultFormat {
         try open(try parse(bytes), with: key)
     }
 
-    /// Authenticates and decrypts the payload of a parsed file.
+    /// Authenticates and decrypts the payload (version 1), or checks the key commitment, opens the manifest and
+    /// matches the records against it (version 2; the records themselves are opened one by one when needed).
     public static func open(_ parsed: ParsedVaultFile, with key: SymmetricKey) throws -> OpenedVault {
+        if parsed.header.formatVersion >= 2 {
+            guard ConstantTime.equals(KeyCommitment.compute(key: key, vaultID: parsed.header.vaultID), parsed.header.keyCommitment)
+            else { throw SealedFileError.keyCommitmentMismatch }
+            let manifest = try openSealed(
+                parsed, key: try RecordSet.manifestKey(from: key), damaged: .manifestDamaged)
+            let records = try RecordSet(parsed: parsed, manifest: manifest, vaultKey: key)
+            return OpenedVault(header: parsed.header, key: key, contents: .records(records))
+        }
+        let payload = try openSealed(parsed, key: key, damaged: .payloadDamaged)
+        return OpenedVault(header: parsed.header, key: key, contents: .payload(payload))
+    }
+
+    /// Opens the part sealed with the header as associated data and removes its padding.
+    private static func openSealed(
+        _ parsed: ParsedVaultFile, key: SymmetricKey, damaged: SealedFileError
+    ) throws -> SecureBytes {
         let padded: SecureBytes
         do {
             padded = try XChaCha20Poly1305.open(
                 parsed.ciphertext, using: key, nonce: parsed.header.payloadNonce, authenticating: parsed.headerBytes)
         } catch {
-            throw SealedFileError.payloadDamaged
+            throw damaged
         }
         let length: Int
         do {
@@ -241,15 +338,17 @@ public enum VaultFormat {
         } catch {
             throw SealedFileError.paddingDamaged
         }
-        return OpenedVault(header: parsed.header, key: key, payload: try padded.slice(0..<length))
+        return try padded.slice(0..<length)
     }
 
-    /// Seals `payload` under `key` with the given header fields; `payloadNonce` and `ciphertextLength`
-    /// of `header` are replaced (a fresh nonce from `random` unless the caller fixed one for a vector).
+    /// Seals `payload` as a version 1 file under `key` with the given header fields; `payloadNonce` and
+    /// `ciphertextLength` of `header` are replaced (a fresh nonce from `random` unless the caller fixed one for a
+    /// vector). nicvault writes version 2 (`seal(index:records:...)`); this stays for vectors and tests.
     public static func seal(
         _ payload: SecureBytes, key: SymmetricKey, header: VaultHeader, random: some RandomSource = SystemRandom()
     ) throws -> [UInt8] {
         var header = header
+        header.formatVersion = 1
         try header.validateForWriting()
         let padded = try Padding.pad(payload)
         header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
@@ -258,5 +357,45 @@ public enum VaultFormat {
         let ciphertext = try XChaCha20Poly1305.seal(
             padded, using: key, nonce: header.payloadNonce, authenticating: headerBytes)
         return headerBytes + ciphertext
+    }
+
+    /// Seals a version 2 file: `records` in the order given (kept ones copied as they are, new ones sealed at the
+    /// header's generation), and a manifest naming each by id, version and hash, followed by `index` (the
+    /// caller's own description of the records, sealed with them). The header's generation is the one written.
+    public static func seal(
+        index: SecureBytes, records: [RecordWrite], key: SymmetricKey, header: VaultHeader,
+        random: some RandomSource = SystemRandom()
+    ) throws -> [UInt8] {
+        var header = header
+        header.formatVersion = 2
+        try header.validateForWriting()
+        let sealed = try RecordSet.seal(
+            records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
+        var section: [UInt8] = []
+        section.reserveCapacity(sealed.reduce(0) { $0 + $1.framed.count })
+        for record in sealed { section += record.framed }
+        let manifest = try RecordSet.manifest(of: sealed, index: index)
+        let padded = try Padding.pad(manifest)
+        header.keyCommitment = KeyCommitment.compute(key: key, vaultID: header.vaultID)
+        header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
+        header.ciphertextLength = UInt64(padded.count + XChaCha20Poly1305.tagByteCount)
+        header.recordCount = UInt32(sealed.count)
+        header.recordsLength = UInt64(section.count)
+        let headerBytes = header.serialized()
+        let ciphertext = try XChaCha20Poly1305.seal(
+            padded, using: try RecordSet.manifestKey(from: key), nonce: header.payloadNonce,
+            authenticating: headerBytes)
+        return headerBytes + ciphertext + section
+    }
+}
+
+/// The commitment a version 2 header carries to its vault key: BLAKE2b-256 keyed with the vault key over
+/// "nicvault key commitment" and the vault id. Checked after a slot is unwrapped, so that two slots cannot
+/// unwrap two different keys that both open the file.
+public enum KeyCommitment {
+    static let label = Array("nicvault key commitment".utf8)
+
+    public static func compute(key: SymmetricKey, vaultID: [UInt8]) -> [UInt8] {
+        BLAKE2b.keyedHash(label + vaultID, key: key, outputByteCount: VaultHeader.commitmentByteCount)
     }
 }

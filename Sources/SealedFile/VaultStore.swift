@@ -4,21 +4,73 @@ import Sodium
     import Glibc
 #endif
 
-/// What a change to a vault writes: the new payload, new key slots when they change, and a new vault key
+/// What a change to a vault writes: the new contents, new key slots when they change, and a new vault key
 /// when the vault is re-keyed.
 public struct VaultChange: Sendable {
-    /// The new plaintext payload.
-    public var payload: SecureBytes
+    /// A version 1 payload (kept for tests and vectors), or version 2's index and records (what nicvault writes).
+    public enum Contents: Sendable {
+        case payload(SecureBytes)
+        case records(index: SecureBytes, records: [RecordWrite])
+    }
+
+    public var contents: Contents
     /// New key slots, or nil to keep the current ones. With `newKey`, they must wrap `newKey`.
     public var slots: [any KeySlot]?
     /// A new vault key (re-keying): the new generation and the backup left beside it are sealed under it, so
-    /// that a key unwrapped from an older copy opens neither.
+    /// that a key unwrapped from an older copy opens neither. Kept records are opened and sealed again.
     public var newKey: SymmetricKey?
 
     public init(payload: SecureBytes, slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil) {
-        self.payload = payload
+        self.init(contents: .payload(payload), slots: slots, newKey: newKey)
+    }
+
+    public init(
+        index: SecureBytes, records: [RecordWrite], slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil
+    ) {
+        self.init(contents: .records(index: index, records: records), slots: slots, newKey: newKey)
+    }
+
+    public init(contents: Contents, slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil) {
+        self.contents = contents
         self.slots = slots
         self.newKey = newKey
+    }
+
+    /// Seals these contents under `key` with `header` (whose generation is the one written).
+    func seal(key: SymmetricKey, header: VaultHeader, random: some RandomSource) throws -> [UInt8] {
+        switch contents {
+        case .payload(let payload): try VaultFormat.seal(payload, key: key, header: header, random: random)
+        case .records(let index, let records):
+            try VaultFormat.seal(index: index, records: records, key: key, header: header, random: random)
+        }
+    }
+
+    /// The same contents with every kept record of `current` opened, ready to be sealed under another key.
+    func resealing(_ current: RecordSet?) throws -> VaultChange {
+        guard case .records(let index, let records) = contents,
+            records.contains(where: { if case .keep = $0 { true } else { false } })
+        else { return self }
+        guard let current else { throw SealedFileError.invalidArgument("kept records need a version 2 vault") }
+        var opened: [[UInt8]: RecordWrite] = [:]
+        for case .seal(let id, let plaintext, let range) in try current.resealed() {
+            opened[id] = .seal(id: id, plaintext: plaintext, range: range)
+        }
+        let writes = try records.map { write -> RecordWrite in
+            guard case .keep(let record) = write else { return write }
+            guard let again = opened[record.id] else { throw SealedFileError.invalidArgument("unknown kept record") }
+            return again
+        }
+        return VaultChange(index: index, records: writes, slots: slots, newKey: newKey)
+    }
+}
+
+/// The contents of an opened vault as a change that writes them again unchanged (records kept as they are).
+extension OpenedVault {
+    var unchanged: VaultChange {
+        switch contents {
+        case .payload(let payload): VaultChange(payload: payload)
+        case .records(let set): VaultChange(index: set.index, records: set.records.map { .keep($0) })
+        }
     }
 }
 
@@ -66,7 +118,7 @@ public struct VaultStore: Sendable {
     /// Refuses to touch an existing file.
     @discardableResult
     public func create(
-        payload: SecureBytes, random: some RandomSource = SystemRandom(),
+        _ contents: VaultChange.Contents, random: some RandomSource = SystemRandom(),
         makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
     ) throws -> OpenedVault {
         try fileSystem.makeDirectories(Path.directory(of: path), mode: 0o700)
@@ -75,13 +127,21 @@ public struct VaultStore: Sendable {
         guard try !exists() else { throw StoreError.vaultExists(path: path) }
         let key = try SymmetricKey.random(using: random)
         let vaultID = random.bytes(count: VaultHeader.vaultIDByteCount)
-        let header = VaultHeader(
-            vaultID: vaultID, generation: 1, slots: try makeSlots(key, vaultID), payloadNonce: [], ciphertextLength: 0)
-        let bytes = try VaultFormat.seal(payload, key: key, header: header, random: random)
+        let header = VaultHeader(vaultID: vaultID, generation: 1, slots: try makeSlots(key, vaultID))
+        let bytes = try VaultChange(contents: contents).seal(key: key, header: header, random: random)
         try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: fileSystem)
         let opened = try VaultFormat.open(bytes, with: key)
         try remember(opened.header, bytes: bytes, force: true)
         return opened
+    }
+
+    /// As `create(_:random:makeSlots:)` with a version 1 payload (tests).
+    @discardableResult
+    public func create(
+        payload: SecureBytes, random: some RandomSource = SystemRandom(),
+        makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
+    ) throws -> OpenedVault {
+        try create(.payload(payload), random: random, makeSlots: makeSlots)
     }
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
@@ -140,29 +200,36 @@ public struct VaultStore: Sendable {
         let current: OpenedVault
         do {
             current = try VaultFormat.open(parsed, with: opened.key)
-        } catch SealedFileError.payloadDamaged {
+        } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
             // Same vault id, but the key no longer opens it: re-keyed, or damaged since. Both need a fresh open.
             throw StoreError.vaultReplaced(path: path)
         }
         let seen = rollbackMemory?.entry(for: parsed.header.vaultIDHex)
         try checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
 
-        let result = try change(current)
+        var result = try change(current)
         var header = current.header
         if let slots = result.slots { header.slots = slots }
         let key = result.newKey ?? current.key
         if let newKey = result.newKey {
             // Re-keying: the backup is the current generation sealed again under the new key and slots (written
             // first, so a crash leaves no copy under the old key that is newer than the old file itself).
-            let backupBytes = try VaultFormat.seal(current.payload, key: newKey, header: header, random: random)
+            let backupBytes = try current.unchanged.resealing(current.records).seal(
+                key: newKey, header: header, random: random)
             try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
+            result = try result.resealing(current.records)
         }
         header.generation += 1
-        let newBytes = try VaultFormat.seal(result.payload, key: key, header: header, random: random)
+        let newBytes = try result.seal(key: key, header: header, random: random)
         try AtomicFile.replace(
             path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
-        // What was just sealed is known: no need to decrypt it again.
-        let saved = OpenedVault(header: try VaultFormat.parse(newBytes).header, key: key, payload: result.payload)
+        let saved: OpenedVault
+        if case .payload(let payload) = result.contents {
+            // What was just sealed is known: no need to decrypt it again.
+            saved = OpenedVault(header: try VaultFormat.parse(newBytes).header, key: key, contents: .payload(payload))
+        } else {
+            saved = try VaultFormat.open(newBytes, with: key)
+        }
         try remember(saved.header, bytes: newBytes, force: false)
         return saved
     }

@@ -11,7 +11,7 @@ public enum Padding {
     public static let minimumBucket = 512
 
     /// The padded length for a content of `length` bytes.
-    public static func paddedLength(for length: Int) -> Int {
+    public static func paddedLength(for length: Int, minimumBucket: Int = Padding.minimumBucket) -> Int {
         precondition(length >= 0)
         let needed = length + 1
         var bucket = minimumBucket
@@ -24,8 +24,8 @@ public enum Padding {
     }
 
     /// Pads secret content into a new secure buffer of `paddedLength(for:)` bytes.
-    public static func pad(_ content: SecureBytes) throws -> SecureBytes {
-        let total = paddedLength(for: content.count)
+    public static func pad(_ content: SecureBytes, minimumBucket: Int = Padding.minimumBucket) throws -> SecureBytes {
+        let total = paddedLength(for: content.count, minimumBucket: minimumBucket)
         return try SecureBytes(count: total) { out in
             content.withUnsafeBytes { bytes in
                 if bytes.count > 0 {
@@ -39,14 +39,16 @@ public enum Padding {
 
     /// The content length of padded bytes, checked in constant time with `sodium_unpad`.
     /// Throws `invalidPadding` when the padding marker is missing or the length is not the canonical one.
-    public static func unpaddedLength(of padded: UnsafeRawBufferPointer) throws -> Int {
+    public static func unpaddedLength(
+        of padded: UnsafeRawBufferPointer, minimumBucket: Int = Padding.minimumBucket
+    ) throws -> Int {
         try ensureSodium()
         guard padded.count > 0 else { throw SodiumError.invalidPadding }
         var length = 0
         let result = sodium_unpad(
             &length, padded.baseAddress!.assumingMemoryBound(to: UInt8.self),
             padded.count, padded.count)
-        guard result == 0, paddedLength(for: length) == padded.count else { throw SodiumError.invalidPadding }
+        guard result == 0, paddedLength(for: length, minimumBucket: minimumBucket) == padded.count else { throw SodiumError.invalidPadding }
         return length
     }
 }

@@ -18,18 +18,23 @@ public enum XChaCha20Poly1305 {
     public static func seal(
         _ plaintext: SecureBytes, using key: SymmetricKey, nonce: [UInt8], authenticating associatedData: [UInt8]
     ) throws -> [UInt8] {
+        try plaintext.withUnsafeBytes { try seal(message: $0, using: key, nonce: nonce, authenticating: associatedData) }
+    }
+
+    /// As `seal(_:using:nonce:authenticating:)`, reading the plaintext from a (locked) buffer.
+    public static func seal(
+        message: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: [UInt8], authenticating associatedData: [UInt8]
+    ) throws -> [UInt8] {
         try ensureSodium()
         try checkNonce(nonce)
-        var output = [UInt8](repeating: 0, count: plaintext.count + tagByteCount)
+        var output = [UInt8](repeating: 0, count: message.count + tagByteCount)
         var outputLength: UInt64 = 0
-        let result = plaintext.withUnsafeBytes { message in
-            key.withUnsafeBytes { keyBytes in
-                crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    &output, &outputLength,
-                    message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
-                    associatedData, UInt64(associatedData.count),
-                    nil, nonce, keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
+        let result = key.withUnsafeBytes { keyBytes in
+            crypto_aead_xchacha20poly1305_ietf_encrypt(
+                &output, &outputLength,
+                message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                associatedData, UInt64(associatedData.count),
+                nil, nonce, keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         guard result == 0 else { throw SodiumError.operationFailed("crypto_aead_xchacha20poly1305_ietf_encrypt") }
         return output
@@ -65,6 +70,36 @@ public enum XChaCha20Poly1305 {
                 }
             }
             guard result == 0 else { throw SodiumError.authenticationFailed }
+        }
+    }
+
+    /// Decrypts into `output` (exactly the ciphertext length minus the tag), for many small records decrypted into
+    /// one locked buffer. Throws `authenticationFailed` on any mismatch; `output` is then wiped.
+    public static func open(
+        ciphertext: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: UnsafeRawBufferPointer,
+        authenticating associatedData: [UInt8], into output: UnsafeMutableRawBufferPointer
+    ) throws {
+        try ensureSodium()
+        guard nonce.count == nonceByteCount else {
+            throw SodiumError.wrongLength(what: "nonce", expected: nonceByteCount, actual: nonce.count)
+        }
+        guard ciphertext.count >= tagByteCount, output.count == ciphertext.count - tagByteCount else {
+            throw SodiumError.authenticationFailed
+        }
+        var plainLength: UInt64 = 0
+        let result = key.withUnsafeBytes { keyBytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { spare in
+                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    output.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? spare.baseAddress, &plainLength, nil,
+                    ciphertext.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(ciphertext.count),
+                    associatedData, UInt64(associatedData.count),
+                    nonce.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        guard result == 0 else {
+            wipe(output)
+            throw SodiumError.authenticationFailed
         }
     }
 

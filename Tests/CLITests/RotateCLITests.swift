@@ -71,7 +71,7 @@ struct RotateCLITests {
             path: box.vault, rollbackMemory: RollbackMemory(directory: box.root + "/state/nicvault/generations"))
         var vault = try Vault.open(
             store: store, unlocker: .passphrase(SecureBytes(copying: Array(CLISandbox.passphrase.utf8))))
-        for credential in vault.credentials() where credential.gstin.value != "07AAFFR3310M1Z8" {
+        for credential in try vault.credentials() where credential.gstin.value != "07AAFFR3310M1Z8" {
             try vault.update(credential.key, expectedVersion: credential.version) {
                 $0.createdAt = $0.createdAt.adding(days: -100)
             }

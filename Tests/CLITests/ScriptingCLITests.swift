@@ -14,7 +14,7 @@ struct ScriptingCLITests {
             path: box.vault, rollbackMemory: RollbackMemory(directory: box.root + "/state/nicvault/generations"))
         var vault = try Vault.open(
             store: store, unlocker: .passphrase(SecureBytes(copying: Array(CLISandbox.passphrase.utf8))))
-        for credential in vault.credentials() {
+        for credential in try vault.credentials() {
             try vault.update(credential.key, expectedVersion: credential.version) {
                 $0.createdAt = $0.createdAt.adding(days: -100)
             }

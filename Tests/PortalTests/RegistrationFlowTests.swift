@@ -44,7 +44,7 @@ struct RegistrationFlowTests {
         #expect(PasswordPolicy.standard.problems(with: credential.password.unsafeStringValue()).isEmpty)
         #expect(
             try await portal.driver.checkLogin(userID: credential.userID, password: credential.password) == .accepted)
-        #expect(ledger.vault.credentials().count == 1)
+        #expect(try ledger.vault.credentials().count == 1)
     }
 
     @Test func takenUserIDLeadsToTheNextCandidate() async throws {
@@ -80,7 +80,7 @@ struct RegistrationFlowTests {
                 RegistrationRequest(
                     gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal, userID: "DEMOCHOSEN"))
         }
-        #expect(ledger.vault.credentials().isEmpty)
+        #expect(try ledger.vault.credentials().isEmpty)
     }
 
     @Test func lostAnswerKeepsThePendingCredentialAndResumeCommitsIt() async throws {
@@ -99,7 +99,7 @@ struct RegistrationFlowTests {
         // The portal did create the user: resume finds out and commits.
         #expect(try await flow(portal.driver, ledger, clock: portal.clock).resume(pending) == .committed)
         try ledger.reload()
-        #expect(ledger.vault.credentials().first?.pendingSince == nil)
+        #expect(try ledger.vault.credentials().first?.pendingSince == nil)
     }
 
     @Test func resumeKeepsWhatThePortalDoesNotKnowYetAndRestartKeepsItInHistory() async throws {
@@ -138,6 +138,6 @@ struct RegistrationFlowTests {
             try await weak.register(
                 RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
         }
-        #expect(ledger.vault.credentials().isEmpty)
+        #expect(try ledger.vault.credentials().isEmpty)
     }
 }

@@ -16,7 +16,7 @@ struct FormatTests {
     @Test func positiveVectorsOpen() throws {
         for vector in try FormatVectors.positives() {
             let opened = try VaultFormat.open(vector.bytes, with: .passphrase(passphrase(FormatVectors.passphrase)))
-            #expect(String(decoding: bytes(opened.payload), as: UTF8.self) == vector.payload, "\(vector.name)")
+            #expect(String(decoding: bytes(opened.payload!), as: UTF8.self) == vector.payload, "\(vector.name)")
             #expect(bytes(opened.key.secureBytes) == vector.vaultKey)
             #expect(opened.header.generation == 1)
         }
@@ -26,7 +26,7 @@ struct FormatTests {
         let vector = try FormatVectors.positives()[2]
         let identity = try X25519PrivateKey(seed: SecureBytes(copying: FormatVectors.recipientSeed))
         let opened = try VaultFormat.open(vector.bytes, with: .identity(identity))
-        #expect(String(decoding: bytes(opened.payload), as: UTF8.self) == vector.payload)
+        #expect(String(decoding: bytes(opened.payload!), as: UTF8.self) == vector.payload)
         #expect(throws: SealedFileError.notARecipient) {
             try VaultFormat.open(vector.bytes, with: .identity(X25519PrivateKey()))
         }

@@ -29,11 +29,11 @@ struct StoreTests {
         let (store, created) = try makeVault(in: folder)
         #expect(created.header.generation == 1)
         let opened = try store.open(with: .passphrase(passphrase(pass)))
-        #expect(String(decoding: bytes(opened.payload), as: UTF8.self) == "generation 1")
+        #expect(String(decoding: bytes(opened.payload!), as: UTF8.self) == "generation 1")
         let saved = try save(store, opened, "generation 2")
         #expect(saved.header.generation == 2)
         let again = try store.open(with: .passphrase(passphrase(pass)))
-        #expect(String(decoding: bytes(again.payload), as: UTF8.self) == "generation 2")
+        #expect(String(decoding: bytes(again.payload!), as: UTF8.self) == "generation 2")
         // The previous generation is kept as the backup and opens on its own.
         let backup = try VaultFormat.open(readFile(store.backupPath), with: .passphrase(passphrase(pass)))
         #expect(backup.header.generation == 1)
@@ -93,7 +93,7 @@ struct StoreTests {
             }
         }
         let now = try store.open(with: .passphrase(passphrase(pass)))
-        let text = String(decoding: bytes(now.payload), as: UTF8.self)
+        let text = String(decoding: bytes(now.payload!), as: UTF8.self)
         if step == .syncDirectory {
             #expect(text == "generation 3" && now.header.generation == 3)  // in place, only durability unknown
         } else {
@@ -165,12 +165,12 @@ struct StoreTests {
         let (store, opened) = try makeVault(in: folder, payload: "a")
         // Two snapshots of generation 1; each appends a letter. The second must see the first's change.
         _ = try store.update(opened) { current in
-            VaultChange(payload: passphrase(String(decoding: bytes(current.payload), as: UTF8.self) + "b"))
+            VaultChange(payload: passphrase(String(decoding: bytes(current.payload!), as: UTF8.self) + "b"))
         }
         let last = try store.update(opened) { current in
-            VaultChange(payload: passphrase(String(decoding: bytes(current.payload), as: UTF8.self) + "c"))
+            VaultChange(payload: passphrase(String(decoding: bytes(current.payload!), as: UTF8.self) + "c"))
         }
-        #expect(String(decoding: bytes(last.payload), as: UTF8.self) == "abc")
+        #expect(String(decoding: bytes(last.payload!), as: UTF8.self) == "abc")
         #expect(last.header.generation == 3)
     }
 
@@ -185,7 +185,7 @@ struct StoreTests {
                         _ = try store.update(opened) { current in
                             VaultChange(
                                 payload: passphrase(
-                                    String(decoding: bytes(current.payload), as: UTF8.self) + "\(writer).\(change);"))
+                                    String(decoding: bytes(current.payload!), as: UTF8.self) + "\(writer).\(change);"))
                         }
                     }
                 }
@@ -194,7 +194,7 @@ struct StoreTests {
         }
         let final = try store.open(with: .passphrase(passphrase(pass)))
         #expect(final.header.generation == 41)
-        let entries = String(decoding: bytes(final.payload), as: UTF8.self).split(separator: ";")
+        let entries = String(decoding: bytes(final.payload!), as: UTF8.self).split(separator: ";")
         #expect(entries.count == 40)
         #expect(Set(entries).count == 40)
     }
@@ -237,13 +237,13 @@ struct StoreTests {
         let machine = try X25519PrivateKey()
         let added = try store.update(opened) { current in
             VaultChange(
-                payload: current.payload,
+                payload: current.payload!,
                 slots: current.header.slots + [try RecipientSlot(wrapping: current.key, for: machine.publicKey)])
         }
         #expect(added.header.recipientSlots.count == 1)
         #expect(try store.open(with: .identity(machine)).header.generation == 2)
         _ = try store.update(added) { current in
-            VaultChange(payload: current.payload, slots: current.header.slots.filter { $0 is PassphraseSlot })
+            VaultChange(payload: current.payload!, slots: current.header.slots.filter { $0 is PassphraseSlot })
         }
         #expect(throws: SealedFileError.notARecipient) { try store.open(with: .identity(machine)) }
     }

@@ -52,7 +52,7 @@ struct ClientCommand: ParsableCommand {
                 createdAt: vault.now)
             client.publicKeyPEM = try publicKey.map(PublicKeyFile.read)
             try vault.addClient(client)
-            if json { JSONOutput.line(ClientRow(client, in: vault)) }
+            if json { JSONOutput.line(try ClientRow(client, in: vault)) }
             Console.note(
                 "Stored API client \(name) (\(env.rawValue), \(issuer)). Link it: nicvault set GSTIN --client \(name)")
         }
@@ -120,9 +120,9 @@ struct ClientCommand: ParsableCommand {
 
         func run() throws {
             let vault = try options.openVault()
-            let rows = vault.payload.clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
+            let rows = try vault.payload.clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
                 client in
-                ClientRow(client, in: vault)
+                try ClientRow(client, in: vault)
             }
             if json { return try JSONOutput.print(rows) }
             if rows.isEmpty { Console.note("No API clients; add one with: nicvault client add NAME --env ENV") }
@@ -160,7 +160,7 @@ struct ClientCommand: ParsableCommand {
             try SecretPrompt.confirm(
                 "Remove API client \(name) (\(env.rawValue)) and its secret?", typing: name, yes: yes)
             try vault.removeClient(named: name, environment: env)
-            if json { JSONOutput.line(ClientRow(removed, in: vault)) }
+            if json { JSONOutput.line(try ClientRow(removed, in: vault)) }
             Console.note("Removed API client \(name) (\(env.rawValue)).")
         }
     }
@@ -174,12 +174,12 @@ struct ClientRow: Encodable {
     var clientID: String
     var usedBy: [String]
 
-    init(_ client: APIClient, in vault: Vault) {
+    init(_ client: APIClient, in vault: Vault) throws {
         name = client.name
         environment = client.environment.rawValue
         issuer = client.issuer
         clientID = client.clientID
-        usedBy = vault.payload.credentials(usingClient: client.name, environment: client.environment)
+        usedBy = try vault.payload.credentials(usingClient: client.name, environment: client.environment)
             .sorted { $0.key < $1.key }.map(\.key.description)
     }
 }

@@ -52,7 +52,7 @@ struct ImportCommand: ParsableCommand {
         var vault = try options.openVault()
         // n/N on a terminal (every 100 rows), never in a log.
         let terminal = isatty(2) == 1
-        let plan = ImportPlan(rows: parsed.rows, clients: parsed.clients, vault: vault) { done, total in
+        let plan = try ImportPlan(rows: parsed.rows, clients: parsed.clients, vault: vault) { done, total in
             if terminal && (done % 100 == 0 || done == total) {
                 FileHandle.standardError.write(Data("\rchecked \(done)/\(total)".utf8))
                 if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -76,7 +76,7 @@ struct ImportCommand: ParsableCommand {
         let changed = try vault.apply(plan)
         Console.note(
             changed == 0 && plan.clients.isEmpty
-                ? "Nothing to change: \(counts)." : "Imported: \(counts) (generation \(vault.info.generation)).")
+                ? "Nothing to change: \(counts)." : "Imported: \(counts) (generation \(vault.generation)).")
     }
 
     /// One line per row (to stdout) and the counts.

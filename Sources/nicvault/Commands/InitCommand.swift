@@ -43,7 +43,7 @@ struct InitCommand: ParsableCommand {
             guard !recipients.isEmpty else { throw CLIError("--no-passphrase needs a --recipient", code: Exit.usage) }
             let vault = try Vault.create(
                 store: store, passphrase: nil, parameters: kdf.parameters, recipients: recipients)
-            Console.note("Created vault \(vault.info.vaultID) at \(store.path), opened only by its recipients.")
+            Console.note("Created vault \(vault.vaultID) at \(store.path), opened only by its recipients.")
             return
         }
         let source = PassphraseSource.resolve(file: options.passphraseFile, fd: options.passphraseFd)
@@ -60,7 +60,7 @@ struct InitCommand: ParsableCommand {
         }
         let vault = try Vault.create(
             store: store, passphrase: passphrase, parameters: kdf.parameters, recipients: recipients)
-        Console.note("Created vault \(vault.info.vaultID) at \(store.path) (\(kdf.parameters)).")
+        Console.note("Created vault \(vault.vaultID) at \(store.path) (\(kdf.parameters)).")
         Console.note(
             "Next: nicvault register GSTIN (a new login), nicvault add GSTIN (one you have), or nicvault import FILE.")
         Console.note(

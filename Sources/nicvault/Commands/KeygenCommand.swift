@@ -85,7 +85,7 @@ struct RecipientCommand: ParsableCommand {
 
         func run() throws {
             let vault = try options.openVault()
-            let rows = vault.payload.recipients ?? []
+            let rows = vault.recipients
             if json { return try JSONOutput.print(rows) }
             if rows.isEmpty { Console.note("No recipients; add one with: nicvault recipient add age1... --label NAME") }
             for row in rows { Console.out("\(row.label)  \(row.recipient)  added \(row.addedAt)") }
@@ -114,7 +114,7 @@ struct RecipientCommand: ParsableCommand {
         func run() throws {
             var vault = try options.openVault()
             try RekeyCommand.rekey(&vault, options: options, removing: label)
-            Console.note("Removed \(label) and re-keyed the vault (generation \(vault.info.generation)).")
+            Console.note("Removed \(label) and re-keyed the vault (generation \(vault.generation)).")
         }
     }
 }
@@ -137,7 +137,7 @@ struct RekeyCommand: ParsableCommand {
     func run() throws {
         var vault = try options.openVault()
         try Self.rekey(&vault, options: options, removing: nil)
-        Console.note("Re-keyed the vault (generation \(vault.info.generation)); sessions of this vault ended.")
+        Console.note("Re-keyed the vault (generation \(vault.generation)); sessions of this vault ended.")
     }
 
     /// The passphrase (when the vault has a passphrase slot) and the re-key; sessions end.

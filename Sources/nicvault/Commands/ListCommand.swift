@@ -36,7 +36,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let vault = try options.openVault()
         let now = vault.now
-        let rows = vault.credentials(environment: env).map { CredentialSummary($0, now: now) }.filter {
+        let rows = try vault.credentials(environment: env).map { CredentialSummary($0, now: now) }.filter {
             !due || $0.status == .due
         }
         // For cron: `nicvault list --due --quiet || notify`.

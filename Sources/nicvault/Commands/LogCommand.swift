@@ -34,8 +34,9 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         let vault = try options.openVault()
-        let all = vault.payload.log ?? []
-        let broken = vault.payload.firstBrokenLogEntry
+        let payload = try vault.payload
+        let all = payload.log ?? []
+        let broken = payload.firstBrokenLogEntry
         let filter = try gstin.map { try GSTIN(parsing: $0, environment: .sandbox).value }
         let entries = all.filter { entry in filter.map { entry.subject.contains($0) } ?? true }
         if json { return try JSONOutput.print(Output(entries: entries, intact: broken == nil, brokenAt: broken)) }

@@ -40,6 +40,6 @@ struct PasswdCommand: ParsableCommand {
         }
         try vault.changePassphrase(to: newPassphrase, parameters: kdf?.parameters)
         Locations.sessions().end(vaultID: vault.opened.header.vaultID)
-        Console.note("Passphrase changed (generation \(vault.info.generation)); sessions of this vault ended.")
+        Console.note("Passphrase changed (generation \(vault.generation)); sessions of this vault ended.")
     }
 }

@@ -85,7 +85,7 @@ struct RegisterCommand: AsyncParsableCommand {
         let lock = try FlowLock.acquire(key, in: vault)
         defer { lock.release() }
         try ledger.reload()
-        let existing = ledger.vault.credentials(gstin: gstin, kind: kind, environment: env).first
+        let existing = try ledger.vault.credentials(gstin: gstin, kind: kind, environment: env).first
         let pending = existing?.pendingSince != nil ? existing : nil
         if (resume || restart) && pending == nil {
             throw CLIError(
@@ -125,8 +125,8 @@ struct RegisterCommand: AsyncParsableCommand {
         }
         var request = RegistrationRequest(
             gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
-            rotationDays: every?.days ?? ledger.vault.payload.settings.defaultRotationDays)
-        if kind == .api, let main = ledger.vault.mainUser(of: gstin, environment: env) {
+            rotationDays: every?.days ?? ledger.vault.settings.defaultRotationDays)
+        if kind == .api, let main = try ledger.vault.mainUser(of: gstin, environment: env) {
             // API users are made by the GSTIN's main portal user (API Registration on the portal).
             request.mainUser = MainUser(userID: main.userID, password: main.password)
             request.names = (main.legalName, main.tradeName)

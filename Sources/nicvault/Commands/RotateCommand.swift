@@ -80,7 +80,7 @@ struct RotateCommand: AsyncParsableCommand {
             if json { JSONOutput.line(ItemResult(target.key, outcome: resume ? "settled" : "rotated")) }
             return
         }
-        let candidates = vault.credentials(kind: filter.kind, environment: filter.env)
+        let candidates = try vault.credentials(kind: filter.kind, environment: filter.env)
         let (pending, due) = RotationBatch.plan(candidates, at: vault.now, due: self.due)
         if dryRun {
             return plan(pending.map { ($0, "would resume") } + due.map { ($0, "would rotate") })
@@ -164,7 +164,7 @@ struct RotateCommand: AsyncParsableCommand {
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
-        if target.kind == .api, let main = ledger.vault.mainUser(of: target.gstin, environment: target.environment) {
+        if target.kind == .api, let main = try ledger.vault.mainUser(of: target.gstin, environment: target.environment) {
             flow.mainUser = MainUser(userID: main.userID, password: main.password)
         }
         flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)

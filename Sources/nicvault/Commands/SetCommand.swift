@@ -53,7 +53,7 @@ struct SetCommand: ParsableCommand {
         if let defaultEvery {
             let changing =
                 applyAll
-                ? vault.credentials(kind: filter.kind, environment: filter.env).filter {
+                ? try vault.credentials(kind: filter.kind, environment: filter.env).filter {
                     $0.rotationDays != defaultEvery.days
                 }
                 : []

@@ -47,7 +47,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let vault = try options.openVault()
         let targets =
             gstins.isEmpty
-            ? vault.credentials(kind: .api, environment: env)
+            ? try vault.credentials(kind: .api, environment: env)
             : try gstins.map {
                 try vault.credential(gstin: GSTIN(parsing: $0, environment: .sandbox), kind: .api, environment: env)
             }

@@ -1,0 +1,288 @@
+import Foundation
+import GST
+import SealedFile
+import Sodium
+
+/// What nicvault keeps in a version 2 vault (docs/format.md, "Payload, version 2"): one record per credential (with
+/// its history), one per API client, one for the log, and an index sealed in the manifest that says which record
+/// is which, with the vault's settings and recipients. A command decodes the index and only the records it reads.
+///
+/// A version 1 vault opens through the same face: its whole payload is decoded at once, and its first save
+/// writes version 2.
+final class RecordIndex: @unchecked Sendable {
+    enum Entry: Equatable {
+        case credential(CredentialKey)
+        case client(name: String, environment: Environment)
+        case log
+    }
+
+    /// The version 2 records; nil for a version 1 vault (everything is then in `whole`).
+    let set: RecordSet?
+    let entries: [Entry]
+    let settings: VaultSettings
+    let recipients: [RecipientLabel]?
+    let schema: Int
+    private let positions: [Entry: Int]
+    private let lock = NSLock()
+    private var whole: VaultPayload?
+
+    /// An index of nothing: the contents it makes are all new records (a new vault).
+    init() {
+        set = nil
+        entries = []
+        settings = VaultSettings()
+        recipients = nil
+        schema = VaultPayload.currentSchema
+        positions = [:]
+    }
+
+    /// `known`: the payload these contents were just sealed from, so that it need not be decrypted again.
+    init(_ opened: OpenedVault, known: VaultPayload? = nil) throws {
+        switch opened.contents {
+        case .payload(let bytes):
+            let payload = try VaultPayload.decode(bytes)
+            set = nil
+            whole = payload
+            entries = payload.credentials.map { .credential($0.key) }
+            settings = payload.settings
+            recipients = payload.recipients
+            schema = payload.schema
+        case .records(let records):
+            set = records
+            var decoded = (entries: [Entry](), settings: VaultSettings(), recipients: [RecipientLabel]?.none, schema: 0)
+            try Self.decodeIndex(records.index, into: &decoded)
+            guard decoded.entries.count == records.records.count else {
+                throw VaultError.payloadUnreadable(
+                    "the index names \(decoded.entries.count) records, the vault holds \(records.records.count)")
+            }
+            (entries, settings, recipients, schema) = decoded
+        }
+        var positions: [Entry: Int] = [:]
+        for (position, entry) in entries.enumerated() { positions[entry] = position }
+        self.positions = positions
+        if let known { whole = known }
+    }
+
+    /// The keys of every credential, without decrypting one.
+    var credentialKeys: [CredentialKey] {
+        entries.compactMap { if case .credential(let key) = $0 { key } else { nil } }
+    }
+
+    /// One credential, decrypting only its record.
+    func credential(_ key: CredentialKey) throws -> Credential? {
+        guard let set else { return whole?.credentials.first { $0.key == key } }
+        guard let position = positions[.credential(key)] else { return nil }
+        return try Self.decodeRecord(try set.open(position)) { try $0.credential() }
+    }
+
+    /// One API client, decrypting only its record.
+    func client(named name: String, environment: Environment) throws -> APIClient? {
+        guard let set else { return whole?.clients.first { $0.name == name && $0.environment == environment } }
+        guard let position = positions[.client(name: name, environment: environment)] else { return nil }
+        return try Self.decodeRecord(try set.open(position)) { try $0.client() }
+    }
+
+    /// Several credentials, decrypting only their records (in one locked buffer).
+    func credentials(_ keys: [CredentialKey]) throws -> [Credential] {
+        guard let set else {
+            let wanted = Set(keys)
+            return whole?.credentials.filter { wanted.contains($0.key) } ?? []
+        }
+        let (arena, ranges) = try set.open(keys.compactMap { positions[.credential($0)] })
+        return try arena.withUnsafeBytes { raw in
+            try ranges.map { range in
+                var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
+                return try Self.payloadError { try reader.credential() }
+            }
+        }
+    }
+
+    /// Everything, decoded once and kept (the version 1 payload as it was read).
+    func payload() throws -> VaultPayload {
+        lock.lock()
+        defer { lock.unlock() }
+        if let whole { return whole }
+        guard let set else { return VaultPayload() }
+        var payload = VaultPayload(settings: settings)
+        payload.schema = schema
+        payload.recipients = recipients
+        let (arena, ranges) = try set.open(Array(set.records.indices))
+        try arena.withUnsafeBytes { raw in
+            for (entry, range) in zip(entries, ranges) {
+                var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
+                try Self.payloadError {
+                    switch entry {
+                    case .credential(let key):
+                        let credential = try reader.credential()
+                        guard credential.key == key else { throw VaultError.payloadUnreadable("a record under another name") }
+                        payload.credentials.append(credential)
+                    case .client: payload.clients.append(try reader.client())
+                    case .log: payload.log = try reader.array { try $0.logEntry() }
+                    }
+                    try reader.end()
+                }
+            }
+        }
+        whole = payload
+        return payload
+    }
+
+    /// The version 2 contents of `payload`: records whose value is what this index holds are kept as sealed (same
+    /// id, same version, same bytes); changed ones keep their id and are sealed again; new ones get a new id.
+    func contents(of payload: VaultPayload, random: some RandomSource = SystemRandom()) throws -> VaultChange.Contents {
+        let original = set == nil ? nil : try self.payload()
+        var kept: [Entry: SealedRecord] = [:]
+        if let set, let original {
+            var newCredentials: [CredentialKey: Credential] = [:]
+            for credential in payload.credentials { newCredentials[credential.key] = credential }
+            var credentials = original.credentials.makeIterator()
+            var clients = original.clients.makeIterator()
+            for (entry, record) in zip(entries, set.records) {
+                switch entry {
+                case .credential(let key):
+                    if let old = credentials.next(), newCredentials[key] == old { kept[entry] = record }
+                case .client(let name, let environment):
+                    let new = payload.clients.first { $0.name == name && $0.environment == environment }
+                    if let old = clients.next(), new == old { kept[entry] = record }
+                case .log:
+                    if original.log == payload.log { kept[entry] = record }
+                }
+            }
+        }
+        var ids: [Entry: [UInt8]] = [:]
+        if let set { for (entry, record) in zip(entries, set.records) { ids[entry] = record.id } }
+
+        var newEntries: [Entry] = []
+        var writer = JSONWriter()
+        var fresh: [(entry: Entry, range: Range<Int>)] = []
+        func add(_ entry: Entry, _ write: (inout JSONWriter) -> Void) {
+            newEntries.append(entry)
+            guard kept[entry] == nil else { return }
+            let start = writer.out.count
+            write(&writer)
+            fresh.append((entry, start..<writer.out.count))
+        }
+        for credential in payload.credentials { add(.credential(credential.key)) { $0.credential(credential) } }
+        for client in payload.clients {
+            add(.client(name: client.name, environment: client.environment)) { $0.client(client) }
+        }
+        if let log = payload.log { add(.log) { $0.list(log) { $0.logEntry($1) } } }
+        defer { wipe(&writer.out) }
+        let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
+        var freshByEntry: [Entry: Range<Int>] = [:]
+        for item in fresh { freshByEntry[item.entry] = item.range }
+        let records: [RecordWrite] = newEntries.map { entry in
+            if let record = kept[entry] { return .keep(record) }
+            return .seal(id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext, range: freshByEntry[entry])
+        }
+        return .records(index: try Self.encodeIndex(newEntries, payload), records: records)
+    }
+
+    // MARK: The index
+
+    static func encodeIndex(_ entries: [Entry], _ payload: VaultPayload) throws -> SecureBytes {
+        var writer = JSONWriter()
+        writer.out.append(0x7b)
+        writer.key("records", first: true)
+        writer.list(entries) { writer, entry in
+            switch entry {
+            case .credential(let key):
+                writer.list(["credential", key.environment.rawValue, key.gstin.value, key.kind.rawValue]) {
+                    $0.string($1)
+                }
+            case .client(let name, let environment):
+                writer.list(["client", environment.rawValue, name]) { $0.string($1) }
+            case .log: writer.list(["log"]) { $0.string($1) }
+            }
+        }
+        if let recipients = payload.recipients {
+            writer.key("recipients")
+            writer.list(recipients) { $0.recipientLabel($1) }
+        }
+        writer.key("schema")
+        writer.number(payload.schema)
+        writer.key("settings")
+        writer.out.append(0x7b)
+        writer.key("defaultRotationDays", first: true)
+        writer.number(payload.settings.defaultRotationDays)
+        writer.out.append(0x7d)
+        writer.out.append(0x7d)
+        defer { wipe(&writer.out) }
+        return try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
+    }
+
+    static func decodeIndex(
+        _ index: SecureBytes,
+        into decoded: inout (entries: [Entry], settings: VaultSettings, recipients: [RecipientLabel]?, schema: Int)
+    ) throws {
+        try index.withUnsafeBytes { raw in
+            var reader = JSONScanner(raw)
+            var sawRecords = false
+            try payloadError {
+                try reader.object { key, reader in
+                    switch key {
+                    case "schema": decoded.schema = try reader.integer()
+                    case "records":
+                        sawRecords = true
+                        decoded.entries = try reader.array { try $0.indexEntry() }
+                    case "recipients":
+                        decoded.recipients = try reader.nullable { try $0.array { try $0.recipientLabel() } }
+                    case "settings":
+                        try reader.object { key, reader in
+                            if key == "defaultRotationDays" {
+                                decoded.settings.defaultRotationDays = try reader.integer()
+                            } else {
+                                try reader.skipValue()
+                            }
+                        }
+                    default: try reader.skipValue()
+                    }
+                }
+                try reader.end()
+            }
+            guard decoded.schema == VaultPayload.currentSchema else { throw VaultError.unsupportedSchema(decoded.schema) }
+            guard sawRecords else { throw VaultError.payloadUnreadable("the index lists no records") }
+        }
+    }
+
+    private static func decodeRecord<T>(_ bytes: SecureBytes, _ read: (inout JSONScanner) throws -> T) throws -> T {
+        try bytes.withUnsafeBytes { raw in
+            var reader = JSONScanner(raw)
+            return try payloadError {
+                let value = try read(&reader)
+                try reader.end()
+                return value
+            }
+        }
+    }
+
+    /// A record that does not decode is reported as an unreadable payload, never as a crash.
+    private static func payloadError<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as VaultError {
+            throw error
+        } catch let error as JSONScanner.Failure {
+            throw VaultError.payloadUnreadable(String(describing: error))
+        }
+    }
+}
+
+extension RecordIndex.Entry: Hashable {}
+
+extension JSONScanner {
+    mutating func indexEntry() throws -> RecordIndex.Entry {
+        let fields = try array { try $0.string() }
+        switch (fields.first, fields.count) {
+        case ("credential", 4):
+            guard let environment = Environment(rawValue: fields[1]), let kind = CredentialKind(rawValue: fields[3])
+            else { throw fail("index entry with an unknown environment or kind") }
+            return .credential(CredentialKey(environment: environment, gstin: try GSTIN(stored: fields[2]), kind: kind))
+        case ("client", 3):
+            guard let environment = Environment(rawValue: fields[1]) else { throw fail("unknown environment") }
+            return .client(name: fields[2], environment: environment)
+        case ("log", 1): return .log
+        default: throw fail("unknown index entry \(fields.first ?? "")")
+        }
+    }
+}
