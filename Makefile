@@ -90,6 +90,7 @@ demo: build
 # Regenerate the test vectors of docs/format.md (they are checked by the tests; regenerate only on purpose).
 vectors: build
 	$(SWIFT) run -q nicvault-vectors > docs/format-vectors.md
+	$(SWIFT) run -q nicvault-vectors v2 > docs/format-vectors-v2.md
 
 # Figures for docs/performance.md: release build, hyperfine and GNU time, pass and age in the same run.
 bench: setup

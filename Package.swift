@@ -60,7 +60,7 @@ let package = Package(
             name: "Export", dependencies: ["NICVault", "GST", "Sodium", "NICCrypto", "PortalWire"],
             swiftSettings: strict),
         // The deterministic test vectors of docs/format-vectors.md, and the tool that prints them.
-        .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium"], swiftSettings: strict),
+        .target(name: "FormatVectors", dependencies: ["SealedFile", "Sodium", "NICVault"], swiftSettings: strict),
         .executableTarget(name: "nicvault-vectors", dependencies: ["FormatVectors"], swiftSettings: strict),
         // Helpers of `make bench`: a bare Argon2id baseline and a fast generator of large vaults.
         .executableTarget(

@@ -192,6 +192,15 @@ public struct Vault: Sendable {
         return result!
     }
 
+    /// Rewrites a version 1 vault as version 2 (what its first change would do anyway); the version 1 file
+    /// stays beside it as the backup. Returns false, writing nothing, when the vault is version 2 already.
+    @discardableResult
+    public mutating func upgrade() throws -> Bool {
+        guard opened.header.formatVersion < VaultHeader.version else { return false }
+        try modify(audit: ("upgraded to format version \(VaultHeader.version)", "vault")) { _ in }
+        return true
+    }
+
     /// Changes the passphrase and re-keys the vault: a new random vault key seals the payload, the new
     /// passphrase and every recipient (from the public keys the header holds) wrap it, and the backup left
     /// beside the file is under the new key too. The old passphrase, and any key unwrapped from an old copy,

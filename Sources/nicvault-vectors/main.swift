@@ -1,8 +1,9 @@
 import FormatVectors
 
-// Prints docs/format-vectors.md. Run through `make vectors`.
+// Prints docs/format-vectors.md, or with "v2" docs/format-vectors-v2.md. Run through `make vectors`.
 do {
-    print(try FormatVectors.document(), terminator: "")
+    let v2 = CommandLine.arguments.dropFirst().first == "v2"
+    print(try v2 ? FormatVectorsV2.document() : FormatVectors.document(), terminator: "")
 } catch {
     print("could not generate the vectors: \(error)")
 }

@@ -1,0 +1,114 @@
+import FormatVectors
+import Foundation
+import SealedFile
+import Sodium
+import Testing
+
+@Suite("vault format v2")
+struct FormatV2Tests {
+    @Test func vectorsDocumentMatchesTheCode() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/format-vectors-v2.md")
+        let written = try String(contentsOf: docs, encoding: .utf8)
+        #expect(written == (try FormatVectorsV2.document()), "docs/format-vectors-v2.md is stale: run make vectors")
+    }
+
+    @Test func positiveVectorsOpenToTheirIndexAndRecords() throws {
+        for vector in try FormatVectorsV2.positives() {
+            let opened = try VaultFormat.open(vector.bytes, with: try FormatVectorsV2.unlocker(vector.unlock))
+            let records = try #require(opened.records, "\(vector.name)")
+            #expect(opened.header.formatVersion == 2)
+            #expect(bytes(opened.key.secureBytes) == vector.vaultKey, "\(vector.name)")
+            #expect(String(decoding: bytes(records.index), as: UTF8.self) == vector.index, "\(vector.name)")
+            let texts = try records.records.indices.map { String(decoding: bytes(try records.open($0)), as: UTF8.self) }
+            #expect(texts == vector.records, "\(vector.name)")
+        }
+        let third = try FormatVectorsV2.positives()[2]
+        let parsed = try VaultFormat.open(third.bytes, with: try FormatVectorsV2.unlocker(third.unlock))
+        #expect(parsed.header.generation == 3)
+        #expect(parsed.records?.records.map(\.version) == [2, 3])
+    }
+
+    @Test func negativeVectorsAreRefusedWithTheirLabel() throws {
+        let vectors = try FormatVectorsV2.negatives()
+        for vector in vectors {
+            do {
+                let opened = try VaultFormat.open(vector.bytes, with: try FormatVectorsV2.unlocker(vector.unlock))
+                // Records are opened when read: a damaged one is refused then.
+                if let records = opened.records { for index in records.records.indices { _ = try records.open(index) } }
+                Issue.record("\(vector.name) opened")
+            } catch let error as SealedFileError {
+                #expect(FormatVectors.label(error) == FormatVectors.label(vector.error), "\(vector.name): \(error)")
+            }
+        }
+        // Every label of docs/format.md that a file can cause has a version 2 vector.
+        let labels = Set(vectors.map { FormatVectors.label($0.error) })
+        for label in [
+            "truncated", "trailing-bytes", "header-checksum", "unsupported-version", "malformed-header",
+            "unknown-slot-type", "unsupported-kdf", "kdf-parameters-out-of-range", "wrong-passphrase",
+            "no-passphrase-slot", "not-a-recipient", "recipient-slot-damaged", "key-commitment", "manifest-damaged",
+            "padding-damaged", "record-damaged",
+        ] {
+            #expect(labels.contains("`\(label)`"), "no v2 vector for \(label)")
+        }
+    }
+
+    @Test func everyByteFlipOfAVersion2FileIsRefusedAsDamage() throws {
+        let vector = try FormatVectorsV2.positives()[1]
+        let key = try SymmetricKey(SecureBytes(copying: vector.vaultKey))
+        for index in stride(from: 0, to: vector.bytes.count, by: 3) {
+            var copy = vector.bytes
+            copy[index] ^= 0x10
+            do {
+                let opened = try VaultFormat.open(copy, with: key)
+                if let records = opened.records { for index in records.records.indices { _ = try records.open(index) } }
+                Issue.record("byte \(index) flipped and the vault still opened")
+            } catch let error as SealedFileError {
+                var acceptable = error.isDamage || error == .notAVault
+                if case .unsupportedVersion = error { acceptable = index == 8 || index == 9 }
+                #expect(acceptable, "byte \(index): \(error)")
+            }
+        }
+    }
+
+    @Test func keptRecordsStayByteForByteAndNewOnesTakeTheGeneration() throws {
+        let folder = TemporaryFolder()
+        let store = VaultStore(
+            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
+        let a = [UInt8](repeating: 1, count: 16)
+        let b = [UInt8](repeating: 2, count: 16)
+        let created = try store.create(
+            .records(
+                index: passphrase("two"),
+                records: [.seal(id: a, plaintext: passphrase("record a")), .seal(id: b, plaintext: passphrase("record b"))])
+        ) { key, id in
+            [try PassphraseSlot(wrapping: key, passphrase: passphrase("correct horse"), parameters: .interactive, vaultID: id)]
+        }
+        let first = try #require(created.records)
+        let saved = try store.update(created) { current in
+            let records = current.records!
+            return VaultChange(
+                index: records.index,
+                records: [.keep(records.records[0]), .seal(id: b, plaintext: passphrase("record b, changed"))])
+        }
+        let second = try #require(saved.records)
+        #expect(second.records[0].framed == first.records[0].framed)
+        #expect(second.records.map(\.version) == [1, 2])
+        #expect(String(decoding: bytes(try second.open(1)), as: UTF8.self) == "record b, changed")
+        // Re-keying seals every record again, the kept one included, under the new key.
+        let rekeyed = try store.update(saved) { current in
+            let newKey = try SymmetricKey.random()
+            let slot = try PassphraseSlot(
+                wrapping: newKey, passphrase: passphrase("correct horse"), parameters: .interactive,
+                vaultID: current.header.vaultID)
+            return VaultChange(
+                index: current.records!.index, records: current.records!.records.map { .keep($0) }, slots: [slot],
+                newKey: newKey)
+        }
+        #expect(rekeyed.records!.records.map(\.version) == [3, 3])
+        #expect(String(decoding: bytes(try rekeyed.records!.open(0)), as: UTF8.self) == "record a")
+        #expect(throws: SealedFileError.keyCommitmentMismatch) {
+            try VaultFormat.open(readFile(store.path), with: created.key)
+        }
+    }
+}
