@@ -111,6 +111,6 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
-            swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )
