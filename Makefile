@@ -55,9 +55,9 @@ install: setup
 install-check:
 	./scripts/install-check.sh
 
-# An independent reader (Python + libsodium), written from docs/format.md alone, opens the test vectors.
+# An independent reader (Python + libsodium), written from docs/format.md alone, opens the v1 and v2 test vectors.
 interop:
-	/usr/bin/python3 interop/read_vault.py docs/format-vectors.md
+	/usr/bin/python3 interop/read_vault.py docs/format-vectors.md docs/format-vectors-v2.md
 
 # Reliability harnesses against the real binary (harness/harness.py): the short versions CI runs ...
 harness: build
