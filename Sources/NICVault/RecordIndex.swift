@@ -82,6 +82,54 @@ final class RecordIndex: @unchecked Sendable {
         return try Self.decodeRecord(try set.open(position)) { try $0.client() }
     }
 
+    /// The log, decrypting only its record.
+    func log() throws -> [VaultLogEntry]? {
+        guard let set else { return whole?.log }
+        guard let position = positions[.log] else { return nil }
+        return try Self.decodeRecord(try set.open(position)) { try $0.array { try $0.logEntry() } }
+    }
+
+    /// The contents after one credential changed (nil: removed) and the log became `log`: every other record is
+    /// kept as sealed, nothing else is decrypted. Version 2 only.
+    func contents(setting key: CredentialKey, to credential: Credential?, log: [VaultLogEntry]) throws
+        -> VaultChange.Contents
+    {
+        guard let set else { throw VaultError.payloadUnreadable("a version 1 vault changes as a whole") }
+        var writer = JSONWriter()
+        defer { wipe(&writer.out) }
+        var credentialRange: Range<Int>?
+        if let credential {
+            writer.credential(credential)
+            credentialRange = 0..<writer.out.count
+        }
+        let logStart = writer.out.count
+        writer.list(log) { $0.logEntry($1) }
+        let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
+        var newEntries: [Entry] = []
+        var records: [RecordWrite] = []
+        var credentialID: [UInt8]?
+        var logID: [UInt8]?
+        for (entry, record) in zip(entries, set.records) {
+            switch entry {
+            case .credential(key): credentialID = record.id
+            case .log: logID = record.id
+            default:
+                newEntries.append(entry)
+                records.append(.keep(record))
+            }
+        }
+        if let credentialRange {
+            newEntries.append(.credential(key))
+            records.append(.seal(id: credentialID ?? RecordSet.newID(), plaintext: plaintext, range: credentialRange))
+        }
+        newEntries.append(.log)
+        records.append(.seal(id: logID ?? RecordSet.newID(), plaintext: plaintext, range: logStart..<writer.out.count))
+        var payload = VaultPayload(settings: settings)
+        payload.schema = schema
+        payload.recipients = recipients
+        return .records(index: try Self.encodeIndex(newEntries, payload), records: records)
+    }
+
     /// Several credentials, decrypting only their records (in one locked buffer).
     func credentials(_ keys: [CredentialKey]) throws -> [Credential] {
         guard let set else {

@@ -62,18 +62,17 @@ extension Vault {
         added.version = 0
         added.note(credential.pendingSince == nil ? "added" : "registration staged", at: now)
         added.version = 1
-        try modify(
+        try modifyCredential(
+            credential.key,
             audit: (credential.pendingSince == nil ? "added" : "registration staged", credential.key.description)
-        ) {
-            payload in
-            guard !payload.credentials.contains(where: { $0.key == credential.key }) else {
-                throw VaultError.alreadyExists(credential.key.description)
-            }
+        ) { stored, index in
+            guard stored == nil else { throw VaultError.alreadyExists(credential.key.description) }
             if let client = credential.client {
-                guard payload.clients.contains(where: { $0.name == client && $0.environment == credential.environment })
-                else { throw VaultError.clientNotFound(client) }
+                guard try index.client(named: client, environment: credential.environment) != nil else {
+                    throw VaultError.clientNotFound(client)
+                }
             }
-            payload.credentials.append(added)
+            stored = added
         }
         return added
     }
@@ -85,11 +84,8 @@ extension Vault {
         _ key: CredentialKey, expectedVersion: Int, note: String? = nil, _ change: (inout Credential) throws -> Void
     ) throws -> Credential {
         let time = now
-        return try modify(audit: (note ?? "changed", key.description)) { payload in
-            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
-                throw VaultError.notFound(key.description)
-            }
-            let current = payload.credentials[index]
+        return try modifyCredential(key, audit: (note ?? "changed", key.description)) { stored, _ in
+            guard let current = stored else { throw VaultError.notFound(key.description) }
             guard current.version == expectedVersion else {
                 throw VaultError.conflict(key.description, expected: expectedVersion, actual: current.version)
             }
@@ -102,22 +98,19 @@ extension Vault {
             changed.version = current.version
             if let note { changed.note(note, at: time) }
             changed.version = current.version + 1
-            payload.credentials[index] = changed
+            stored = changed
             return changed
         }
     }
 
     /// Removes a credential if its version is still `expectedVersion`.
     public mutating func remove(_ key: CredentialKey, expectedVersion: Int) throws {
-        try modify(audit: ("removed", key.description)) { payload in
-            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
-                throw VaultError.notFound(key.description)
-            }
-            let actual = payload.credentials[index].version
+        try modifyCredential(key, audit: ("removed", key.description)) { stored, _ in
+            guard let actual = stored?.version else { throw VaultError.notFound(key.description) }
             guard actual == expectedVersion else {
                 throw VaultError.conflict(key.description, expected: expectedVersion, actual: actual)
             }
-            payload.credentials.remove(at: index)
+            stored = nil
         }
     }
 

@@ -73,18 +73,18 @@ extension Vault {
     @discardableResult
     public mutating func addExisting(_ existing: ExistingCredential) throws -> (Credential, [String]) {
         let time = now
-        let record = try modify(audit: ("added (existing credential)", existing.key.description)) { payload in
-            guard !payload.credentials.contains(where: { $0.key == existing.key }) else {
-                throw VaultError.alreadyExists(existing.key.description)
-            }
+        let record = try modifyCredential(existing.key, audit: ("added (existing credential)", existing.key.description)) {
+            stored, index in
+            guard stored == nil else { throw VaultError.alreadyExists(existing.key.description) }
             if let client = existing.client {
-                guard payload.clients.contains(where: { $0.name == client && $0.environment == existing.environment })
-                else { throw VaultError.clientNotFound(client) }
+                guard try index.client(named: client, environment: existing.environment) != nil else {
+                    throw VaultError.clientNotFound(client)
+                }
             }
             let record = existing.record(
-                now: time, defaultRotationDays: payload.settings.defaultRotationDays,
+                now: time, defaultRotationDays: index.settings.defaultRotationDays,
                 change: "added (existing credential)")
-            payload.credentials.append(record)
+            stored = record
             return record
         }
         return (record, existing.warnings)
@@ -97,15 +97,12 @@ extension Vault {
         let current = try credential(key)
         let count = current.retired.count + (current.staged == nil ? 0 : 1) + 1
         let subject = "\(key) (user id \(current.userID), \(count) password(s) with its history)"
-        return try modify(audit: ("removed", subject)) { payload in
-            guard let index = payload.credentials.firstIndex(where: { $0.key == key }) else {
-                throw VaultError.notFound(key.description)
-            }
-            let removed = payload.credentials[index]
+        return try modifyCredential(key, audit: ("removed", subject)) { stored, _ in
+            guard let removed = stored else { throw VaultError.notFound(key.description) }
             guard removed.version == expectedVersion else {
                 throw VaultError.conflict(key.description, expected: expectedVersion, actual: removed.version)
             }
-            payload.credentials.remove(at: index)
+            stored = nil
             return removed
         }
     }

@@ -192,6 +192,46 @@ public struct Vault: Sendable {
         return result!
     }
 
+    /// Changes one credential (nil: absent, or removed) under the lock, decrypting only its record and the log,
+    /// and keeping every other record as sealed: what add, update and remove cost on a vault of any size.
+    /// `change` sees the credential as it is inside the lock, and the index (clients, settings).
+    @discardableResult
+    mutating func modifyCredential<R>(
+        _ key: CredentialKey, audit: (action: String, subject: String),
+        _ change: (inout Credential?, RecordIndex) throws -> R
+    ) throws -> R {
+        let event = VaultLogEntry(
+            at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
+            host: Self.hostName)
+        var result: R?
+        let snapshot = (generation: opened.header.generation, index: index)
+        let saved = try store.update(opened) { current in
+            let base = current.header.generation == snapshot.generation ? snapshot.index : try RecordIndex(current)
+            guard base.set != nil else {
+                // Version 1: the whole payload, which this save turns into version 2.
+                var payload = try base.payload()
+                let position = payload.credentials.firstIndex { $0.key == key }
+                var credential = position.map { payload.credentials[$0] }
+                result = try change(&credential, base)
+                switch (position, credential) {
+                case (let position?, let credential?): payload.credentials[position] = credential
+                case (let position?, nil): payload.credentials.remove(at: position)
+                case (nil, let credential?): payload.credentials.append(credential)
+                case (nil, nil): break
+                }
+                payload.appendLog(event)
+                return VaultChange(contents: try base.contents(of: payload))
+            }
+            var credential = try base.credential(key)
+            result = try change(&credential, base)
+            let log = VaultPayload.appending(event, to: try base.log())
+            return VaultChange(contents: try base.contents(setting: key, to: credential, log: log))
+        }
+        opened = saved
+        index = try RecordIndex(saved)
+        return result!
+    }
+
     /// Rewrites a version 1 vault as version 2 (what its first change would do anyway); the version 1 file
     /// stays beside it as the backup. Returns false, writing nothing, when the vault is version 2 already.
     @discardableResult

@@ -82,13 +82,16 @@ public struct VaultPayload: Codable, Sendable, Equatable {
     }
 
     /// Appends an event to the vault's log, chained to the one before (at most `logLimit`, oldest dropped first).
-    public mutating func appendLog(_ entry: VaultLogEntry) {
+    public mutating func appendLog(_ entry: VaultLogEntry) { log = Self.appending(entry, to: log) }
+
+    /// `log` with `entry` chained after its last entry, at most `logLimit` long.
+    static func appending(_ entry: VaultLogEntry, to log: [VaultLogEntry]?) -> [VaultLogEntry] {
         var entries = log ?? []
         var chained = entry
         chained.hash = entry.chainHash(after: entries.last?.hash ?? "")
         entries.append(chained)
         if entries.count > Self.logLimit { entries.removeFirst(entries.count - Self.logLimit) }
-        log = entries
+        return entries
     }
 
     /// Where the chain breaks: the index of the first entry whose hash does not follow from the one before
