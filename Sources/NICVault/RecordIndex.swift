@@ -50,7 +50,7 @@ final class RecordIndex: @unchecked Sendable {
         case .records(let records):
             set = records
             var decoded = (entries: [Entry](), settings: VaultSettings(), recipients: [RecipientLabel]?.none, schema: 0)
-            try Self.decodeIndex(records.index, into: &decoded)
+            try records.withIndex { try Self.decodeIndex($0, into: &decoded) }
             guard decoded.entries.count == records.records.count else {
                 throw VaultError.payloadUnreadable(
                     "the index names \(decoded.entries.count) records, the vault holds \(records.records.count)")
@@ -111,8 +111,8 @@ final class RecordIndex: @unchecked Sendable {
         var logID: [UInt8]?
         for (entry, record) in zip(entries, set.records) {
             switch entry {
-            case .credential(key): credentialID = record.id
-            case .log: logID = record.id
+            case .credential(key): credentialID = Array(record.id)
+            case .log: logID = Array(record.id)
             default:
                 newEntries.append(entry)
                 records.append(.keep(record))
@@ -198,7 +198,7 @@ final class RecordIndex: @unchecked Sendable {
             }
         }
         var ids: [Entry: [UInt8]] = [:]
-        if let set { for (entry, record) in zip(entries, set.records) { ids[entry] = record.id } }
+        if let set { for (entry, record) in zip(entries, set.records) { ids[entry] = Array(record.id) } }
 
         var newEntries: [Entry] = []
         var writer = JSONWriter()
@@ -260,10 +260,10 @@ final class RecordIndex: @unchecked Sendable {
     }
 
     static func decodeIndex(
-        _ index: SecureBytes,
+        _ raw: UnsafeRawBufferPointer,
         into decoded: inout (entries: [Entry], settings: VaultSettings, recipients: [RecipientLabel]?, schema: Int)
     ) throws {
-        try index.withUnsafeBytes { raw in
+        do {
             var reader = JSONScanner(raw)
             var sawRecords = false
             try payloadError {

@@ -15,6 +15,7 @@ struct ByteWriter {
         }
     }
     mutating func raw(_ value: [UInt8]) { bytes += value }
+    mutating func raw(_ value: ArraySlice<UInt8>) { bytes += value }
 }
 
 /// Reads big-endian integers and exact-length byte runs; running off the end is `truncated`.

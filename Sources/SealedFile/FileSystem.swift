@@ -76,22 +76,33 @@ public struct POSIXFileSystem: FileSystem {
         defer { _ = Glibc.close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileSystemError(operation: "stat", path: path, code: errno) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
+        // One read into room for the size fstat gave plus a page, so that a file that grew meanwhile is read
+        // whole too; no zero fill, no reallocation on the way.
+        var capacity = Int(info.st_size) + 4096
+        var bytes: [UInt8] = []
         while true {
-            if done == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done)
+            var failure: Int32 = 0
+            let previous = bytes
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = previous.count
+                if !previous.isEmpty {
+                    previous.withUnsafeBufferPointer { buffer.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) }
+                }
+                while count < capacity {
+                    let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { return }
+                    count += n
+                }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError(operation: "read", path: path, code: errno)
-            }
-            if n == 0 { break }
-            done += n
+            if failure != 0 { throw FileSystemError(operation: "read", path: path, code: failure) }
+            if bytes.count < capacity { return bytes }
+            capacity *= 2
         }
-        bytes.removeLast(bytes.count - done)
-        return bytes
     }
 
     public func mode(of path: String) throws(FileSystemError) -> UInt32? {

@@ -1,14 +1,18 @@
 import Sodium
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One sealed record of a version 2 vault as it stands in the file:
 /// `id (16) || version (u64) || nonce (24) || length (u32) || ciphertext (length)`.
 public struct SealedRecord: Sendable {
     /// Random 16 bytes naming the record for as long as it lives.
-    public let id: [UInt8]
+    public let id: ArraySlice<UInt8>
     /// The generation of the save that sealed it.
     public let version: UInt64
     /// BLAKE2b-256 of `framed`, as the manifest names it.
-    public let hash: [UInt8]
+    public let hash: ArraySlice<UInt8>
     /// The record's bytes in the file.
     public let framed: ArraySlice<UInt8>
 }
@@ -34,12 +38,23 @@ public struct RecordSet: Sendable {
     /// One manifest entry: id, version, hash.
     static let entryByteCount = 16 + 8 + 32
 
-    /// The caller's description of the records (nicvault: which credential or client each one is).
-    public let index: SecureBytes
+    /// The manifest's plaintext (padded); the index is `indexRange` of it.
+    let manifest: SecureBytes
+    let indexRange: Range<Int>
     /// The records in file order.
     public let records: [SealedRecord]
     let vaultID: [UInt8]
     let recordKey: SymmetricKey
+
+    /// The caller's description of the records (nicvault: which credential or client each one is), copied.
+    public var index: SecureBytes {
+        get throws { try manifest.slice(indexRange) }
+    }
+
+    /// Read access to the index without a copy.
+    public func withIndex<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try manifest.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[indexRange])) }
+    }
 
     static func manifestKey(from vaultKey: SymmetricKey) throws -> SymmetricKey {
         try SubkeyDerivation.derive(from: vaultKey, id: 1, context: "nvmanife")
@@ -54,55 +69,76 @@ public struct RecordSet: Sendable {
         random.bytes(count: idByteCount)
     }
 
-    /// Reads the manifest's table and walks the records section against it (steps 10 and 11 of docs/format.md).
-    init(parsed: ParsedVaultFile, manifest: SecureBytes, vaultKey: SymmetricKey) throws {
+    /// Reads the manifest's table and walks the records section against it (steps 9 and 10 of docs/format.md).
+    /// `manifest` is the padded plaintext and `length` its content length.
+    init(parsed: ParsedVaultFile, manifest: SecureBytes, length: Int, vaultKey: SymmetricKey) throws {
         let count = Int(parsed.header.recordCount)
-        var table: [(id: [UInt8], version: UInt64, hash: [UInt8])] = []
         let indexStart = 4 + count * Self.entryByteCount
-        try manifest.withUnsafeBytes { raw in
-            guard raw.count >= 4 else { throw SealedFileError.manifestDamaged }
-            var reader = ByteReader(Array(raw.prefix(min(raw.count, indexStart))))
-            guard try reader.u32() == parsed.header.recordCount, raw.count >= indexStart else {
-                throw SealedFileError.manifestDamaged
-            }
-            table.reserveCapacity(count)
-            for _ in 0..<count {
-                table.append((try reader.raw(16), try reader.u64(), try reader.raw(32)))
-            }
+        // The table (ids, versions, hashes: nothing secret) in one array the records' ids and hashes point into.
+        let table: [UInt8] = try manifest.withUnsafeBytes { raw in
+            guard length >= 4 else { throw SealedFileError.manifestDamaged }
+            let stated = (0..<4).reduce(0) { $0 << 8 | Int(raw[$1]) }
+            guard stated == count, length >= indexStart else { throw SealedFileError.manifestDamaged }
+            return Array(raw[4..<indexStart])
         }
-        guard Set(table.map(\.id)).count == count else { throw SealedFileError.manifestDamaged }
-        index = try manifest.slice(indexStart..<manifest.count)
-
+        var seen = Set<RecordKey>(minimumCapacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
         let section = parsed.records
-        var offset = section.startIndex
-        for (position, entry) in table.enumerated() {
-            guard section.endIndex - offset >= Self.framingByteCount else {
-                throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+        let base = section.startIndex
+        var offset = base
+        try table.withUnsafeBufferPointer { entries in
+            try section.withUnsafeBufferPointer { file in
+                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
+                }
+                for position in 0..<count {
+                    let entry = position * Self.entryByteCount
+                    guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
+                        throw SealedFileError.manifestDamaged
+                    }
+                    let at = offset - base
+                    guard section.endIndex - offset >= Self.framingByteCount else {
+                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    }
+                    let version = u64(file, at + 16)
+                    let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
+                    let end = offset + Self.framingByteCount + length
+                    guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
+                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    }
+                    guard version == u64(entries, entry + 16),
+                        memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
+                    else {
+                        throw SealedFileError.recordDamaged(
+                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+                    }
+                    records.append(
+                        SealedRecord(
+                            id: table[entry..<(entry + 16)], version: version,
+                            hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
+                    offset = end
+                }
             }
-            var reader = ByteReader(Array(section[offset..<(offset + Self.framingByteCount)]))
-            let id = try reader.raw(16)
-            let version = try reader.u64()
-            _ = try reader.raw(24)
-            let length = Int(try reader.u32())
-            let end = offset + Self.framingByteCount + length
-            guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
-                throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-            }
-            guard id == entry.id, version == entry.version else {
-                throw SealedFileError.recordDamaged(
-                    "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
-            }
-            records.append(SealedRecord(id: id, version: version, hash: entry.hash, framed: section[offset..<end]))
-            offset = end
         }
         guard offset == section.endIndex else {
             throw SealedFileError.recordDamaged("\(section.endIndex - offset) bytes after the last record")
         }
         self.records = records
+        self.manifest = manifest
+        indexRange = indexStart..<length
         vaultID = parsed.header.vaultID
         recordKey = try Self.recordKey(from: vaultKey)
+    }
+
+    /// A record id as two integers, for the duplicate check.
+    struct RecordKey: Hashable {
+        let high: UInt64
+        let low: UInt64
+        init(_ high: UInt64, _ low: UInt64) {
+            self.high = high
+            self.low = low
+        }
     }
 
     /// The plaintext of record `position`, without padding, after checking its hash and tag.
@@ -139,7 +175,7 @@ public struct RecordSet: Sendable {
     private func decrypt(_ record: SealedRecord, into target: UnsafeMutableRawBufferPointer) throws {
         let damaged = SealedFileError.recordDamaged("a record failed authentication (damaged or tampered with)")
         try record.framed.withUnsafeBytes { framed in
-            guard ConstantTime.equals(BLAKE2b.hash(framed), record.hash) else { throw damaged }
+            guard ConstantTime.equals(BLAKE2b.hash(framed), Array(record.hash)) else { throw damaged }
             let nonce = UnsafeRawBufferPointer(rebasing: framed[24..<48])
             let ciphertext = UnsafeRawBufferPointer(rebasing: framed[Self.framingByteCount...])
             do {
@@ -153,10 +189,10 @@ public struct RecordSet: Sendable {
         }
     }
 
-    static func associatedData(vaultID: [UInt8], id: [UInt8], version: UInt64) -> [UInt8] {
+    static func associatedData(vaultID: [UInt8], id: some Collection<UInt8>, version: UInt64) -> [UInt8] {
         var writer = ByteWriter()
         writer.raw(vaultID)
-        writer.raw(id)
+        writer.raw(Array(id))
         writer.u64(version)
         return writer.bytes
     }
@@ -172,7 +208,7 @@ public struct RecordSet: Sendable {
         for write in writes {
             let id: [UInt8]
             switch write {
-            case .keep(let record): id = record.id
+            case .keep(let record): id = Array(record.id)
             case .seal(let newID, let plaintext, let range):
                 id = newID
                 let content = (range ?? 0..<plaintext.count).count
@@ -223,7 +259,7 @@ public struct RecordSet: Sendable {
                     writer.raw(nonce)
                     writer.u32(UInt32(ciphertext.count))
                     let framed = writer.bytes + ciphertext
-                    return SealedRecord(id: id, version: version, hash: BLAKE2b.hash(framed), framed: framed[...])
+                    return SealedRecord(id: id[...], version: version, hash: BLAKE2b.hash(framed)[...], framed: framed[...])
                 }
             }
         }
@@ -232,7 +268,7 @@ public struct RecordSet: Sendable {
     /// Every record opened and ready to be sealed again (under a new vault key), in one locked buffer.
     public func resealed() throws -> [RecordWrite] {
         let (arena, ranges) = try open(Array(records.indices))
-        return zip(records, ranges).map { .seal(id: $0.id, plaintext: arena, range: $1) }
+        return zip(records, ranges).map { .seal(id: Array($0.id), plaintext: arena, range: $1) }
     }
 
     /// The manifest's plaintext: the count, each record's id, version and hash, then the index.

@@ -56,6 +56,13 @@ public struct RollbackMemory: Sendable {
 
     /// The hash that identifies one exact vault file.
     public static func hash(of bytes: [UInt8]) -> String { Hex.encode(BLAKE2b.hash(bytes, outputByteCount: 32)) }
+
+    /// What is remembered of a file: the hash of the whole file (version 1), or of its header alone (version 2,
+    /// whose header is the manifest's associated data and whose manifest names every record by hash: one header
+    /// cannot go with two different contents without the key). A 100,000-credential file is not hashed again.
+    public static func fingerprint(of header: VaultHeader, bytes: [UInt8]) -> String {
+        header.formatVersion >= 2 ? hash(of: header.serialized()) : hash(of: bytes)
+    }
 }
 
 /// Writes a file so that a crash at any instant leaves the old or the new contents, never a mix.

@@ -117,8 +117,8 @@ public struct ParsedVaultFile: Sendable {
     public let header: VaultHeader
     /// The exact header bytes, used as associated data.
     public let headerBytes: [UInt8]
-    /// The sealed payload (version 1) or manifest (version 2).
-    public let ciphertext: [UInt8]
+    /// The sealed payload (version 1) or manifest (version 2), sharing the file's storage.
+    public let ciphertext: ArraySlice<UInt8>
     /// Version 2: the records section, exactly `header.recordsLength` bytes (shares the file's storage).
     public let records: ArraySlice<UInt8>
 }
@@ -246,7 +246,7 @@ public enum VaultFormat {
         let total = length + Int(recordsLength)
         if reader.remaining < total { throw .truncated(needed: reader.offset + total, actual: bytes.count) }
         if reader.remaining > total { throw .trailingBytes(count: reader.remaining - total) }
-        let ciphertext = try reader.raw(length)
+        let ciphertext = try reader.take(length)
         return ParsedVaultFile(
             header: header, headerBytes: headerBytes, ciphertext: ciphertext, records: bytes[reader.offset...])
     }
@@ -312,23 +312,27 @@ public enum VaultFormat {
         if parsed.header.formatVersion >= 2 {
             guard ConstantTime.equals(KeyCommitment.compute(key: key, vaultID: parsed.header.vaultID), parsed.header.keyCommitment)
             else { throw SealedFileError.keyCommitmentMismatch }
-            let manifest = try openSealed(
+            let (manifest, length) = try openSealed(
                 parsed, key: try RecordSet.manifestKey(from: key), damaged: .manifestDamaged)
-            let records = try RecordSet(parsed: parsed, manifest: manifest, vaultKey: key)
+            let records = try RecordSet(parsed: parsed, manifest: manifest, length: length, vaultKey: key)
             return OpenedVault(header: parsed.header, key: key, contents: .records(records))
         }
-        let payload = try openSealed(parsed, key: key, damaged: .payloadDamaged)
+        let (padded, length) = try openSealed(parsed, key: key, damaged: .payloadDamaged)
+        let payload = try padded.slice(0..<length)
         return OpenedVault(header: parsed.header, key: key, contents: .payload(payload))
     }
 
-    /// Opens the part sealed with the header as associated data and removes its padding.
+    /// Opens the part sealed with the header as associated data and checks its padding: the padded plaintext
+    /// and the content's length.
     private static func openSealed(
         _ parsed: ParsedVaultFile, key: SymmetricKey, damaged: SealedFileError
-    ) throws -> SecureBytes {
+    ) throws -> (SecureBytes, Int) {
         let padded: SecureBytes
         do {
-            padded = try XChaCha20Poly1305.open(
-                parsed.ciphertext, using: key, nonce: parsed.header.payloadNonce, authenticating: parsed.headerBytes)
+            padded = try parsed.ciphertext.withUnsafeBytes {
+                try XChaCha20Poly1305.open(
+                    ciphertext: $0, using: key, nonce: parsed.header.payloadNonce, authenticating: parsed.headerBytes)
+            }
         } catch {
             throw damaged
         }
@@ -338,7 +342,7 @@ public enum VaultFormat {
         } catch {
             throw SealedFileError.paddingDamaged
         }
-        return try padded.slice(0..<length)
+        return (padded, length)
     }
 
     /// Seals `payload` as a version 1 file under `key` with the given header fields; `payloadNonce` and

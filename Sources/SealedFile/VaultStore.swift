@@ -51,9 +51,9 @@ public struct VaultChange: Sendable {
             records.contains(where: { if case .keep = $0 { true } else { false } })
         else { return self }
         guard let current else { throw SealedFileError.invalidArgument("kept records need a version 2 vault") }
-        var opened: [[UInt8]: RecordWrite] = [:]
+        var opened: [ArraySlice<UInt8>: RecordWrite] = [:]
         for case .seal(let id, let plaintext, let range) in try current.resealed() {
-            opened[id] = .seal(id: id, plaintext: plaintext, range: range)
+            opened[id[...]] = .seal(id: id, plaintext: plaintext, range: range)
         }
         let writes = try records.map { write -> RecordWrite in
             guard case .keep(let record) = write else { return write }
@@ -67,9 +67,11 @@ public struct VaultChange: Sendable {
 /// The contents of an opened vault as a change that writes them again unchanged (records kept as they are).
 extension OpenedVault {
     var unchanged: VaultChange {
-        switch contents {
-        case .payload(let payload): VaultChange(payload: payload)
-        case .records(let set): VaultChange(index: set.index, records: set.records.map { .keep($0) })
+        get throws {
+            switch contents {
+            case .payload(let payload): VaultChange(payload: payload)
+            case .records(let set): VaultChange(index: try set.index, records: set.records.map { .keep($0) })
+            }
         }
     }
 }
@@ -277,7 +279,7 @@ public struct VaultStore: Sendable {
         _ header: VaultHeader, bytes: [UInt8], seen: RollbackMemory.Entry?, acceptRollback: Bool
     ) throws {
         guard let memory = rollbackMemory else { return }
-        let hash = RollbackMemory.hash(of: bytes)
+        let hash = RollbackMemory.fingerprint(of: header, bytes: bytes)
         if !acceptRollback {
             try RollbackMemory.check(
                 vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, against: seen)
@@ -295,7 +297,7 @@ public struct VaultStore: Sendable {
 
     private func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {
         try rollbackMemory?.record(
-            vaultID: header.vaultIDHex, generation: header.generation, fileHash: RollbackMemory.hash(of: bytes),
-            force: force)
+            vaultID: header.vaultIDHex, generation: header.generation,
+            fileHash: RollbackMemory.fingerprint(of: header, bytes: bytes), force: force)
     }
 }

@@ -65,8 +65,11 @@ do {
             let t0 = clock()
             let read = try POSIXFileSystem().read(rest[0])!
             let t1 = clock()
-            let opened = try VaultFormat.open(read, with: key)
+            let parsed = try VaultFormat.parse(read)
+            let tp = clock()
+            let opened = try VaultFormat.open(parsed, with: key)
             let t2 = clock()
+            print(String(format: "parse alone %.1f ms", tp - t1))
             let vault = try Vault.open(store: store, key: key)
             let t3 = clock()
             let payload = try vault.payload

@@ -19,7 +19,7 @@ struct FormatV2Tests {
             let records = try #require(opened.records, "\(vector.name)")
             #expect(opened.header.formatVersion == 2)
             #expect(bytes(opened.key.secureBytes) == vector.vaultKey, "\(vector.name)")
-            #expect(String(decoding: bytes(records.index), as: UTF8.self) == vector.index, "\(vector.name)")
+            #expect(String(decoding: bytes(try records.index), as: UTF8.self) == vector.index, "\(vector.name)")
             let texts = try records.records.indices.map { String(decoding: bytes(try records.open($0)), as: UTF8.self) }
             #expect(texts == vector.records, "\(vector.name)")
         }
@@ -88,7 +88,7 @@ struct FormatV2Tests {
         let saved = try store.update(created) { current in
             let records = current.records!
             return VaultChange(
-                index: records.index,
+                index: try records.index,
                 records: [.keep(records.records[0]), .seal(id: b, plaintext: passphrase("record b, changed"))])
         }
         let second = try #require(saved.records)
@@ -102,7 +102,7 @@ struct FormatV2Tests {
                 wrapping: newKey, passphrase: passphrase("correct horse"), parameters: .interactive,
                 vaultID: current.header.vaultID)
             return VaultChange(
-                index: current.records!.index, records: current.records!.records.map { .keep($0) }, slots: [slot],
+                index: try current.records!.index, records: current.records!.records.map { .keep($0) }, slots: [slot],
                 newKey: newKey)
         }
         #expect(rekeyed.records!.records.map(\.version) == [3, 3])
