@@ -20,10 +20,17 @@ public func fuzzVault(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let parsed = try? VaultFormat.parse(bytes) else { return 0 }
     // A parsed header serializes back to the same bytes (the format is canonical).
     precondition(parsed.header.serialized() == parsed.headerBytes, "header does not round-trip")
-    _ = try? VaultFormat.open(parsed, with: fuzzKey)
+    openEveryRecord(try? VaultFormat.open(parsed, with: fuzzKey))
     // Opening with the passphrase runs Argon2id only at INTERACTIVE cost: anything above would just be slow.
     if let slot = parsed.header.passphraseSlot, slot.parameters == .interactive {
-        _ = try? VaultFormat.open(bytes, with: .passphrase(fuzzPassphrase))
+        openEveryRecord(try? VaultFormat.open(bytes, with: .passphrase(fuzzPassphrase)))
     }
     return 0
+}
+
+/// Version 2: every record is opened as a command would (refused with a SealedFileError, never a crash).
+func openEveryRecord(_ opened: OpenedVault?) {
+    guard let records = opened?.records else { return }
+    for position in records.records.indices { _ = try? records.open(position) }
+    _ = try? records.open(Array(records.records.indices))
 }

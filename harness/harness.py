@@ -285,15 +285,68 @@ def tamper(samples):
         print("tamper: " + ", ".join(f"{n} × {label}" for label, n in outcomes.items()) + f" (header {header} bytes)")
     finally:
         box.close()
+    tamper_records()
 
 
 def header_length(data):
+    """The header length of a version 1 or 2 file (version 2 adds the key commitment, record count and length)."""
     offset = 8 + 2 + 16 + 8
     slots = data[offset]
     offset += 1
     for _ in range(slots):
         offset += 3 + int.from_bytes(data[offset + 1:offset + 3], "big")
-    return offset + 24 + 8 + 32
+    v2 = int.from_bytes(data[8:10], "big") == 2
+    return offset + (32 if v2 else 0) + 24 + 8 + (12 if v2 else 0) + 32
+
+
+def records_of(data):
+    """A version 2 file split as someone without the key sees it: header + manifest, then each record's bytes."""
+    header = header_length(data)
+    manifest = int.from_bytes(data[header - 52:header - 44], "big")
+    at, records = header + manifest, []
+    while at < len(data):
+        length = int.from_bytes(data[at + 48:at + 52], "big")
+        records.append(data[at:at + 52 + length])
+        at += 52 + length
+    return data[:header + manifest], records
+
+
+def tamper_records():
+    """Version 2: what someone with the file but not the key can do to its records, each refused (exit 3)."""
+    box = Box()
+    try:
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        for gstin in ("27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "07AAACI1681G1ZQ"):
+            box.run("add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", "USER" + gstin[:6],
+                    stdin="Pw@" + gstin[:8] + "x\n", check_ok=True)
+        older = open(box.vault, "rb").read()
+        box.run("set", "29AAGCB7383J1Z4", "--every", "30d", check_ok=True)
+        current = open(box.vault, "rb").read()
+        check("the vault is version 2", int.from_bytes(current[8:10], "big") == 2)
+        head, records = records_of(current)
+        _, old_records = records_of(older)
+        changed = [i for i, r in enumerate(records) if r not in old_records]
+        copy = box.root + "/copy.nicv"
+        attacks = {
+            "records swapped": head + records[1] + records[0] + b"".join(records[2:]),
+            "a record dropped": head + b"".join(records[1:]),
+            "a record duplicated over another": head + records[0] + records[0] + b"".join(records[2:]),
+        }
+        for index in changed:
+            same = [r for r in old_records if r[:16] == records[index][:16]]
+            if same:
+                attacks["a record rolled back to its previous version"] = (
+                    head + b"".join(same[0] if i == index else r for i, r in enumerate(records)))
+        for label, data in attacks.items():
+            with open(copy, "wb") as f:
+                f.write(data)
+            os.chmod(copy, 0o600)
+            done = box.run("export", "--profile", "json", "--vault", copy, "--output", box.root + "/out.json")
+            check(f"{label}: refused as damaged", done.returncode == 3, f"exit {done.returncode}: {done.stderr.strip()}")
+            check(f"{label}: nothing exported", not os.path.exists(box.root + "/out.json"))
+        print("tamper (records): " + ", ".join(attacks))
+    finally:
+        box.close()
 
 
 def fulldisk():

@@ -117,22 +117,25 @@ echo "| nicvault export --profile json, session | $(ms "$tsession") ms | |"
 echo
 fi
 
-# 4. With a session: one show per process, process start included.
-vault="$work/v10000.nicv"
-[ -f "$vault" ] || "$gen" generate 10000 "$vault" "$work/pass" >/dev/null
-session=$("$bin" unlock --vault "$vault" --passphrase-file "$work/pass" 2>/dev/null | cut -d= -f2-)
-first=$(NICVAULT_SESSION=$session "$bin" list --vault "$vault" --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['gstin'])")
+# 4. With a session: one show per process, process start included, on 10 credentials and the larger sizes.
 session10=$("$bin" unlock --vault "$work/v10.nicv" --passphrase-file "$work/pass" 2>/dev/null | cut -d= -f2-)
 first10=$(NICVAULT_SESSION=$session10 "$bin" list --vault "$work/v10.nicv" --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['gstin'])")
-hyperfine -N --warmup 2 --runs 20 --export-json "$work/session10.json" \
-    "env NICVAULT_SESSION=$session10 $bin show $first10 --vault $work/v10.nicv" >&2
-read -r s10 <<<"$(mean "$work/session10.json")"
-hyperfine -N --warmup 2 --runs 20 --export-json "$work/session10k.json" \
-    "env NICVAULT_SESSION=$session $bin show $first --vault $vault" >&2
-read -r s10k <<<"$(mean "$work/session10k.json")"
+commands=("env NICVAULT_SESSION=$session10 $bin show $first10 --vault $work/v10.nicv")
+labels=("10")
+for n in 10000 100000; do
+    vault="$work/v$n.nicv"
+    case " $sizes " in *" $n "*) ;; *) continue ;; esac
+    session=$("$bin" unlock --vault "$vault" --passphrase-file "$work/pass" 2>/dev/null | cut -d= -f2-)
+    first=$(NICVAULT_SESSION=$session "$bin" list --vault "$vault" --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['gstin'])")
+    commands+=("env NICVAULT_SESSION=$session $bin show $first --vault $vault")
+    labels+=("$n")
+done
+hyperfine -N --warmup 2 --runs 20 --export-json "$work/session.json" "${commands[@]}" >&2
+read -r -a times <<<"$(mean "$work/session.json")"
 echo "## 4. show with a session (no Argon2id), process start included"
 echo
-echo "| vault | show |"
-echo "|---|---|"
-echo "| 10 credentials | $(ms "$s10") ms |"
-echo "| 10,000 credentials | $(ms "$s10k") ms |"
+echo "| vault | show | ratio to 10 credentials |"
+echo "|---|---|---|"
+for i in "${!labels[@]}"; do
+    echo "| ${labels[$i]} credentials | $(ms "${times[$i]}") ms | $(python3 -c "print('%.2f' % (${times[$i]} / ${times[0]}))") |"
+done
