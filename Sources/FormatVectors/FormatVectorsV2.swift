@@ -89,7 +89,9 @@ public enum FormatVectorsV2 {
     }
 
     static func record(_ label: String, _ text: String) throws -> RecordWrite {
-        .seal(id: BLAKE2b.hash(Array(label.utf8), outputByteCount: 16), plaintext: try SecureBytes(copying: Array(text.utf8)))
+        .seal(
+            id: BLAKE2b.hash(Array(label.utf8), outputByteCount: 16),
+            plaintext: try SecureBytes(copying: Array(text.utf8)))
     }
 
     /// A log record of `count` entries: over 8 KiB from about 60 on.
@@ -116,7 +118,8 @@ public enum FormatVectorsV2 {
         let vaultID = random.bytes(count: 16)
         let twoIndex = oneCredentialIndex.replacingOccurrences(of: #""portal"]]"#, with: #""portal"],["log"]]"#)
         let second = try seal(
-            seed: "", index: twoIndex, records: [try record("credential 1", credentialRecord), try record("log", logRecord(2))],
+            seed: "", index: twoIndex,
+            records: [try record("credential 1", credentialRecord), try record("log", logRecord(2))],
             generation: 2, random: random, key: key, vaultID: vaultID)
         let kept = try VaultFormat.open(second.bytes, with: key).records!.records[0]
         let long = logRecord(80)
@@ -129,7 +132,8 @@ public enum FormatVectorsV2 {
             recipients: [0, 1])
         return [
             Positive(
-                name: "v2-empty", description: "An empty vault: one passphrase slot (INTERACTIVE), generation 1, no records.",
+                name: "v2-empty",
+                description: "An empty vault: one passphrase slot (INTERACTIVE), generation 1, no records.",
                 bytes: empty.bytes, unlock: pass, vaultKey: keyBytes(empty.key), index: emptyIndex, records: []),
             Positive(
                 name: "v2-one-credential", description: "One sandbox portal credential in one record.",
@@ -177,7 +181,9 @@ public enum FormatVectorsV2 {
         let parsed = try VaultFormat.parse(bytes)
         let end = parsed.headerBytes.count
         var copy = Array(bytes[0..<(end + parsed.ciphertext.count)])
-        copy.replaceSubrange((end - 44)..<(end - 32), with: UInt32(count).bigEndianBytes + UInt64(records.reduce(0) { $0 + $1.count }).bigEndianBytes)
+        copy.replaceSubrange(
+            (end - 44)..<(end - 32),
+            with: UInt32(count).bigEndianBytes + UInt64(records.reduce(0) { $0 + $1.count }).bigEndianBytes)
         for record in records { copy += record }
         return rechecksum(copy)
     }
@@ -201,7 +207,9 @@ public enum FormatVectorsV2 {
 
         // The generation-3 vector's records: version 2 (kept) and version 3.
         let third = positives[2].bytes
-        let thirdRecords = try VaultFormat.open(third, with: try SymmetricKey(SecureBytes(copying: positives[2].vaultKey))).records!.records
+        let thirdRecords = try VaultFormat.open(
+            third, with: try SymmetricKey(SecureBytes(copying: positives[2].vaultKey))
+        ).records!.records
         let swapped = try withRecords(third, [thirdRecords[1].framed, thirdRecords[0].framed], count: 2)
         let dropped = try withRecords(third, [thirdRecords[0].framed], count: 1)
         // A record of generation 2 replayed in place of its generation 3 successor.
@@ -223,7 +231,8 @@ public enum FormatVectorsV2 {
         return [
             Negative(
                 name: "v2-truncated", description: "v2-one-credential without its last 100 bytes.",
-                bytes: Array(base.dropLast(100)), unlock: pass, error: .truncated(needed: base.count, actual: base.count - 100)),
+                bytes: Array(base.dropLast(100)), unlock: pass,
+                error: .truncated(needed: base.count, actual: base.count - 100)),
             Negative(
                 name: "v2-trailing-bytes", description: "v2-one-credential with one 0x00 byte appended.",
                 bytes: base + [0], unlock: pass, error: .trailingBytes(count: 1)),
@@ -238,21 +247,24 @@ public enum FormatVectorsV2 {
                 bytes: edit(base, 26, UInt64(0).bigEndianBytes), unlock: pass, error: .malformedHeader("generation 0")),
             Negative(
                 name: "v2-records-too-short",
-                description: "The record count raised to 100, more than the records length can hold; checksum recomputed.",
+                description:
+                    "The record count raised to 100, more than the records length can hold; checksum recomputed.",
                 bytes: edit(base, baseHeader - 44, UInt32(100).bigEndianBytes), unlock: pass,
                 error: .malformedHeader("records length")),
             Negative(
                 name: "v2-unknown-slot-type", description: "Byte 35 (first slot type) set to 7, checksum recomputed.",
                 bytes: edit(base, slotStart, [7]), unlock: pass, error: .unknownSlotType(7)),
             Negative(
-                name: "v2-unsupported-kdf", description: "Byte 38 (the slot's KDF algorithm) set to 3, checksum recomputed.",
+                name: "v2-unsupported-kdf",
+                description: "Byte 38 (the slot's KDF algorithm) set to 3, checksum recomputed.",
                 bytes: edit(base, slotStart + 3, [3]), unlock: pass, error: .unsupportedKDF(3)),
             Negative(
                 name: "v2-kdf-out-of-range", description: "Bytes 39-42 (opslimit) set to 1, checksum recomputed.",
                 bytes: edit(base, slotStart + 4, [0, 0, 0, 1]), unlock: pass,
                 error: .kdfParametersOutOfRange(opsLimit: 1, memLimit: 64 << 20, reason: "fewer than 2 passes")),
             Negative(
-                name: "v2-wrong-passphrase", description: "v2-one-credential opened with \"wrong horse battery staple\".",
+                name: "v2-wrong-passphrase",
+                description: "v2-one-credential opened with \"wrong horse battery staple\".",
                 bytes: base, unlock: "passphrase: wrong horse battery staple", error: .wrongPassphrase),
             Negative(
                 name: "v2-no-passphrase-slot", description: "v2-recipients-only opened with the passphrase.",
@@ -263,12 +275,14 @@ public enum FormatVectorsV2 {
                 bytes: recipientsOnly, unlock: "identity: \(try outsiderIdentity())", error: .notARecipient),
             Negative(
                 name: "v2-recipient-slot-damaged",
-                description: "v2-recipients-only with byte \(recipientSealedKey) (in the first slot's sealed box) XOR 0x01, "
+                description:
+                    "v2-recipients-only with byte \(recipientSealedKey) (in the first slot's sealed box) XOR 0x01, "
                     + "checksum recomputed, opened with that slot's identity (32 × 0x42).",
                 bytes: damagedSlot, unlock: identity0, error: .recipientSlotDamaged),
             Negative(
                 name: "v2-key-commitment",
-                description: "The key commitment (bytes \(commitmentOffset)-\(commitmentOffset + 31)) replaced, checksum recomputed.",
+                description:
+                    "The key commitment (bytes \(commitmentOffset)-\(commitmentOffset + 31)) replaced, checksum recomputed.",
                 bytes: forged, unlock: pass, error: .keyCommitmentMismatch),
             Negative(
                 name: "v2-manifest-damaged",
@@ -283,7 +297,8 @@ public enum FormatVectorsV2 {
                 bytes: flip(base, base.count - 1), unlock: pass, error: .recordDamaged("authentication")),
             Negative(
                 name: "v2-records-swapped",
-                description: "v2-generation-3 with its two records in the other order (header fixed, checksum recomputed).",
+                description:
+                    "v2-generation-3 with its two records in the other order (header fixed, checksum recomputed).",
                 bytes: swapped, unlock: pass, error: .recordDamaged("swapped")),
             Negative(
                 name: "v2-record-dropped",
@@ -347,7 +362,8 @@ public enum FormatVectorsV2 {
             """
         for vector in try positives() {
             out += "\n### \(vector.name)\n\n\(vector.description)\n\n"
-            out += "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
+            out +=
+                "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
             out += "- vault key: `\(Hex.encode(vector.vaultKey))`\n"
             out += "- index (UTF-8): `\(vector.index)`\n"
             for (number, record) in vector.records.enumerated() {
@@ -358,7 +374,8 @@ public enum FormatVectorsV2 {
         out += "\n## Vectors that must be refused\n\nEach names the error a reader must report.\n"
         for vector in try negatives() {
             out += "\n### \(vector.name)\n\n\(vector.description)\n\n"
-            out += "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
+            out +=
+                "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
             out += "- expected error: \(FormatVectors.label(vector.error))\n"
             out += "- file (\(vector.bytes.count) bytes):\n\n```hex\n\(FormatVectors.wrapped(vector.bytes))\n```\n"
         }

@@ -86,7 +86,8 @@ public struct ImportPlan: Sendable {
             if let credential = row.credential {
                 warnings += credential.warnings.map { (row.line, $0) }
             }
-            entries.append(Entry(line: row.line, key: key, action: Self.action(for: row, against: stored[key]), row: row))
+            entries.append(
+                Entry(line: row.line, key: key, action: Self.action(for: row, against: stored[key]), row: row))
         }
     }
 

@@ -162,7 +162,9 @@ final class RecordIndex: @unchecked Sendable {
                     switch entry {
                     case .credential(let key):
                         let credential = try reader.credential()
-                        guard credential.key == key else { throw VaultError.payloadUnreadable("a record under another name") }
+                        guard credential.key == key else {
+                            throw VaultError.payloadUnreadable("a record under another name")
+                        }
                         payload.credentials.append(credential)
                     case .client: payload.clients.append(try reader.client())
                     case .log: payload.log = try reader.array { try $0.logEntry() }
@@ -221,7 +223,8 @@ final class RecordIndex: @unchecked Sendable {
         for item in fresh { freshByEntry[item.entry] = item.range }
         let records: [RecordWrite] = newEntries.map { entry in
             if let record = kept[entry] { return .keep(record) }
-            return .seal(id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext, range: freshByEntry[entry])
+            return .seal(
+                id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext, range: freshByEntry[entry])
         }
         return .records(index: try Self.encodeIndex(newEntries, payload), records: records)
     }
@@ -288,7 +291,9 @@ final class RecordIndex: @unchecked Sendable {
                 }
                 try reader.end()
             }
-            guard decoded.schema == VaultPayload.currentSchema else { throw VaultError.unsupportedSchema(decoded.schema) }
+            guard decoded.schema == VaultPayload.currentSchema else {
+                throw VaultError.unsupportedSchema(decoded.schema)
+            }
             guard sawRecords else { throw VaultError.payloadUnreadable("the index lists no records") }
         }
     }

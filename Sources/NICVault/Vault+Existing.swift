@@ -73,7 +73,9 @@ extension Vault {
     @discardableResult
     public mutating func addExisting(_ existing: ExistingCredential) throws -> (Credential, [String]) {
         let time = now
-        let record = try modifyCredential(existing.key, audit: ("added (existing credential)", existing.key.description)) {
+        let record = try modifyCredential(
+            existing.key, audit: ("added (existing credential)", existing.key.description)
+        ) {
             stored, index in
             guard stored == nil else { throw VaultError.alreadyExists(existing.key.description) }
             if let client = existing.client {

@@ -86,7 +86,9 @@ public struct POSIXFileSystem: FileSystem {
             bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
                 count = previous.count
                 if !previous.isEmpty {
-                    previous.withUnsafeBufferPointer { buffer.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) }
+                    previous.withUnsafeBufferPointer {
+                        buffer.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count)
+                    }
                 }
                 while count < capacity {
                     let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)

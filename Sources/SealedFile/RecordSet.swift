@@ -111,7 +111,8 @@ public struct RecordSet: Sendable {
                         memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
                     else {
                         throw SealedFileError.recordDamaged(
-                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
+                        )
                     }
                     records.append(
                         SealedRecord(
@@ -259,7 +260,8 @@ public struct RecordSet: Sendable {
                     writer.raw(nonce)
                     writer.u32(UInt32(ciphertext.count))
                     let framed = writer.bytes + ciphertext
-                    return SealedRecord(id: id[...], version: version, hash: BLAKE2b.hash(framed)[...], framed: framed[...])
+                    return SealedRecord(
+                        id: id[...], version: version, hash: BLAKE2b.hash(framed)[...], framed: framed[...])
                 }
             }
         }
@@ -284,7 +286,9 @@ public struct RecordSet: Sendable {
         return try SecureBytes(count: table.count + index.count) { out in
             table.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[0..<table.count]).copyMemory(from: $0) }
             index.withUnsafeBytes { bytes in
-                if bytes.count > 0 { UnsafeMutableRawBufferPointer(rebasing: out[table.count...]).copyMemory(from: bytes) }
+                if bytes.count > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: out[table.count...]).copyMemory(from: bytes)
+                }
             }
         }
     }

@@ -310,7 +310,9 @@ public enum VaultFormat {
     /// matches the records against it (version 2; the records themselves are opened one by one when needed).
     public static func open(_ parsed: ParsedVaultFile, with key: SymmetricKey) throws -> OpenedVault {
         if parsed.header.formatVersion >= 2 {
-            guard ConstantTime.equals(KeyCommitment.compute(key: key, vaultID: parsed.header.vaultID), parsed.header.keyCommitment)
+            guard
+                ConstantTime.equals(
+                    KeyCommitment.compute(key: key, vaultID: parsed.header.vaultID), parsed.header.keyCommitment)
             else { throw SealedFileError.keyCommitmentMismatch }
             let (manifest, length) = try openSealed(
                 parsed, key: try RecordSet.manifestKey(from: key), damaged: .manifestDamaged)

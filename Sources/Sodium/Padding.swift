@@ -48,7 +48,9 @@ public enum Padding {
         let result = sodium_unpad(
             &length, padded.baseAddress!.assumingMemoryBound(to: UInt8.self),
             padded.count, padded.count)
-        guard result == 0, paddedLength(for: length, minimumBucket: minimumBucket) == padded.count else { throw SodiumError.invalidPadding }
+        guard result == 0, paddedLength(for: length, minimumBucket: minimumBucket) == padded.count else {
+            throw SodiumError.invalidPadding
+        }
         return length
     }
 }

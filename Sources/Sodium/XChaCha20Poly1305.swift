@@ -18,7 +18,9 @@ public enum XChaCha20Poly1305 {
     public static func seal(
         _ plaintext: SecureBytes, using key: SymmetricKey, nonce: [UInt8], authenticating associatedData: [UInt8]
     ) throws -> [UInt8] {
-        try plaintext.withUnsafeBytes { try seal(message: $0, using: key, nonce: nonce, authenticating: associatedData) }
+        try plaintext.withUnsafeBytes {
+            try seal(message: $0, using: key, nonce: nonce, authenticating: associatedData)
+        }
     }
 
     /// As `seal(_:using:nonce:authenticating:)`, reading the plaintext from a (locked) buffer.

@@ -19,7 +19,8 @@ struct MigrationCLITests {
             atPath: box.vault, contents: Data(original), attributes: [.posixPermissions: 0o600])
         let pass = try String(contentsOfFile: Self.fixture + "/passphrase", encoding: .utf8)
         box.write(pass, to: box.root + "/release-1-pass")
-        box.write(try String(contentsOfFile: Self.fixture + "/identity.txt", encoding: .utf8), to: box.root + "/job.key")
+        box.write(
+            try String(contentsOfFile: Self.fixture + "/identity.txt", encoding: .utf8), to: box.root + "/job.key")
         return (["--vault", box.vault, "--passphrase-file", box.root + "/release-1-pass"], original)
     }
 

@@ -80,9 +80,14 @@ struct FormatV2Tests {
         let created = try store.create(
             .records(
                 index: passphrase("two"),
-                records: [.seal(id: a, plaintext: passphrase("record a")), .seal(id: b, plaintext: passphrase("record b"))])
+                records: [
+                    .seal(id: a, plaintext: passphrase("record a")), .seal(id: b, plaintext: passphrase("record b")),
+                ])
         ) { key, id in
-            [try PassphraseSlot(wrapping: key, passphrase: passphrase("correct horse"), parameters: .interactive, vaultID: id)]
+            [
+                try PassphraseSlot(
+                    wrapping: key, passphrase: passphrase("correct horse"), parameters: .interactive, vaultID: id)
+            ]
         }
         let first = try #require(created.records)
         let saved = try store.update(created) { current in

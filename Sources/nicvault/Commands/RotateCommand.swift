@@ -164,7 +164,8 @@ struct RotateCommand: AsyncParsableCommand {
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
-        if target.kind == .api, let main = try ledger.vault.mainUser(of: target.gstin, environment: target.environment) {
+        if target.kind == .api, let main = try ledger.vault.mainUser(of: target.gstin, environment: target.environment)
+        {
             flow.mainUser = MainUser(userID: main.userID, password: main.password)
         }
         flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)

@@ -23,6 +23,7 @@ struct UpgradeCommand: ParsableCommand {
             return
         }
         Console.note(
-            "Upgraded to format version 2 (generation \(vault.generation)); the version 1 file is \(vault.store.backupPath).")
+            "Upgraded to format version 2 (generation \(vault.generation)); the version 1 file is \(vault.store.backupPath)."
+        )
     }
 }
