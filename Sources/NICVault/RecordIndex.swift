@@ -16,6 +16,35 @@ final class RecordIndex: @unchecked Sendable {
         case log
     }
 
+    /// What a save writes, with the index it describes (so the saved vault needs no decoding of its own index).
+    struct Written {
+        let contents: VaultChange.Contents
+        let entries: [Entry]
+        let settings: VaultSettings
+        let recipients: [RecipientLabel]?
+        let schema: Int
+    }
+
+    /// The index of a vault just saved from `written` (its own index not decoded again).
+    static func saved(_ opened: OpenedVault, written: Written, known: VaultPayload? = nil) throws -> RecordIndex {
+        guard let records = opened.records, records.records.count == written.entries.count else {
+            return try RecordIndex(opened, known: known)
+        }
+        return RecordIndex(records: records, written: written, known: known)
+    }
+
+    private init(records: RecordSet, written: Written, known: VaultPayload?) {
+        set = records
+        entries = written.entries
+        settings = written.settings
+        recipients = written.recipients
+        schema = written.schema
+        var positions: [Entry: Int] = [:]
+        for (position, entry) in entries.enumerated() { positions[entry] = position }
+        self.positions = positions
+        whole = known
+    }
+
     /// The version 2 records; nil for a version 1 vault (everything is then in `whole`).
     let set: RecordSet?
     let entries: [Entry]
@@ -91,9 +120,7 @@ final class RecordIndex: @unchecked Sendable {
 
     /// The contents after one credential changed (nil: removed) and the log became `log`: every other record is
     /// kept as sealed, nothing else is decrypted. Version 2 only.
-    func contents(setting key: CredentialKey, to credential: Credential?, log: [VaultLogEntry]) throws
-        -> VaultChange.Contents
-    {
+    func contents(setting key: CredentialKey, to credential: Credential?, log: [VaultLogEntry]) throws -> Written {
         guard let set else { throw VaultError.payloadUnreadable("a version 1 vault changes as a whole") }
         var writer = JSONWriter()
         defer { wipe(&writer.out) }
@@ -127,7 +154,9 @@ final class RecordIndex: @unchecked Sendable {
         var payload = VaultPayload(settings: settings)
         payload.schema = schema
         payload.recipients = recipients
-        return .records(index: try Self.encodeIndex(newEntries, payload), records: records)
+        return Written(
+            contents: .records(index: try Self.encodeIndex(newEntries, payload), records: records), entries: newEntries,
+            settings: settings, recipients: recipients, schema: schema)
     }
 
     /// Several credentials, decrypting only their records (in one locked buffer).
@@ -179,7 +208,7 @@ final class RecordIndex: @unchecked Sendable {
 
     /// The version 2 contents of `payload`: records whose value is what this index holds are kept as sealed (same
     /// id, same version, same bytes); changed ones keep their id and are sealed again; new ones get a new id.
-    func contents(of payload: VaultPayload, random: some RandomSource = SystemRandom()) throws -> VaultChange.Contents {
+    func contents(of payload: VaultPayload, random: some RandomSource = SystemRandom()) throws -> Written {
         let original = set == nil ? nil : try self.payload()
         var kept: [Entry: SealedRecord] = [:]
         if let set, let original {
@@ -226,7 +255,9 @@ final class RecordIndex: @unchecked Sendable {
             return .seal(
                 id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext, range: freshByEntry[entry])
         }
-        return .records(index: try Self.encodeIndex(newEntries, payload), records: records)
+        return Written(
+            contents: .records(index: try Self.encodeIndex(newEntries, payload), records: records), entries: newEntries,
+            settings: payload.settings, recipients: payload.recipients, schema: payload.schema)
     }
 
     // MARK: The index

@@ -77,7 +77,7 @@ public struct Vault: Sendable {
                     recipient: AgeKeys.recipient($0.element), label: "recipient-\($0.offset + 1)", addedAt: clock.now())
             }
         }
-        let contents = try RecordIndex().contents(of: payload, random: random)
+        let contents = try RecordIndex().contents(of: payload, random: random).contents
         let opened = try store.create(contents, random: random) { key, vaultID in
             var slots: [any KeySlot] = []
             if let passphrase {
@@ -174,6 +174,7 @@ public struct Vault: Sendable {
             host: Self.hostName)
         var result: R?
         var newPayload: VaultPayload?
+        var written: RecordIndex.Written?
         let snapshot = (generation: opened.header.generation, index: index)
         let saved = try store.update(opened) { current in
             // The same vault id and generation means the same bytes (generations are unique per save, and a
@@ -183,12 +184,13 @@ public struct Vault: Sendable {
             result = try change(&payload)
             payload.appendLog(event)
             newPayload = payload
+            written = try base.contents(of: payload)
             return VaultChange(
-                contents: try base.contents(of: payload), slots: try newSlots?(current.header, newKey ?? current.key),
+                contents: written!.contents, slots: try newSlots?(current.header, newKey ?? current.key),
                 newKey: newKey)
         }
         opened = saved
-        index = try RecordIndex(saved, known: newPayload!)
+        index = try RecordIndex.saved(saved, written: written!, known: newPayload!)
         return result!
     }
 
@@ -204,6 +206,7 @@ public struct Vault: Sendable {
             at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
             host: Self.hostName)
         var result: R?
+        var written: RecordIndex.Written?
         let snapshot = (generation: opened.header.generation, index: index)
         let saved = try store.update(opened) { current in
             let base = current.header.generation == snapshot.generation ? snapshot.index : try RecordIndex(current)
@@ -220,15 +223,17 @@ public struct Vault: Sendable {
                 case (nil, nil): break
                 }
                 payload.appendLog(event)
-                return VaultChange(contents: try base.contents(of: payload))
+                written = try base.contents(of: payload)
+                return VaultChange(contents: written!.contents)
             }
             var credential = try base.credential(key)
             result = try change(&credential, base)
             let log = VaultPayload.appending(event, to: try base.log())
-            return VaultChange(contents: try base.contents(setting: key, to: credential, log: log))
+            written = try base.contents(setting: key, to: credential, log: log)
+            return VaultChange(contents: written!.contents)
         }
         opened = saved
-        index = try RecordIndex(saved)
+        index = try RecordIndex.saved(saved, written: written!)
         return result!
     }
 

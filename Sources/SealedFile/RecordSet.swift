@@ -132,6 +132,17 @@ public struct RecordSet: Sendable {
         recordKey = try Self.recordKey(from: vaultKey)
     }
 
+    /// A record set just sealed: nothing to check.
+    init(
+        manifest: SecureBytes, indexRange: Range<Int>, records: [SealedRecord], vaultID: [UInt8], vaultKey: SymmetricKey
+    ) throws {
+        self.manifest = manifest
+        self.indexRange = indexRange
+        self.records = records
+        self.vaultID = vaultID
+        recordKey = try Self.recordKey(from: vaultKey)
+    }
+
     /// A record id as two integers, for the duplicate check.
     struct RecordKey: Hashable {
         let high: UInt64

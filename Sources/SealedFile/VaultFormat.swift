@@ -372,26 +372,49 @@ public enum VaultFormat {
         index: SecureBytes, records: [RecordWrite], key: SymmetricKey, header: VaultHeader,
         random: some RandomSource = SystemRandom()
     ) throws -> [UInt8] {
+        try sealOpening(index: index, records: records, key: key, header: header, random: random).bytes
+    }
+
+    /// As `seal(index:records:key:header:random:)`, with the file as opened: what was just sealed is known, so a
+    /// save need not decrypt its own manifest again.
+    public static func sealOpening(
+        index: SecureBytes, records: [RecordWrite], key: SymmetricKey, header: VaultHeader,
+        random: some RandomSource = SystemRandom()
+    ) throws -> (bytes: [UInt8], opened: OpenedVault) {
         var header = header
         header.formatVersion = 2
         try header.validateForWriting()
         let sealed = try RecordSet.seal(
             records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
-        var section: [UInt8] = []
-        section.reserveCapacity(sealed.reduce(0) { $0 + $1.framed.count })
-        for record in sealed { section += record.framed }
         let manifest = try RecordSet.manifest(of: sealed, index: index)
         let padded = try Padding.pad(manifest)
+        let recordsLength = sealed.reduce(0) { $0 + $1.framed.count }
         header.keyCommitment = KeyCommitment.compute(key: key, vaultID: header.vaultID)
         header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
         header.ciphertextLength = UInt64(padded.count + XChaCha20Poly1305.tagByteCount)
         header.recordCount = UInt32(sealed.count)
-        header.recordsLength = UInt64(section.count)
+        header.recordsLength = UInt64(recordsLength)
         let headerBytes = header.serialized()
         let ciphertext = try XChaCha20Poly1305.seal(
             padded, using: try RecordSet.manifestKey(from: key), nonce: header.payloadNonce,
             authenticating: headerBytes)
-        return headerBytes + ciphertext + section
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerBytes.count + ciphertext.count + recordsLength)
+        bytes += headerBytes
+        bytes += ciphertext
+        for record in sealed { bytes += record.framed }
+        // Each record's bytes, now in the file.
+        var offset = headerBytes.count + ciphertext.count
+        let placed = sealed.map { record in
+            defer { offset += record.framed.count }
+            return SealedRecord(
+                id: record.id, version: record.version, hash: record.hash,
+                framed: bytes[offset..<(offset + record.framed.count)])
+        }
+        let set = try RecordSet(
+            manifest: padded, indexRange: (manifest.count - index.count)..<manifest.count, records: placed,
+            vaultID: header.vaultID, vaultKey: key)
+        return (bytes, OpenedVault(header: header, key: key, contents: .records(set)))
     }
 }
 

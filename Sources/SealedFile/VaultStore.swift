@@ -38,10 +38,19 @@ public struct VaultChange: Sendable {
 
     /// Seals these contents under `key` with `header` (whose generation is the one written).
     func seal(key: SymmetricKey, header: VaultHeader, random: some RandomSource) throws -> [UInt8] {
+        try sealOpening(key: key, header: header, random: random).bytes
+    }
+
+    /// The sealed bytes and the vault as opened from them (without decrypting what was just sealed).
+    func sealOpening(key: SymmetricKey, header: VaultHeader, random: some RandomSource) throws -> (
+        bytes: [UInt8], opened: OpenedVault
+    ) {
         switch contents {
-        case .payload(let payload): try VaultFormat.seal(payload, key: key, header: header, random: random)
+        case .payload(let payload):
+            let bytes = try VaultFormat.seal(payload, key: key, header: header, random: random)
+            return (bytes, OpenedVault(header: try VaultFormat.parse(bytes).header, key: key, contents: .payload(payload)))
         case .records(let index, let records):
-            try VaultFormat.seal(index: index, records: records, key: key, header: header, random: random)
+            return try VaultFormat.sealOpening(index: index, records: records, key: key, header: header, random: random)
         }
     }
 
@@ -222,16 +231,9 @@ public struct VaultStore: Sendable {
             result = try result.resealing(current.records)
         }
         header.generation += 1
-        let newBytes = try result.seal(key: key, header: header, random: random)
+        let (newBytes, saved) = try result.sealOpening(key: key, header: header, random: random)
         try AtomicFile.replace(
             path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
-        let saved: OpenedVault
-        if case .payload(let payload) = result.contents {
-            // What was just sealed is known: no need to decrypt it again.
-            saved = OpenedVault(header: try VaultFormat.parse(newBytes).header, key: key, contents: .payload(payload))
-        } else {
-            saved = try VaultFormat.open(newBytes, with: key)
-        }
         try remember(saved.header, bytes: newBytes, force: false)
         return saved
     }
