@@ -23,8 +23,7 @@ public final class FlowLock {
     /// Takes the flow lock of `key` in `vault`, or throws `VaultError.flowInProgress` when another process
     /// holds it.
     public static func acquire(_ key: CredentialKey, in vault: Vault) throws -> FlowLock {
-        let folder = Path.join(
-            Path.directory(of: vault.store.path), "." + Path.fileName(of: vault.store.path) + ".flows")
+        let folder = vault.store.flowLockFolder
         do {
             try POSIXFileSystem().makeDirectories(folder, mode: 0o700)
         } catch {

@@ -56,7 +56,7 @@ public struct SessionStore: Sendable {
     }
 
     /// The vault key of the session named by `variable`, for the vault at `store`.
-    public func key(variable: String, store: VaultStore, now: Timestamp) throws -> SymmetricKey {
+    public func key(variable: String, store: any VaultStorage, now: Timestamp) throws -> SymmetricKey {
         let parts = variable.split(separator: ".")
         guard parts.count == 2, let id = Hex.decode(parts[0]), id.count == 16, var keyBytes = Hex.decode(parts[1]),
             keyBytes.count == 32
@@ -75,11 +75,14 @@ public struct SessionStore: Sendable {
         // Authenticated: the fields can be trusted now.
         let expiry = Timestamp(secondsSince1970: file.expiry)
         guard now < expiry else { throw SessionError.expired(at: expiry) }
-        guard let current = try fileSystem.read(store.path), let parsed = try? VaultFormat.parse(current) else {
-            throw StoreError.vaultMissing(path: store.path)
+        let header: VaultHeader
+        do {
+            header = try store.currentHeader()
+        } catch is SealedFileError {
+            throw StoreError.vaultMissing(path: store.location)
         }
-        guard file.vaultID == parsed.header.vaultID else { throw SessionError.otherVault }
-        guard file.slotFingerprint == SessionFile.slotFingerprint(of: parsed.header) else {
+        guard file.vaultID == header.vaultID else { throw SessionError.otherVault }
+        guard file.slotFingerprint == SessionFile.slotFingerprint(of: header) else {
             throw SessionError.passphraseChanged
         }
         return vaultKey

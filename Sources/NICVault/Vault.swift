@@ -36,7 +36,7 @@ public struct Vault: Sendable {
     /// Passphrases shorter than this are refused when a passphrase is set.
     public static let minimumPassphraseLength = 8
 
-    public let store: VaultStore
+    public let store: any VaultStorage
     public private(set) var opened: OpenedVault
     /// Which record is which; decrypts records when they are read.
     private(set) var index: RecordIndex
@@ -46,7 +46,7 @@ public struct Vault: Sendable {
     public private(set) var openedBy: String
 
     init(
-        store: VaultStore, opened: OpenedVault, index: RecordIndex, clock: any Clock, openedBy: String = "passphrase"
+        store: any VaultStorage, opened: OpenedVault, index: RecordIndex, clock: any Clock, openedBy: String = "passphrase"
     ) {
         self.store = store
         self.opened = opened
@@ -63,7 +63,7 @@ public struct Vault: Sendable {
 
     /// Creates a new vault at the store's path with a passphrase slot and optional recipients.
     public static func create(
-        store: VaultStore, passphrase: SecureBytes?, parameters: Argon2idParameters = .moderate,
+        store: any VaultStorage, passphrase: SecureBytes?, parameters: Argon2idParameters = .moderate,
         recipients: [X25519PublicKey] = [], clock: any Clock = SystemClock(),
         random: some RandomSource = SystemRandom()
     ) throws -> Vault {
@@ -94,7 +94,7 @@ public struct Vault: Sendable {
 
     /// Opens the vault with a passphrase or identity.
     public static func open(
-        store: VaultStore, unlocker: Unlocker, acceptRollback: Bool = false, clock: any Clock = SystemClock()
+        store: any VaultStorage, unlocker: Unlocker, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: unlocker, acceptRollback: acceptRollback)
         let index = try RecordIndex(opened)
@@ -107,7 +107,7 @@ public struct Vault: Sendable {
 
     /// Opens the vault with its key already known (a session): no key derivation.
     public static func open(
-        store: VaultStore, key: SymmetricKey, acceptRollback: Bool = false, clock: any Clock = SystemClock()
+        store: any VaultStorage, key: SymmetricKey, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> Vault {
         let opened = try store.open(with: key, acceptRollback: acceptRollback)
         return Vault(store: store, opened: opened, index: try RecordIndex(opened), clock: clock, openedBy: "session")
@@ -137,7 +137,7 @@ public struct Vault: Sendable {
             }
             let payload = try self.payload
             return VaultInfo(
-                path: store.path, vaultID: opened.header.vaultIDHex, formatVersion: Int(opened.header.formatVersion),
+                path: store.location, vaultID: opened.header.vaultIDHex, formatVersion: Int(opened.header.formatVersion),
                 payloadSchema: payload.schema, generation: opened.header.generation, slots: slots,
                 credentials: payload.credentials.count, clients: payload.clients.count,
                 stagedPasswords: payload.credentials.filter { $0.staged != nil }.count,
@@ -152,7 +152,7 @@ public struct Vault: Sendable {
             fresh = try store.open(with: opened.key)
         } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
             // The key held no longer opens the file: re-keyed by another process (passwd), or replaced.
-            throw StoreError.vaultReplaced(path: store.path)
+            throw StoreError.vaultReplaced(path: store.location)
         }
         opened = fresh
         index = try RecordIndex(fresh)

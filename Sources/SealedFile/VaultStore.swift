@@ -88,7 +88,7 @@ extension OpenedVault {
 /// A vault file on disk and the rules for changing it without loss: an exclusive lock on a separate lock
 /// file, a re-read inside the lock, an atomic replace with the previous generation kept as `<path>.bak`,
 /// generations that go up by one, permission checks and rollback memory.
-public struct VaultStore: Sendable {
+public struct VaultStore: VaultStorage {
     /// The vault file.
     public let path: String
     /// Seam for tests that fail single steps of a save.
@@ -117,6 +117,20 @@ public struct VaultStore: Sendable {
         self.warn = warn
     }
 
+    /// The checks every open makes (rollback memory, the Argon2id allowance).
+    public var checks: OpenChecks {
+        OpenChecks(rollbackMemory: rollbackMemory, kdfMemoryAllowance: kdfMemoryAllowance, warn: warn)
+    }
+
+    public var location: String { path }
+    public var backupLocation: String? { backupPath }
+    public var flowLockFolder: String { Path.join(Path.directory(of: path), "." + Path.fileName(of: path) + ".flows") }
+
+    public func currentHeader() throws -> VaultHeader {
+        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
+        return try VaultFormat.parse(bytes).header
+    }
+
     /// The lock file beside the vault.
     public var lockPath: String { path + ".lock" }
     /// The previous generation.
@@ -142,7 +156,7 @@ public struct VaultStore: Sendable {
         let bytes = try VaultChange(contents: contents).seal(key: key, header: header, random: random)
         try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: fileSystem)
         let opened = try VaultFormat.open(bytes, with: key)
-        try remember(opened.header, bytes: bytes, force: true)
+        try checks.remember(opened.header, bytes: bytes, force: true)
         return opened
     }
 
@@ -157,18 +171,7 @@ public struct VaultStore: Sendable {
 
     /// Reads, authenticates and decrypts the vault, after checking permissions and rollback memory.
     public func open(with unlocker: Unlocker, acceptRollback: Bool = false) throws -> OpenedVault {
-        try open(acceptRollback: acceptRollback) { bytes in
-            let parsed = try VaultFormat.parse(bytes)
-            // Refused before any key derivation: a hostile file cannot make the reader allocate gigabytes.
-            if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
-                !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
-            {
-                throw StoreError.kdfAboveAllowance(
-                    memLimit: slot.parameters.memLimit, opsLimit: slot.parameters.opsLimit,
-                    allowance: kdfMemoryAllowance)
-            }
-            return try VaultFormat.open(parsed, with: unlocker)
-        }
+        try open(acceptRollback: acceptRollback) { try checks.open($0, with: unlocker) }
     }
 
     /// As `open(with:)`, with the vault key already known (sessions): no key derivation.
@@ -180,7 +183,7 @@ public struct VaultStore: Sendable {
         let (bytes, seen, backup) = try readSnapshot()
         let opened = try decrypt(bytes)
         try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
-        try checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
+        try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
     }
 
@@ -216,7 +219,7 @@ public struct VaultStore: Sendable {
             throw StoreError.vaultReplaced(path: path)
         }
         let seen = rollbackMemory?.entry(for: parsed.header.vaultIDHex)
-        try checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
+        try checks.checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
 
         var result = try change(current)
         var header = current.header
@@ -234,7 +237,7 @@ public struct VaultStore: Sendable {
         let (newBytes, saved) = try result.sealOpening(key: key, header: header, random: random)
         try AtomicFile.replace(
             path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
-        try remember(saved.header, bytes: newBytes, force: false)
+        try checks.remember(saved.header, bytes: newBytes, force: false)
         return saved
     }
 
@@ -261,10 +264,7 @@ public struct VaultStore: Sendable {
         defer { lock?.release() }
         let bytes = try readChecked()
         let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else {
-            return (bytes, nil, backup)
-        }
-        return (bytes, memory.entry(for: parsed.header.vaultIDHex), backup)
+        return (bytes, checks.seen(bytes), backup)
     }
 
     /// The first `count` bytes of a file, or nil when it is missing or shorter.
@@ -275,31 +275,5 @@ public struct VaultStore: Sendable {
         var bytes = [UInt8](repeating: 0, count: count)
         let n = bytes.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress!, count, 0) }
         return n == count ? bytes : nil
-    }
-
-    private func checkAndRemember(
-        _ header: VaultHeader, bytes: [UInt8], seen: RollbackMemory.Entry?, acceptRollback: Bool
-    ) throws {
-        guard let memory = rollbackMemory else { return }
-        let hash = RollbackMemory.fingerprint(of: header, bytes: bytes)
-        if !acceptRollback {
-            try RollbackMemory.check(
-                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, against: seen)
-        }
-        do {
-            try memory.record(
-                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash,
-                force: acceptRollback)
-        } catch let error as StoreError {
-            // A read-only state folder: the check above still ran; only the memory of this read is lost.
-            guard case .io(let failure) = error, [EACCES, EPERM, EROFS].contains(failure.code) else { throw error }
-            warn("note: cannot remember this vault's generation (\(failure)); rollback detection is weaker")
-        }
-    }
-
-    private func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {
-        try rollbackMemory?.record(
-            vaultID: header.vaultIDHex, generation: header.generation,
-            fileHash: RollbackMemory.fingerprint(of: header, bytes: bytes), force: force)
     }
 }

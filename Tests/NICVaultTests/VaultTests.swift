@@ -174,7 +174,7 @@ struct VaultTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var vault = try makeVault(folder)
         try vault.add(credential("27AAPFU0939F1ZV", at: vault.now))
-        for file in [vault.store.path, vault.store.backupPath] {
+        for file in [vault.store.location, vault.store.backupLocation!] {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
             #expect(bytes.range(of: Data("Xk7@pQ2mRt9#vLw".utf8)) == nil)
             #expect(bytes.range(of: Data("DEMOTRAD274821".utf8)) == nil)

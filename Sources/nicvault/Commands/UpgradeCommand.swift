@@ -22,8 +22,7 @@ struct UpgradeCommand: ParsableCommand {
             Console.note("The vault is format version 2 already; nothing was changed.")
             return
         }
-        Console.note(
-            "Upgraded to format version 2 (generation \(vault.generation)); the version 1 file is \(vault.store.backupPath)."
-        )
+        let backup = vault.store.backupLocation.map { "; the version 1 file is \($0)" } ?? ""
+        Console.note("Upgraded to format version 2 (generation \(vault.generation))\(backup).")
     }
 }

@@ -1,0 +1,121 @@
+import Sodium
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where a vault lives and how it changes without loss: a file (`VaultStore`) or a database (the PostgreSQL
+/// store). Both hold the same version 2 bytes; both check the Argon2id allowance before any derivation and keep
+/// the same client-side rollback memory (`OpenChecks`).
+public protocol VaultStorage: Sendable {
+    /// Where the vault is, for messages: a path, or a URL without its password.
+    var location: String { get }
+    /// The previous generation kept beside the vault, when the store keeps one.
+    var backupLocation: String? { get }
+    /// A local folder for this vault's flow locks.
+    var flowLockFolder: String { get }
+    /// True when the vault exists.
+    func exists() throws -> Bool
+    /// Creates generation 1 with a fresh key and id; refuses an existing vault.
+    func create(
+        _ contents: VaultChange.Contents, random: some RandomSource,
+        makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
+    ) throws -> OpenedVault
+    /// Reads, authenticates and decrypts with a passphrase or identity.
+    func open(with unlocker: Unlocker, acceptRollback: Bool) throws -> OpenedVault
+    /// As `open(with:acceptRollback:)` with the vault key known (sessions).
+    func open(with key: SymmetricKey, acceptRollback: Bool) throws -> OpenedVault
+    /// Applies `change` to the vault as it is now, atomically, and saves generation + 1.
+    func update(
+        _ opened: OpenedVault, acceptRollback: Bool, random: some RandomSource,
+        change: (OpenedVault) throws -> VaultChange
+    ) throws -> OpenedVault
+    /// The current header, parsed but not authenticated (to match a session to its vault).
+    func currentHeader() throws -> VaultHeader
+}
+
+extension VaultStorage {
+    @discardableResult
+    public func create(
+        _ contents: VaultChange.Contents, makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
+    ) throws -> OpenedVault {
+        try create(contents, random: SystemRandom(), makeSlots: makeSlots)
+    }
+
+    public func open(with unlocker: Unlocker) throws -> OpenedVault { try open(with: unlocker, acceptRollback: false) }
+
+    public func open(with key: SymmetricKey) throws -> OpenedVault { try open(with: key, acceptRollback: false) }
+
+    @discardableResult
+    public func update(
+        _ opened: OpenedVault, acceptRollback: Bool = false, change: (OpenedVault) throws -> VaultChange
+    ) throws -> OpenedVault {
+        try update(opened, acceptRollback: acceptRollback, random: SystemRandom(), change: change)
+    }
+}
+
+/// What every store checks around an open, whatever holds the bytes: the Argon2id allowance before any key
+/// derivation, and the rollback memory (a generation lower than one seen, or the same generation with other
+/// contents, is refused until accepted on purpose).
+public struct OpenChecks: Sendable {
+    /// Where generations already seen are remembered; nil turns rollback detection off (tests only).
+    public let rollbackMemory: RollbackMemory?
+    /// The Argon2id memory a passphrase open may spend; nil for libsodium's SENSITIVE.
+    public let kdfMemoryAllowance: UInt64?
+    /// Told what a read had to do without; the caller shows it.
+    public let warn: @Sendable (String) -> Void
+
+    public init(
+        rollbackMemory: RollbackMemory?, kdfMemoryAllowance: UInt64? = nil,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.rollbackMemory = rollbackMemory
+        self.kdfMemoryAllowance = kdfMemoryAllowance
+        self.warn = warn
+    }
+
+    /// Parses and opens, refusing a passphrase slot above the allowance before deriving anything.
+    public func open(_ bytes: [UInt8], with unlocker: Unlocker) throws -> OpenedVault {
+        let parsed = try VaultFormat.parse(bytes)
+        if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
+            !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
+        {
+            throw StoreError.kdfAboveAllowance(
+                memLimit: slot.parameters.memLimit, opsLimit: slot.parameters.opsLimit, allowance: kdfMemoryAllowance)
+        }
+        return try VaultFormat.open(parsed, with: unlocker)
+    }
+
+    /// What the rollback memory holds for the vault in `bytes` (nil when none, or unparsable bytes).
+    public func seen(_ bytes: [UInt8]) -> RollbackMemory.Entry? {
+        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return nil }
+        return memory.entry(for: parsed.header.vaultIDHex)
+    }
+
+    /// Refuses a rollback (unless accepted) and remembers this generation.
+    public func checkAndRemember(
+        _ header: VaultHeader, bytes: [UInt8], seen: RollbackMemory.Entry?, acceptRollback: Bool
+    ) throws {
+        guard let memory = rollbackMemory else { return }
+        let hash = RollbackMemory.fingerprint(of: header, bytes: bytes)
+        if !acceptRollback {
+            try RollbackMemory.check(
+                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, against: seen)
+        }
+        do {
+            try memory.record(
+                vaultID: header.vaultIDHex, generation: header.generation, fileHash: hash, force: acceptRollback)
+        } catch let error as StoreError {
+            // A read-only state folder: the check above still ran; only the memory of this read is lost.
+            guard case .io(let failure) = error, [EACCES, EPERM, EROFS].contains(failure.code) else { throw error }
+            warn("note: cannot remember this vault's generation (\(failure)); rollback detection is weaker")
+        }
+    }
+
+    /// Remembers a generation this process has just written.
+    public func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {
+        try rollbackMemory?.record(
+            vaultID: header.vaultIDHex, generation: header.generation,
+            fileHash: RollbackMemory.fingerprint(of: header, bytes: bytes), force: force)
+    }
+}
