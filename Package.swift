@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // Debian's libsodium 1.0.18 (apt: libsodium-dev).
@@ -36,6 +38,16 @@ let package = Package(
         .target(name: "Sodium", dependencies: ["CSodium", "CPosix"], swiftSettings: strict),
         // A sealed file and its crash-safe store; knows nothing of what it holds.
         .target(name: "SealedFile", dependencies: ["Sodium"], swiftSettings: strict),
+        // The vault's sealed records in PostgreSQL (`--store postgresql://...`): the same bytes as the file, in rows.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "SealedFile", "Sodium",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The GST domain in pure Swift: GSTINs, user ids, the password policy, credential records.
         .target(name: "GST", dependencies: ["Sodium"], swiftSettings: strict),
         // The vault of the mission: credentials and API clients kept in a SealedFile.
@@ -69,7 +81,7 @@ let package = Package(
             name: "nicvault",
             dependencies: [
                 "NICVault", "Portal", "PortalWire", "SandboxPortal", "Export", "GST", "SealedFile", "Sodium",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PostgresStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -46,7 +46,8 @@ public struct Vault: Sendable {
     public private(set) var openedBy: String
 
     init(
-        store: any VaultStorage, opened: OpenedVault, index: RecordIndex, clock: any Clock, openedBy: String = "passphrase"
+        store: any VaultStorage, opened: OpenedVault, index: RecordIndex, clock: any Clock,
+        openedBy: String = "passphrase"
     ) {
         self.store = store
         self.opened = opened
@@ -137,7 +138,8 @@ public struct Vault: Sendable {
             }
             let payload = try self.payload
             return VaultInfo(
-                path: store.location, vaultID: opened.header.vaultIDHex, formatVersion: Int(opened.header.formatVersion),
+                path: store.location, vaultID: opened.header.vaultIDHex,
+                formatVersion: Int(opened.header.formatVersion),
                 payloadSchema: payload.schema, generation: opened.header.generation, slots: slots,
                 credentials: payload.credentials.count, clients: payload.clients.count,
                 stagedPasswords: payload.credentials.filter { $0.staged != nil }.count,

@@ -22,6 +22,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case backupNewer(path: String, found: UInt64, backup: UInt64)
     /// The passphrase slot asks Argon2id for more than the reader allows (nil: libsodium's SENSITIVE).
     case kdfAboveAllowance(memLimit: UInt64, opsLimit: UInt64, allowance: UInt64?)
+    /// A database store could not be reached or refused the operation (the message says which and what to do).
+    case database(String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
                 + (allowance == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
                 + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M"
+        case .database(let what): what + " (the vault is unchanged)"
         case .backupNewer(let path, let found, let backup):
             "\(path) is at generation \(found) but its backup \(path).bak is at generation \(backup): an older copy "
                 + "was put in place of the vault. If you restored it on purpose, run again with --accept-rollback; "

@@ -180,6 +180,16 @@ public enum VaultFormat {
     /// Splits `bytes` into header and sealed parts, checking every length and the header checksum.
     /// Only the magic and the version are looked at before the checksum is verified.
     public static func parse(_ bytes: [UInt8]) throws(SealedFileError) -> ParsedVaultFile {
+        try parse(bytes, headerOnly: false)
+    }
+
+    /// The header of a file given only its header bytes (a store that keeps the header apart), checked as
+    /// `parse` checks it (checksum and rules), without the lengths of what follows.
+    public static func parseHeader(_ bytes: [UInt8]) throws(SealedFileError) -> VaultHeader {
+        try parse(bytes, headerOnly: true).header
+    }
+
+    static func parse(_ bytes: [UInt8], headerOnly: Bool) throws(SealedFileError) -> ParsedVaultFile {
         var reader = ByteReader(bytes)
         let magicCount = VaultHeader.magic.count
         if bytes.count < magicCount {
@@ -242,6 +252,7 @@ public enum VaultFormat {
                 recordsLength >= UInt64(recordCount) * UInt64(RecordSet.minimumFramedLength)
             else { throw .malformedHeader("records length \(recordsLength) for \(recordCount) records") }
         }
+        if headerOnly { return ParsedVaultFile(header: header, headerBytes: headerBytes, ciphertext: [], records: []) }
         let length = Int(ciphertextLength)
         let total = length + Int(recordsLength)
         if reader.remaining < total { throw .truncated(needed: reader.offset + total, actual: bytes.count) }

@@ -42,20 +42,22 @@ public struct VaultChange: Sendable {
     }
 
     /// The sealed bytes and the vault as opened from them (without decrypting what was just sealed).
-    func sealOpening(key: SymmetricKey, header: VaultHeader, random: some RandomSource) throws -> (
+    public func sealOpening(key: SymmetricKey, header: VaultHeader, random: some RandomSource) throws -> (
         bytes: [UInt8], opened: OpenedVault
     ) {
         switch contents {
         case .payload(let payload):
             let bytes = try VaultFormat.seal(payload, key: key, header: header, random: random)
-            return (bytes, OpenedVault(header: try VaultFormat.parse(bytes).header, key: key, contents: .payload(payload)))
+            return (
+                bytes, OpenedVault(header: try VaultFormat.parse(bytes).header, key: key, contents: .payload(payload))
+            )
         case .records(let index, let records):
             return try VaultFormat.sealOpening(index: index, records: records, key: key, header: header, random: random)
         }
     }
 
     /// The same contents with every kept record of `current` opened, ready to be sealed under another key.
-    func resealing(_ current: RecordSet?) throws -> VaultChange {
+    public func resealing(_ current: RecordSet?) throws -> VaultChange {
         guard case .records(let index, let records) = contents,
             records.contains(where: { if case .keep = $0 { true } else { false } })
         else { return self }

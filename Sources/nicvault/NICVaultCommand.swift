@@ -19,7 +19,7 @@ struct NICVaultCommand: AsyncParsableCommand {
             ShowCommand.self, RotateCommand.self, UpdateCommand.self, HistoryCommand.self, SetCommand.self,
             ClientCommand.self, ExportCommand.self, ExecCommand.self, VerifyCommand.self, GSTINCommand.self,
             SandboxCommand.self, KeygenCommand.self, RecipientCommand.self, RekeyCommand.self, LogCommand.self,
-            UpgradeCommand.self,
+            UpgradeCommand.self, StoreCommand.self,
         ]
     )
 

@@ -7,7 +7,7 @@ import Testing
 struct DocsDriftCLITests {
     static let globals: Set<String> = [
         "--vault", "--passphrase-file", "--passphrase-fd", "--accept-rollback", "--identity", "--allow-kdf-memory",
-        "--version", "--help",
+        "--store", "--version", "--help",
     ]
 
     /// Each command path ("rotate", "client add") with its long options, from --experimental-dump-help.

@@ -29,9 +29,9 @@ struct InitCommand: ParsableCommand {
     var noPassphrase = false
 
     func run() throws {
-        let store = options.store()
+        let store = try options.store()
         if try store.exists() {
-            throw CLIError("a vault already exists at \(store.path); nothing was changed", code: Exit.conflict)
+            throw CLIError("a vault already exists at \(store.location); nothing was changed", code: Exit.conflict)
         }
         let recipients = try recipient.map { text -> X25519PublicKey in
             guard let key = Recipients.parse(text) else {
@@ -43,7 +43,7 @@ struct InitCommand: ParsableCommand {
             guard !recipients.isEmpty else { throw CLIError("--no-passphrase needs a --recipient", code: Exit.usage) }
             let vault = try Vault.create(
                 store: store, passphrase: nil, parameters: kdf.parameters, recipients: recipients)
-            Console.note("Created vault \(vault.vaultID) at \(store.path), opened only by its recipients.")
+            Console.note("Created vault \(vault.vaultID) at \(store.location), opened only by its recipients.")
             return
         }
         let source = PassphraseSource.resolve(file: options.passphraseFile, fd: options.passphraseFd)
@@ -60,7 +60,7 @@ struct InitCommand: ParsableCommand {
         }
         let vault = try Vault.create(
             store: store, passphrase: passphrase, parameters: kdf.parameters, recipients: recipients)
-        Console.note("Created vault \(vault.vaultID) at \(store.path) (\(kdf.parameters)).")
+        Console.note("Created vault \(vault.vaultID) at \(store.location) (\(kdf.parameters)).")
         Console.note(
             "Next: nicvault register GSTIN (a new login), nicvault add GSTIN (one you have), or nicvault import FILE.")
         Console.note(

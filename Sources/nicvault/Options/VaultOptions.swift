@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GST
 import NICVault
+import PostgresStore
 import SealedFile
 import Sodium
 
@@ -12,6 +13,14 @@ struct VaultOptions: ParsableArguments {
         help: ArgumentHelp(
             "The vault file (default: $NICVAULT_FILE, else $XDG_DATA_HOME/nicvault/vault.nicv).", valueName: "path"))
     var vault: String?
+
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "Keep the vault in PostgreSQL (default: $NICVAULT_STORE): postgresql://user@host:port/db?sslmode=...; "
+                + "the database password from ~/.pgpass, PGPASSFILE or PGPASSWORD, never here.",
+            valueName: "url"))
+    var storeAddress: String?
 
     @Option(
         name: .long, help: ArgumentHelp("Read the vault passphrase from this file (first line).", valueName: "file"))
@@ -62,11 +71,31 @@ struct VaultOptions: ParsableArguments {
     /// allowance of --allow-kdf-memory. A symlinked path is
     /// resolved once, so that the lock, the temporary file and the backup sit beside the real file and a save
     /// replaces the real file, never the link.
-    func store() -> VaultStore {
+    func store() throws -> any VaultStorage {
+        if let url = try storeURL() {
+            let checks = OpenChecks(
+                rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
+                kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes), warn: { Console.note($0) })
+            let name = Hex.encode(BLAKE2b.hash(Array(url.description.utf8), outputByteCount: 16))
+            return PostgresVaultStore(
+                url: url, checks: checks, flowLockFolder: Path.join(Locations.stateHome(), "nicvault/flows/" + name),
+                password: try url.password())
+        }
+        return fileStore()
+    }
+
+    /// The file store for the resolved path (also when --store names a database: `store copy` reads both).
+    func fileStore() -> VaultStore {
         VaultStore(
             path: Locations.realPath(vaultPath()),
             rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
             warn: { Console.note($0) }, kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes))
+    }
+
+    /// The PostgreSQL store named by --store or $NICVAULT_STORE, if any.
+    func storeURL(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreURL? {
+        guard let text = storeAddress ?? env["NICVAULT_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        return try StoreURL(text, environment: env)
     }
 
     /// The passphrase, from the first source that is set.
@@ -103,8 +132,8 @@ struct VaultOptions: ParsableArguments {
     /// identity that is not a recipient of this vault falls back with a note), a passphrase source, then a
     /// session from `nicvault unlock`, then the terminal. A session that cannot be used falls back with a note.
     func openVault() throws -> Vault {
-        let store = store()
-        guard try store.exists() else { throw StoreError.vaultMissing(path: store.path) }
+        let store = try store()
+        guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
         if let (path, explicit) = identityFile() {
             let key = try IdentityFile.read(path)
             do {

@@ -1,0 +1,97 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import SealedFile
+
+/// One connection to the store's server, used synchronously: the vault's storage API is synchronous (a command
+/// opens, changes, saves), so each query waits for its answer on a thread of its own event loop.
+final class PostgresLink: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    init(_ url: StoreURL, password: String?) throws {
+        var logger = Logger(label: "nicvault.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        var configuration: PostgresConnection.Configuration
+        if url.host.hasPrefix("/") {
+            configuration = .init(
+                unixSocketPath: url.host + "/.s.PGSQL.\(url.port)", username: url.user, password: password,
+                database: url.database)
+        } else {
+            configuration = .init(
+                host: url.host, port: url.port, username: url.user, password: password, database: url.database,
+                tls: try Self.tls(url.sslMode))
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger
+            ).wait()
+        } catch {
+            throw StoreError.database("cannot reach the store at \(url): \(Self.reason(error))")
+        }
+    }
+
+    static func tls(_ mode: StoreURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .prefer, .require:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            let context = try NIOSSLContext(configuration: config)
+            return mode == .prefer ? .prefer(context) : .require(context)
+        case .verifyFull:
+            return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    /// Runs one statement and returns its rows.
+    @discardableResult
+    func query(_ query: PostgresQuery) throws -> [PostgresRow] {
+        do {
+            let result: PostgresQueryResult = try connection.query(query, logger: logger).wait()
+            return result.rows
+        } catch {
+            throw StoreError.database(Self.reason(error))
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<R>(_ begin: PostgresQuery = "BEGIN", _ body: () throws -> R) throws -> R {
+        try query(begin)
+        do {
+            let result = try body()
+            try query("COMMIT")
+            return result
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    func close() { _ = try? connection.close().wait() }
+
+    /// The server's own words when it gave any (a permission refused, a missing table), else the error.
+    static func reason(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
+            return "\(psql.code)"
+        }
+        if let store = error as? StoreError, case .database(let what) = store { return what }
+        return String(describing: error)
+    }
+}
+
+extension PostgresRow {
+    /// The cells of the row decoded as bytes (bytea) or integers.
+    func bytes(_ index: Int) throws -> ByteBuffer {
+        try Array(self)[index].decode(ByteBuffer.self)
+    }
+
+    func integer(_ index: Int) throws -> Int64 {
+        try Array(self)[index].decode(Int64.self)
+    }
+}

@@ -1,0 +1,356 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import SealedFile
+import Sodium
+
+/// A vault kept in PostgreSQL (docs/postgresql.md): the bytes of a version 2 file in rows. One row holds the
+/// header and the sealed manifest, one row per sealed record holds its bytes, and an append-only table notes each
+/// save (generation, how many records and bytes, when). Nothing is in clear but ids, versions, lengths and
+/// times; the database can make an open fail, but a record or manifest swapped, replayed, dropped or rolled back
+/// is refused as the file's would be (the same checks, the same client-side rollback memory).
+///
+/// Every save is one transaction that locks the vault row (`SELECT ... FOR UPDATE`), re-reads the vault, applies
+/// the change to it as it is now, writes only the records whose version changed, and commits: a second writer
+/// waits, then applies its change to the result, as two writers of one file do under its lock.
+public struct PostgresVaultStore: VaultStorage {
+    /// The schema version this build creates and reads (`nicvault store init` migrates up to it).
+    public static let schemaVersion = 1
+
+    public let url: StoreURL
+    public let checks: OpenChecks
+    public let flowLockFolder: String
+    let password: String?
+
+    public init(url: StoreURL, checks: OpenChecks, flowLockFolder: String, password: String?) {
+        self.url = url
+        self.checks = checks
+        self.flowLockFolder = flowLockFolder
+        self.password = password
+    }
+
+    public var location: String { url.description }
+    public var backupLocation: String? { nil }
+
+    // MARK: Schema
+
+    /// The statements of each schema version, in order. Applied by `initialize()`, never edited once released.
+    static let migrations: [[PostgresQuery]] = [
+        [
+            """
+            CREATE TABLE nicvault_vault (
+                id bytea PRIMARY KEY CHECK (length(id) = 16),
+                generation bigint NOT NULL CHECK (generation >= 1),
+                header bytea NOT NULL,
+                manifest bytea NOT NULL,
+                record_order bytea NOT NULL,
+                saved_at timestamptz NOT NULL DEFAULT now())
+            """,
+            """
+            CREATE TABLE nicvault_record (
+                vault_id bytea NOT NULL REFERENCES nicvault_vault (id) ON DELETE CASCADE,
+                id bytea NOT NULL CHECK (length(id) = 16),
+                version bigint NOT NULL,
+                sealed bytea NOT NULL,
+                PRIMARY KEY (vault_id, id))
+            """,
+            """
+            CREATE TABLE nicvault_audit (
+                seq bigserial PRIMARY KEY,
+                vault_id bytea NOT NULL,
+                generation bigint NOT NULL,
+                records_written integer NOT NULL,
+                bytes_written bigint NOT NULL,
+                saved_at timestamptz NOT NULL DEFAULT now())
+            """,
+        ]
+    ]
+
+    /// Creates the schema, or migrates it to this build's version; refuses a newer one. Returns (before, after).
+    @discardableResult
+    public func initialize() throws -> (from: Int, to: Int) {
+        try withLink { link in
+            try link.transaction {
+                try link.query("CREATE TABLE IF NOT EXISTS nicvault_schema (version integer NOT NULL)")
+                try link.query("LOCK TABLE nicvault_schema IN EXCLUSIVE MODE")
+                let rows = try link.query("SELECT version FROM nicvault_schema")
+                let current = try rows.first.map { Int(try $0.integer(0)) } ?? 0
+                if rows.isEmpty { try link.query("INSERT INTO nicvault_schema (version) VALUES (0)") }
+                guard current <= Self.schemaVersion else { throw Self.newerSchema(current) }
+                for version in current..<Self.schemaVersion {
+                    for statement in Self.migrations[version] { try link.query(statement) }
+                }
+                let target = Int64(Self.schemaVersion)
+                try link.query("UPDATE nicvault_schema SET version = \(target)")
+                return (current, Self.schemaVersion)
+            }
+        }
+    }
+
+    static func newerSchema(_ version: Int) -> StoreError {
+        .database(
+            "the store's schema is version \(version), newer than this nicvault's \(schemaVersion): upgrade nicvault")
+    }
+
+    /// Refuses a store without the schema, or with another version of it.
+    func checkSchema(_ link: PostgresLink) throws {
+        let rows: [PostgresRow]
+        do {
+            rows = try link.query("SELECT version FROM nicvault_schema")
+        } catch {
+            throw StoreError.database(
+                "\(location) has no nicvault schema (\(PostgresLink.reason(error))); run: nicvault store init")
+        }
+        let version = try rows.first.map { Int(try $0.integer(0)) } ?? 0
+        if version > Self.schemaVersion { throw Self.newerSchema(version) }
+        if version < Self.schemaVersion {
+            throw StoreError.database("the store's schema is version \(version); run: nicvault store init")
+        }
+    }
+
+    func withLink<R>(_ body: (PostgresLink) throws -> R) throws -> R {
+        let link = try PostgresLink(url, password: password)
+        defer { link.close() }
+        return try body(link)
+    }
+
+    // MARK: Reading
+
+    /// The vault as file bytes, read in the caller's transaction; nil when the store holds no vault.
+    func readVault(_ link: PostgresLink, forUpdate: Bool) throws -> (bytes: [UInt8], versions: [[UInt8]: Int64])? {
+        let vaults = try link.query(
+            forUpdate
+                ? "SELECT id, header, manifest, record_order FROM nicvault_vault FOR UPDATE"
+                : "SELECT id, header, manifest, record_order FROM nicvault_vault")
+        guard let row = vaults.first else { return nil }
+        guard vaults.count == 1 else {
+            throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
+        }
+        let id = try row.bytes(0)
+        var bytes = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
+        let order = Array(try row.bytes(3).readableBytesView)
+        var sealed: [[UInt8]: ByteBuffer] = [:]
+        var versions: [[UInt8]: Int64] = [:]
+        for record in try link.query("SELECT id, version, sealed FROM nicvault_record WHERE vault_id = \(id)") {
+            let key = Array(try record.bytes(0).readableBytesView)
+            versions[key] = try record.integer(1)
+            sealed[key] = try record.bytes(2)
+        }
+        // In the manifest's order; a missing row leaves the bytes short, and the open says so (damaged).
+        for start in stride(from: 0, to: order.count, by: RecordSet.idByteCount) {
+            let key = Array(order[start..<min(start + RecordSet.idByteCount, order.count)])
+            if let buffer = sealed[key] { bytes += buffer.readableBytesView }
+        }
+        return (bytes, versions)
+    }
+
+    public func exists() throws -> Bool {
+        try withLink { link in
+            try checkSchema(link)
+            return try !link.query("SELECT id FROM nicvault_vault").isEmpty
+        }
+    }
+
+    public func currentHeader() throws -> VaultHeader {
+        try withLink { link in
+            try checkSchema(link)
+            guard let row = try link.query("SELECT header FROM nicvault_vault").first else {
+                throw StoreError.vaultMissing(path: location)
+            }
+            return try VaultFormat.parseHeader(Array(try row.bytes(0).readableBytesView))
+        }
+    }
+
+    public func open(with unlocker: Unlocker, acceptRollback: Bool) throws -> OpenedVault {
+        try open(acceptRollback: acceptRollback) { try checks.open($0, with: unlocker) }
+    }
+
+    public func open(with key: SymmetricKey, acceptRollback: Bool) throws -> OpenedVault {
+        try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: key) }
+    }
+
+    private func open(acceptRollback: Bool, decrypt: ([UInt8]) throws -> OpenedVault) throws -> OpenedVault {
+        let bytes: [UInt8] = try withLink { link in
+            try checkSchema(link)
+            return try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                guard let vault = try readVault(link, forUpdate: false) else {
+                    throw StoreError.vaultMissing(path: location)
+                }
+                return vault.bytes
+            }
+        }
+        let seen = checks.seen(bytes)
+        let opened = try decrypt(bytes)
+        try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
+        return opened
+    }
+
+    // MARK: Writing
+
+    public func create(
+        _ contents: VaultChange.Contents, random: some RandomSource,
+        makeSlots: (SymmetricKey, [UInt8]) throws -> [any KeySlot]
+    ) throws -> OpenedVault {
+        guard case .records = contents else { throw StoreError.database("a PostgreSQL store holds format version 2") }
+        let key = try SymmetricKey.random(using: random)
+        let vaultID = random.bytes(count: VaultHeader.vaultIDByteCount)
+        let header = VaultHeader(vaultID: vaultID, generation: 1, slots: try makeSlots(key, vaultID))
+        let (bytes, opened) = try VaultChange(contents: contents).sealOpening(key: key, header: header, random: random)
+        try withLink { link in
+            try checkSchema(link)
+            try link.transaction {
+                try link.query("LOCK TABLE nicvault_vault IN EXCLUSIVE MODE")
+                guard try link.query("SELECT id FROM nicvault_vault").isEmpty else {
+                    throw StoreError.vaultExists(path: location)
+                }
+                try write(link, opened, bytes: bytes, versions: nil)
+            }
+        }
+        try checks.remember(opened.header, bytes: bytes, force: true)
+        return opened
+    }
+
+    public func update(
+        _ opened: OpenedVault, acceptRollback: Bool, random: some RandomSource,
+        change: (OpenedVault) throws -> VaultChange
+    ) throws -> OpenedVault {
+        let (saved, bytes): (OpenedVault, [UInt8]) = try withLink { link in
+            try checkSchema(link)
+            return try link.transaction {
+                guard let (bytes, versions) = try readVault(link, forUpdate: true) else {
+                    throw StoreError.vaultMissing(path: location)
+                }
+                let parsed = try VaultFormat.parse(bytes)
+                guard parsed.header.vaultID == opened.header.vaultID else {
+                    throw StoreError.vaultReplaced(path: location)
+                }
+                let current: OpenedVault
+                do {
+                    current = try VaultFormat.open(parsed, with: opened.key)
+                } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
+                    throw StoreError.vaultReplaced(path: location)
+                }
+                try checks.checkAndRemember(
+                    current.header, bytes: bytes, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+                var result = try change(current)
+                guard case .records = result.contents else {
+                    throw StoreError.database("a PostgreSQL store holds format version 2")
+                }
+                var header = current.header
+                if let slots = result.slots { header.slots = slots }
+                if result.newKey != nil { result = try result.resealing(current.records) }
+                header.generation += 1
+                let (newBytes, saved) = try result.sealOpening(
+                    key: result.newKey ?? current.key, header: header, random: random)
+                try write(link, saved, bytes: newBytes, versions: versions)
+                return (saved, newBytes)
+            }
+        }
+        try checks.remember(saved.header, bytes: bytes, force: false)
+        return saved
+    }
+
+    // MARK: Moving a vault (store copy)
+
+    /// The vault's bytes exactly as stored (a version 2 file), without opening it.
+    public func rawBytes() throws -> [UInt8] {
+        try withLink { link in
+            try checkSchema(link)
+            return try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                guard let vault = try readVault(link, forUpdate: false) else {
+                    throw StoreError.vaultMissing(path: location)
+                }
+                return vault.bytes
+            }
+        }
+    }
+
+    /// Stores the bytes of a version 2 file as they are (same vault id, generation, records and log) in a store
+    /// that holds no vault yet.
+    public func importRaw(_ bytes: [UInt8]) throws {
+        let parsed = try VaultFormat.parse(bytes)
+        guard parsed.header.formatVersion >= 2 else {
+            throw StoreError.database("the vault is format version 1: run nicvault upgrade on it first")
+        }
+        let records = try RecordSet.framing(of: parsed)
+        try withLink { link in
+            try checkSchema(link)
+            try link.transaction {
+                try link.query("LOCK TABLE nicvault_vault IN EXCLUSIVE MODE")
+                guard try link.query("SELECT id FROM nicvault_vault").isEmpty else {
+                    throw StoreError.vaultExists(path: location)
+                }
+                try write(link, parsed.header, bytes: bytes, records: records, versions: nil)
+            }
+        }
+    }
+
+    private func write(_ link: PostgresLink, _ saved: OpenedVault, bytes: [UInt8], versions: [[UInt8]: Int64]?)
+        throws
+    {
+        guard let records = saved.records else { throw StoreError.database("a PostgreSQL store holds version 2") }
+        try write(
+            link, saved.header, bytes: bytes, records: records.records.map { (Array($0.id), $0.version, $0.framed) },
+            versions: versions)
+    }
+
+    /// Writes the vault row and the records whose version is not the stored one, removes the others, and notes
+    /// the save in the audit table.
+    private func write(
+        _ link: PostgresLink, _ vaultHeader: VaultHeader, bytes: [UInt8],
+        records: [(id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>)], versions: [[UInt8]: Int64]?
+    ) throws {
+        let headerLength = vaultHeader.serialized().count
+        let manifestEnd = headerLength + Int(vaultHeader.ciphertextLength)
+        let id = ByteBuffer(bytes: vaultHeader.vaultID)
+        let header = ByteBuffer(bytes: bytes[0..<headerLength])
+        let manifest = ByteBuffer(bytes: bytes[headerLength..<manifestEnd])
+        var order: [UInt8] = []
+        order.reserveCapacity(records.count * RecordSet.idByteCount)
+        for record in records { order += record.id }
+        let orderBuffer = ByteBuffer(bytes: order)
+        let generation = Int64(vaultHeader.generation)
+        if versions == nil {
+            try link.query(
+                """
+                INSERT INTO nicvault_vault (id, generation, header, manifest, record_order)
+                VALUES (\(id), \(generation), \(header), \(manifest), \(orderBuffer))
+                """)
+        } else {
+            try link.query(
+                """
+                UPDATE nicvault_vault SET generation = \(generation), header = \(header), manifest = \(manifest),
+                record_order = \(orderBuffer), saved_at = now() WHERE id = \(id)
+                """)
+        }
+        var written = 0
+        var writtenBytes = 0
+        var kept = Set<[UInt8]>()
+        for record in records {
+            let key = record.id
+            kept.insert(key)
+            let version = Int64(record.version)
+            if versions?[key] == version { continue }
+            let recordID = ByteBuffer(bytes: key)
+            let sealed = ByteBuffer(bytes: record.framed)
+            try link.query(
+                """
+                INSERT INTO nicvault_record (vault_id, id, version, sealed) VALUES (\(id), \(recordID), \(version), \(sealed))
+                ON CONFLICT (vault_id, id) DO UPDATE SET version = EXCLUDED.version, sealed = EXCLUDED.sealed
+                """)
+            written += 1
+            writtenBytes += record.framed.count
+        }
+        for gone in (versions ?? [:]).keys where !kept.contains(gone) {
+            let recordID = ByteBuffer(bytes: gone)
+            try link.query("DELETE FROM nicvault_record WHERE vault_id = \(id) AND id = \(recordID)")
+        }
+        let count = Int32(written)
+        let total = Int64(writtenBytes + manifestEnd)
+        try link.query(
+            """
+            INSERT INTO nicvault_audit (vault_id, generation, records_written, bytes_written)
+            VALUES (\(id), \(generation), \(count), \(total))
+            """)
+    }
+}

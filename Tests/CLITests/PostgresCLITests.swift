@@ -1,0 +1,193 @@
+import Foundation
+import SealedFile
+import Testing
+
+/// The PostgreSQL store over the real binary and a real server (started by the test as an unprivileged user on a
+/// loopback port, stopped at the end).
+@Suite("the PostgreSQL store (the real binary, a real server)", .serialized)
+struct PostgresCLITests {
+    /// A CLI sandbox whose commands use the server's store, with the schema created and a vault made.
+    func storeWithVault(_ server: PostgresServer) throws -> (CLISandbox, [String: String]) {
+        let box = CLISandbox()
+        let env = ["NICVAULT_STORE": server.url, "NICVAULT_PASSPHRASE_FILE": box.passphraseFile]
+        let initialized = try box.run(["store", "init"], environment: env)
+        #expect(initialized.code == 0, "\(initialized.err)")
+        let made = try box.run(["init", "--kdf", "interactive"], environment: env)
+        #expect(made.code == 0, "\(made.err)")
+        return (box, env)
+    }
+
+    @Test func everyCommandWorksAgainstTheStore() throws {
+        let server = try PostgresServer()
+        let box = CLISandbox()
+        let env = ["NICVAULT_STORE": server.url, "NICVAULT_PASSPHRASE_FILE": box.passphraseFile]
+        let before = try box.run(["list"], environment: env)
+        #expect(before.code == 1 && before.err.contains("nicvault store init"), "\(before.err)")
+        #expect(try box.run(["store", "init"], environment: env).code == 0)
+        #expect(try box.run(["store", "init"], environment: env).err.contains("nothing was changed"))
+        #expect(try box.run(["list"], environment: env).code == 6)  // no vault yet: nicvault init
+        #expect(try box.run(["init", "--kdf", "interactive"], environment: env).code == 0)
+        #expect(try box.run(["init", "--kdf", "interactive"], environment: env).code == 4)
+        for gstin in ["27AABCD1234E1Z8", "29AACCK5521H1ZK"] {
+            let registered = try box.run(["register", gstin, "--otp-from-outbox"], environment: env)
+            #expect(registered.code == 0, "\(registered.err)")
+        }
+        let listed = try box.run(["list", "--json"], environment: env)
+        #expect(listed.out.contains("27AABCD1234E1Z8") && listed.out.contains("29AACCK5521H1ZK"))
+        #expect(try box.run(["rotate", "27AABCD1234E1Z8"], environment: env).code == 0)
+        #expect(try box.run(["history", "27AABCD1234E1Z8"], environment: env).out.contains("password rotated"))
+        let exec = try box.run(
+            ["exec", "29AACCK5521H1ZK", "--", "/bin/sh", "-c", "echo $NIC_USERNAME"], environment: env)
+        #expect(exec.code == 0 && exec.out.hasPrefix("KAVERI"), "\(exec.err)")
+        // A job on another machine: its own identity, the same store, no passphrase.
+        let keygen = try box.run(["keygen", "--output", box.root + "/job.key"])
+        let recipient = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try box.run(["recipient", "add", recipient, "--label", "job-1"], environment: env).code == 0)
+        let job = try box.run(
+            ["show", "29AACCK5521H1ZK", "--field", "password"],
+            environment: ["NICVAULT_STORE": server.url, "NICVAULT_IDENTITY_FILE": box.root + "/job.key"])
+        #expect(job.code == 0 && !job.out.isEmpty, "\(job.err)")
+        let log = try box.run(["log"], environment: env)
+        #expect(log.code == 0 && log.out.contains("recipient added"))
+        #expect(try box.run(["info"], environment: env).out.contains("format:       version 2"))
+        // Nothing in clear in the database: no GSTIN, user id or password in any row.
+        let dump = try server.sql(
+            "SELECT encode(header, 'escape') || encode(manifest, 'escape') FROM nicvault_vault "
+                + "UNION ALL SELECT encode(sealed, 'escape') FROM nicvault_record")
+        #expect(!dump.contains("27AABCD1234E1Z8") && !dump.contains("KAVERI"))
+        // Only the records that changed are written: the last save (recipient add) wrote the log record alone (the
+        // recipient is in the manifest's index), a rotation the credential and the log.
+        let saves = try server.sql("SELECT records_written FROM nicvault_audit ORDER BY seq").split(separator: "\n")
+        #expect(saves.last == "1", "\(saves)")
+        #expect(saves.dropFirst().allSatisfy { $0 == "1" || $0 == "2" }, "\(saves)")
+    }
+
+    @Test func anAdministratorWithoutTheKeyCannotSwapReplayDropOrRollBack() throws {
+        let server = try PostgresServer()
+        let (box, env) = try storeWithVault(server)
+        for gstin in ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "07AAACI1681G1ZQ"] {
+            let added = try box.run(
+                ["add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", "USER" + gstin.prefix(6)],
+                environment: env, stdin: "Pw@\(gstin.prefix(8))x\n")
+            #expect(added.code == 0, "\(added.err)")
+        }
+        try server.sql("CREATE TABLE old_record AS SELECT * FROM nicvault_record")
+        try server.sql("CREATE TABLE old_vault AS SELECT * FROM nicvault_vault")
+        #expect(try box.run(["set", "29AAGCB7383J1Z4", "--every", "30d"], environment: env).code == 0)
+        try server.sql("CREATE TABLE good_record AS SELECT * FROM nicvault_record")
+        let export = ["export", "--profile", "json", "--output", box.root + "/out.json"]
+        func refused(_ what: String, codes: Set<Int32> = [3]) throws {
+            let done = try box.run(export, environment: env)
+            #expect(codes.contains(done.code), "\(what): exit \(done.code) \(done.err)")
+            #expect(!FileManager.default.fileExists(atPath: box.root + "/out.json"), "\(what)")
+            try server.sql("DELETE FROM nicvault_record")
+            try server.sql("INSERT INTO nicvault_record SELECT * FROM good_record")
+            #expect(try box.run(export + ["--dry-run"], environment: env).code == 0, "restored after \(what)")
+        }
+        // Two records' bytes swapped.
+        try server.sql(
+            """
+            WITH two AS (SELECT id, sealed, version, row_number() OVER (ORDER BY id) AS n FROM nicvault_record)
+            UPDATE nicvault_record r SET sealed = b.sealed, version = b.version FROM two a, two b
+            WHERE r.id = a.id AND ((a.n = 1 AND b.n = 2) OR (a.n = 2 AND b.n = 1))
+            """)
+        try refused("records swapped")
+        // A record replayed: the changed credential's previous version put back.
+        try server.sql(
+            """
+            UPDATE nicvault_record r SET sealed = o.sealed, version = o.version FROM old_record o
+            WHERE r.id = o.id AND r.version <> o.version
+            """)
+        try refused("a record rolled back")
+        // A record dropped.
+        try server.sql("DELETE FROM nicvault_record WHERE id = (SELECT id FROM nicvault_record ORDER BY id LIMIT 1)")
+        try refused("a record dropped")
+        // The vault row rolled back to an earlier generation, with its records: the rollback memory says so.
+        try server.sql("DELETE FROM nicvault_record")
+        try server.sql("INSERT INTO nicvault_record SELECT * FROM old_record")
+        try server.sql(
+            """
+            UPDATE nicvault_vault v SET generation = o.generation, header = o.header, manifest = o.manifest,
+            record_order = o.record_order FROM old_vault o WHERE v.id = o.id
+            """)
+        let rolledBack = try box.run(["list"], environment: env)
+        #expect(rolledBack.code == 4 && rolledBack.err.contains("back in time"), "\(rolledBack.err)")
+    }
+
+    @Test func concurrentWritersLoseNothing() throws {
+        let server = try PostgresServer()
+        let (box, env) = try storeWithVault(server)
+        let gstins = ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "07AAACI1681G1ZQ", "24ABCPP4455Q1Z6"]
+        for gstin in gstins {
+            #expect(
+                try box.run(
+                    ["add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", "U" + gstin.prefix(6)],
+                    environment: env, stdin: "Pw@\(gstin.prefix(8))x\n"
+                ).code == 0)
+        }
+        let generation = { () throws -> Int in Int(try server.sql("SELECT generation FROM nicvault_vault")) ?? 0 }
+        let start = try generation()
+        // Four processes, each changing its own credential five times, at once.
+        let changes = 5
+        let group = DispatchGroup()
+        let failures = ManagedCounter()
+        for gstin in gstins {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                for days in 1...changes {
+                    let done = try? box.run(["set", gstin, "--every", "\(days + 10)d"], environment: env)
+                    if done?.code != 0 { failures.add() }
+                }
+            }
+        }
+        group.wait()
+        #expect(failures.value == 0)
+        #expect(try generation() == start + gstins.count * changes)
+        let listed = try box.run(["list", "--json"], environment: env)
+        for gstin in gstins {
+            let shown = try box.run(["show", gstin, "--json"], environment: env)
+            #expect(shown.out.contains("\"rotationDays\" : \(changes + 10)"), "\(gstin): \(shown.out)")
+        }
+        #expect(listed.code == 0)
+    }
+
+    @Test func storeCopyMovesTheSameVaultBothWaysAndAJobRoleCannotWrite() throws {
+        let server = try PostgresServer()
+        let box = CLISandbox()
+        try box.initVault()
+        let file = ["--vault", box.vault, "--passphrase-file", box.passphraseFile]
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + file).code == 0)
+        let original = [UInt8](try #require(FileManager.default.contents(atPath: box.vault)))
+        let env = ["NICVAULT_STORE": server.url, "NICVAULT_PASSPHRASE_FILE": box.passphraseFile]
+        #expect(try box.run(["store", "init"], environment: env).code == 0)
+        let copied = try box.run(["store", "copy", "--from", box.vault, "--to", server.url])
+        #expect(copied.code == 0, "\(copied.err)")
+        #expect(try box.run(["store", "copy", "--from", box.vault, "--to", server.url]).code == 4)  // not twice
+        #expect(try box.run(["show", "27AABCD1234E1Z8"], environment: env).code == 0)
+        let back = box.root + "/back/vault.nicv"
+        #expect(try box.run(["store", "copy", "--from", server.url, "--to", back]).code == 0)
+        #expect([UInt8](try #require(FileManager.default.contents(atPath: back))) == original)
+
+        // A read-only role for jobs: it reads, and its write fails with the server's reason.
+        try server.sql("CREATE ROLE job LOGIN")
+        try server.sql("GRANT SELECT ON nicvault_schema, nicvault_vault, nicvault_record TO job")
+        let jobEnv = [
+            "NICVAULT_STORE": server.url.replacingOccurrences(of: "nicvault@", with: "job@"),
+            "NICVAULT_PASSPHRASE_FILE": box.passphraseFile,
+        ]
+        #expect(try box.run(["show", "27AABCD1234E1Z8"], environment: jobEnv).code == 0)
+        let write = try box.run(["set", "27AABCD1234E1Z8", "--every", "30d"], environment: jobEnv)
+        #expect(write.code == 1 && write.err.contains("permission denied"), "\(write.err)")
+        #expect(
+            try box.run(["show", "27AABCD1234E1Z8", "--json"], environment: env).out.contains("\"rotationDays\" : 90"))
+    }
+}
+
+/// A thread-safe counter for the concurrent writers.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
