@@ -8,6 +8,10 @@
   harness.py hygiene         no password in plain text in the vault, backup, temp files or sandbox state
   harness.py late N          a proxy in front of the sandbox delays, loses (500, reset) answers; --resume races
                              them; N rounds: the password the portal holds is always in the vault
+  harness.py postgres P N    a throwaway PostgreSQL server (Debian's, as an unprivileged user on loopback): P
+                             processes × N changes on one store while clients are SIGKILLed, their backends
+                             terminated with pg_terminate_backend and the server restarted; every acknowledged
+                             change is present, every interrupted one whole or absent, the vault always opens
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
                              and P more beside a `sandbox serve` on the same file: every user reaches the portal
 
@@ -607,6 +611,129 @@ def embedded(processes):
         box.close()
 
 
+class Postgres:
+    """A throwaway PostgreSQL server: initdb in a temporary folder, pg_ctl on a loopback port, as `nobody` when
+    this process is root (PostgreSQL refuses root); stopped and removed by close()."""
+
+    def __init__(self):
+        versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()) \
+            if os.path.isdir("/usr/lib/postgresql") else []
+        if not versions:
+            raise SystemExit("postgres: no PostgreSQL server; apt-get install postgresql")
+        self.bin = f"/usr/lib/postgresql/{versions[-1]}/bin"
+        self.folder = tempfile.mkdtemp(prefix="nicvault-harness-pg-")
+        if os.geteuid() == 0:
+            os.chown(self.folder, 65534, 65534)
+        self.as_user("initdb", "-D", self.folder + "/data", "-U", "nicvault", "-A", "trust", "--no-sync", "-E", "UTF8")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.start()
+        self.url = f"postgresql://nicvault@127.0.0.1:{self.port}/postgres?sslmode=disable"
+
+    def as_user(self, program, *args, check=True):
+        argv = [self.bin + "/" + program, *args]
+        if os.geteuid() == 0:
+            argv = ["/usr/sbin/runuser", "-u", "nobody", "--", *argv]
+        return subprocess.run(argv, cwd=self.folder, capture_output=True, text=True, check=check,
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+
+    def start(self):
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        self.as_user("pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o", options, "start")
+
+    def restart(self):
+        self.as_user("pg_ctl", "-D", self.folder + "/data", "-m", "fast", "-w", "stop")
+        self.start()
+
+    def sql(self, statement):
+        return self.as_user("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "nicvault", "-d", "postgres",
+                            "-At", "-c", statement).stdout.strip()
+
+    def close(self):
+        self.as_user("pg_ctl", "-D", self.folder + "/data", "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def postgres(processes, changes):
+    """P processes × N changes on one PostgreSQL store, under SIGKILL of clients, terminated backends and a server
+    restart: acknowledged changes all present, the vault always opens, the generation never skips a save."""
+    server = Postgres()
+    box = Box()
+    started = time.time()
+    try:
+        box.env["NICVAULT_STORE"] = server.url
+        box.env.setdefault("NICVAULT_STORE_TIMEOUT", "20")
+        box.run("store", "init", check_ok=True)
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        gstins = []
+        for i in range(processes):
+            first14 = f"27AAPFU{1000 + i:04d}F1Z"
+            gstin = first14 + check_digit(first14)
+            gstins.append(gstin)
+            box.run("add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", f"USER{i:04d}",
+                    stdin=f"Pw@{i:04d}abcX\n", check_ok=True)
+        acknowledged = {}  # gstin -> last acknowledged rotation interval
+        lock = threading.Lock()
+        killed = terminated = failed = 0
+
+        def writer(gstin):
+            nonlocal killed, failed
+            for n in range(changes):
+                days = 10 + n
+                process = box.spawn("set", gstin, "--every", f"{days}d")
+                if random.random() < 0.1:
+                    time.sleep(random.uniform(0.0, 0.3))
+                    process.kill()
+                    process.wait()
+                    with lock:
+                        killed += 1
+                    continue
+                if process.wait() == 0:
+                    with lock:
+                        acknowledged[gstin] = days
+                else:
+                    with lock:
+                        failed += 1
+
+        threads = [threading.Thread(target=writer, args=(g,)) for g in gstins]
+        for thread in threads:
+            thread.start()
+        # Meanwhile, what an administrator or a failover does to the server.
+        restarted = False
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(random.uniform(0.2, 0.6))
+            if not restarted and time.time() - started > 2:
+                server.restart()
+                restarted = True
+                continue
+            try:
+                count = server.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE usename = 'nicvault' AND pid <> pg_backend_pid() AND state <> 'idle'")
+                terminated += int(count or 0)
+            except subprocess.CalledProcessError:
+                pass
+        for thread in threads:
+            thread.join()
+        listed = box.run("list", "--json")
+        check("the vault opens after it all", listed.returncode == 0, listed.stderr)
+        for gstin, days in acknowledged.items():
+            shown = box.run("show", gstin, "--json")
+            value = json.loads(shown.stdout)["rotationDays"] if shown.returncode == 0 else None
+            # A later change that was killed may have landed after the last acknowledged one: never an earlier one.
+            check(f"{gstin}: the last acknowledged change is there", value is not None and value >= days,
+                  f"{value} < {days}")
+        generation = int(server.sql("SELECT generation FROM nicvault_vault"))
+        saves = int(server.sql("SELECT count(*) FROM nicvault_audit"))
+        check("one audit row per save, no save lost or doubled", generation == saves, f"{generation} vs {saves}")
+        print(f"postgres: {processes} × {changes} changes, {len(acknowledged)} credentials with acknowledged "
+              f"changes, {killed} clients killed, {terminated} backends terminated, {failed} refused, server "
+              f"restarted {'once' if restarted else 'never'}, generation {generation}, {time.time() - started:.1f} s")
+    finally:
+        box.close()
+        server.close()
+
+
 if __name__ == "__main__":
     # Run a private copy, so that a rebuild while a long harness runs cannot pull the binary away.
     private = tempfile.mkdtemp(prefix="nicvault-harness-bin-")
@@ -616,7 +743,7 @@ if __name__ == "__main__":
     arguments = [int(a) for a in sys.argv[2:]]
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
     {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene,
-     "late": late, "embedded": embedded}[command](
+     "late": late, "embedded": embedded, "postgres": postgres}[command](
         *arguments)
     shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")

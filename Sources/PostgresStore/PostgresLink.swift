@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,6 +11,12 @@ import SealedFile
 final class PostgresLink: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// How long one statement (or the connection) may take before the command gives up: `NICVAULT_STORE_TIMEOUT`
+    /// seconds, 30 by default. A server that never answers must not hang a job.
+    static let timeout: Int64 = {
+        let text = ProcessInfo.processInfo.environment["NICVAULT_STORE_TIMEOUT"] ?? ""
+        return Int64(text).flatMap { $0 > 0 ? $0 : nil } ?? 30
+    }()
 
     init(_ url: StoreURL, password: String?) throws {
         var logger = Logger(label: "nicvault.postgres")
@@ -27,9 +34,10 @@ final class PostgresLink: @unchecked Sendable {
         }
         configuration.options.connectTimeout = .seconds(10)
         do {
-            connection = try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger
-            ).wait()
+            connection = try Self.wait(
+                PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1,
+                    logger: logger))
         } catch {
             throw StoreError.database("cannot reach the store at \(url): \(Self.reason(error))")
         }
@@ -52,9 +60,13 @@ final class PostgresLink: @unchecked Sendable {
     @discardableResult
     func query(_ query: PostgresQuery) throws -> [PostgresRow] {
         do {
-            let result: PostgresQueryResult = try connection.query(query, logger: logger).wait()
+            let result: PostgresQueryResult = try Self.wait(connection.query(query, logger: logger))
             return result.rows
         } catch {
+            if error is TimedOut {
+                let closing: EventLoopFuture<Void> = connection.close()
+                closing.whenComplete { _ in }
+            }
             throw StoreError.database(Self.reason(error))
         }
     }
@@ -72,7 +84,27 @@ final class PostgresLink: @unchecked Sendable {
         }
     }
 
-    func close() { _ = try? connection.close().wait() }
+    func close() { _ = try? Self.wait(connection.close()) }
+
+    struct TimedOut: Error, CustomStringConvertible {
+        var description: String {
+            "the store did not answer within \(PostgresLink.timeout) s (NICVAULT_STORE_TIMEOUT); if this was a change, "
+                + "it may or may not have been saved: look before running it again"
+        }
+    }
+
+    /// The future's value, or `TimedOut` after `timeout` seconds (whichever comes first).
+    static func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        let done = Once()
+        let complete: @Sendable (Result<T, any Error>) -> Void = { result in
+            if done.first() { promise.completeWith(result) }
+        }
+        future.whenComplete(complete)
+        let timer = future.eventLoop.scheduleTask(in: .seconds(timeout)) { complete(.failure(TimedOut())) }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
+    }
 
     /// The server's own words when it gave any (a permission refused, a missing table), else the error.
     static func reason(_ error: any Error) -> String {
@@ -81,7 +113,21 @@ final class PostgresLink: @unchecked Sendable {
             return "\(psql.code)"
         }
         if let store = error as? StoreError, case .database(let what) = store { return what }
+        if let timedOut = error as? TimedOut { return timedOut.description }
         return String(describing: error)
+    }
+}
+
+/// True the first time only, from any thread.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func first() -> Bool {
+        lock.withLock {
+            defer { done = true }
+            return !done
+        }
     }
 }
 

@@ -184,6 +184,37 @@ struct PostgresCLITests {
     }
 }
 
+extension PostgresCLITests {
+    @Test func aServerThatNeverAnswersIsAClearFailureNotAHang() throws {
+        // A listening socket that accepts and never says a word.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = listen(fd, 8)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let box = CLISandbox()
+        let started = Date()
+        let done = try box.run(
+            ["list"],
+            environment: [
+                "NICVAULT_STORE": "postgresql://x@127.0.0.1:\(port)/db?sslmode=disable",
+                "NICVAULT_STORE_TIMEOUT": "2",
+            ], killAfter: 60)
+        #expect(done.code == 1 && done.err.contains("did not answer"), "\(done.code) \(done.err)")
+        #expect(Date().timeIntervalSince(started) < 30)
+    }
+}
+
 /// A thread-safe counter for the concurrent writers.
 final class ManagedCounter: @unchecked Sendable {
     private let lock = NSLock()
