@@ -347,6 +347,13 @@ public enum FormatVectorsV2 {
         return parsed.headerBytes + sealed
     }
 
+    /// A vector's heading, description and how it is opened.
+    static func heading(_ name: String, _ description: String, unlock: String) -> String {
+        let kind = unlock.hasPrefix("identity") ? "identity" : "passphrase"
+        return
+            "\n### \(name)\n\n\(description)\n\n- open with \(kind): `\(unlock.split(separator: " ", maxSplits: 1)[1])`\n"
+    }
+
     /// The Markdown document with every vector in hex.
     public static func document() throws -> String {
         var out = """
@@ -361,9 +368,7 @@ public enum FormatVectorsV2 {
 
             """
         for vector in try positives() {
-            out += "\n### \(vector.name)\n\n\(vector.description)\n\n"
-            out +=
-                "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
+            out += heading(vector.name, vector.description, unlock: vector.unlock)
             out += "- vault key: `\(Hex.encode(vector.vaultKey))`\n"
             out += "- index (UTF-8): `\(vector.index)`\n"
             for (number, record) in vector.records.enumerated() {
@@ -373,9 +378,7 @@ public enum FormatVectorsV2 {
         }
         out += "\n## Vectors that must be refused\n\nEach names the error a reader must report.\n"
         for vector in try negatives() {
-            out += "\n### \(vector.name)\n\n\(vector.description)\n\n"
-            out +=
-                "- open with \(vector.unlock.hasPrefix("identity") ? "identity" : "passphrase"): `\(vector.unlock.split(separator: " ", maxSplits: 1)[1])`\n"
+            out += heading(vector.name, vector.description, unlock: vector.unlock)
             out += "- expected error: \(FormatVectors.label(vector.error))\n"
             out += "- file (\(vector.bytes.count) bytes):\n\n```hex\n\(FormatVectors.wrapped(vector.bytes))\n```\n"
         }

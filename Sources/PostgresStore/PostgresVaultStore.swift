@@ -21,6 +21,8 @@ public struct PostgresVaultStore: VaultStorage {
     public let checks: OpenChecks
     public let flowLockFolder: String
     let password: String?
+    /// One connection for the whole command (opened on first use, closed at exit).
+    let links = LinkCache()
 
     public init(url: StoreURL, checks: OpenChecks, flowLockFolder: String, password: String?) {
         self.url = url
@@ -109,9 +111,7 @@ public struct PostgresVaultStore: VaultStorage {
     }
 
     func withLink<R>(_ body: (PostgresLink) throws -> R) throws -> R {
-        let link = try PostgresLink(url, password: password)
-        defer { link.close() }
-        return try body(link)
+        try links.with(url, password: password, body)
     }
 
     // MARK: Reading
@@ -170,16 +170,23 @@ public struct PostgresVaultStore: VaultStorage {
     }
 
     private func open(acceptRollback: Bool, decrypt: ([UInt8]) throws -> OpenedVault) throws -> OpenedVault {
-        let bytes: [UInt8] = try withLink { link in
+        let (bytes, seen): ([UInt8], RollbackMemory.Entry?) = try withLink { link in
             try checkSchema(link)
-            return try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            // What this machine remembers is read before the vault: writers remember a generation only after it
+            // is committed, so the vault read next is never older than the memory read here (read after, a save
+            // committed in between would look like a rollback).
+            guard let id = try link.query("SELECT id FROM nicvault_vault").first else {
+                throw StoreError.vaultMissing(path: location)
+            }
+            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(try id.bytes(0).readableBytesView)))
+            let bytes = try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
                 guard let vault = try readVault(link, forUpdate: false) else {
                     throw StoreError.vaultMissing(path: location)
                 }
                 return vault.bytes
             }
+            return (bytes, seen)
         }
-        let seen = checks.seen(bytes)
         let opened = try decrypt(bytes)
         try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
@@ -196,16 +203,7 @@ public struct PostgresVaultStore: VaultStorage {
         let vaultID = random.bytes(count: VaultHeader.vaultIDByteCount)
         let header = VaultHeader(vaultID: vaultID, generation: 1, slots: try makeSlots(key, vaultID))
         let (bytes, opened) = try VaultChange(contents: contents).sealOpening(key: key, header: header, random: random)
-        try withLink { link in
-            try checkSchema(link)
-            try link.transaction {
-                try link.query("LOCK TABLE nicvault_vault IN EXCLUSIVE MODE")
-                guard try link.query("SELECT id FROM nicvault_vault").isEmpty else {
-                    throw StoreError.vaultExists(path: location)
-                }
-                try write(link, opened, bytes: bytes, versions: nil)
-            }
-        }
+        try intoEmptyStore { link in try write(link, opened, bytes: bytes, versions: nil) }
         try checks.remember(opened.header, bytes: bytes, force: true)
         return opened
     }
@@ -273,6 +271,13 @@ public struct PostgresVaultStore: VaultStorage {
             throw StoreError.database("the vault is format version 1: run nicvault upgrade on it first")
         }
         let records = try RecordSet.framing(of: parsed)
+        try intoEmptyStore { link in
+            try write(link, parsed.header, bytes: bytes, records: records, versions: nil)
+        }
+    }
+
+    /// Runs `insert` in a transaction that holds the vault table and refuses a store that holds a vault already.
+    private func intoEmptyStore(_ insert: (PostgresLink) throws -> Void) throws {
         try withLink { link in
             try checkSchema(link)
             try link.transaction {
@@ -280,7 +285,7 @@ public struct PostgresVaultStore: VaultStorage {
                 guard try link.query("SELECT id FROM nicvault_vault").isEmpty else {
                     throw StoreError.vaultExists(path: location)
                 }
-                try write(link, parsed.header, bytes: bytes, records: records, versions: nil)
+                try insert(link)
             }
         }
     }
@@ -353,4 +358,29 @@ public struct PostgresVaultStore: VaultStorage {
             VALUES (\(id), \(generation), \(count), \(total))
             """)
     }
+}
+
+/// The store's connection, made once per process and reused by each operation; a connection that failed is
+/// dropped so that the next operation connects again.
+final class LinkCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var link: PostgresLink?
+
+    func with<R>(_ url: StoreURL, password: String?, _ body: (PostgresLink) throws -> R) throws -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        let current = try link ?? PostgresLink(url, password: password)
+        link = current
+        do {
+            return try body(current)
+        } catch {
+            if case StoreError.database = error {
+                current.close()
+                link = nil
+            }
+            throw error
+        }
+    }
+
+    deinit { link?.close() }
 }

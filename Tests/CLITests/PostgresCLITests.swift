@@ -62,6 +62,28 @@ struct PostgresCLITests {
         #expect(saves.dropFirst().allSatisfy { $0 == "1" || $0 == "2" }, "\(saves)")
     }
 
+    @Test func aRotationKilledOnOneMachineIsResumedFromAnother() throws {
+        let server = try PostgresServer()
+        let (first, env) = try storeWithVault(server)
+        #expect(try first.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"], environment: env).code == 0)
+        // Both machines talk to the same portal: the first machine's sandbox state file.
+        let portal = ["--sandbox-state", first.root + "/state/nicvault/sandbox-portal.json"]
+        let killed = try first.run(
+            ["rotate", "27AABCD1234E1Z8"] + portal,
+            environment: env.merging(["NICVAULT_TEST_CRASH_AT": "submitted"]) {
+                $1
+            })
+        #expect(killed.code != 0)
+        // Another machine: its own home and state, the same store, the same passphrase.
+        let second = CLISandbox()
+        let secondEnv = ["NICVAULT_STORE": server.url, "NICVAULT_PASSPHRASE_FILE": first.passphraseFile]
+        #expect(try second.run(["list"], environment: secondEnv).out.contains("rotation pending since"))
+        let resumed = try second.run(["rotate", "27AABCD1234E1Z8", "--resume"] + portal, environment: secondEnv)
+        #expect(resumed.code == 0, "\(resumed.err)")
+        #expect(try second.run(["rotate", "27AABCD1234E1Z8"] + portal, environment: secondEnv).code == 0)
+        #expect(!(try first.run(["list"], environment: env).out.contains("pending")))
+    }
+
     @Test func anAdministratorWithoutTheKeyCannotSwapReplayDropOrRollBack() throws {
         let server = try PostgresServer()
         let (box, env) = try storeWithVault(server)
