@@ -64,6 +64,9 @@ struct InitCommand: ParsableCommand {
         Console.note(
             "Next: nicvault register GSTIN (a new login), nicvault add GSTIN (one you have), or nicvault import FILE.")
         Console.note(
-            "Back up the vault file and keep the passphrase apart from it: without the passphrase nothing opens it.")
+            store.backupLocation == nil
+                ? "Back the database up as you do, and keep the passphrase apart from it: without it nothing opens."
+                : "Back up the vault file and keep the passphrase apart from it: without the passphrase nothing opens it."
+        )
     }
 }
