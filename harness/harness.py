@@ -9,7 +9,7 @@
   harness.py late N          a proxy in front of the sandbox delays, loses (500, reset) answers; --resume races
                              them; N rounds: the password the portal holds is always in the vault
   harness.py postgres P N    a throwaway PostgreSQL server (Debian's, as an unprivileged user on loopback): P
-                             processes × N changes on one store while clients are SIGKILLed, their backends
+                             processes × N changes across two stores opened at once while clients are SIGKILLed, their backends
                              terminated with pg_terminate_backend and the server restarted; every acknowledged
                              change is present, every interrupted one whole or absent, the vault always opens
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
@@ -647,7 +647,10 @@ class Postgres:
         self.start()
 
     def sql(self, statement):
-        return self.as_user("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "nicvault", "-d", "postgres",
+        return self.sql_in("postgres", statement)
+
+    def sql_in(self, database, statement):
+        return self.as_user("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "nicvault", "-d", database,
                             "-At", "-c", statement).stdout.strip()
 
     def close(self):
@@ -656,21 +659,28 @@ class Postgres:
 
 
 def postgres(processes, changes):
-    """P processes × N changes on one PostgreSQL store, under SIGKILL of clients, terminated backends and a server
-    restart: acknowledged changes all present, the vault always opens, the generation never skips a save."""
+    """P processes × N changes across two PostgreSQL stores (two databases of one server) opened at once, under
+    SIGKILL of clients, terminated backends and a server restart: acknowledged changes all present, both vaults
+    always open, each generation matched by exactly one audit row."""
     server = Postgres()
     box = Box()
     started = time.time()
     try:
-        box.env["NICVAULT_STORE"] = server.url
-        box.env.setdefault("NICVAULT_STORE_TIMEOUT", "20")
-        box.run("store", "init", check_ok=True)
-        box.run("init", "--kdf", "interactive", check_ok=True)
+        server.sql("CREATE DATABASE second")
+        stores = [server.url, server.url.replace("/postgres?", "/second?")]
+        envs = [dict(box.env, NICVAULT_STORE=url) for url in stores]
+        for env in envs:
+            env.setdefault("NICVAULT_STORE_TIMEOUT", "20")
         gstins = []
+        for number, env in enumerate(envs):
+            box.env = env
+            box.run("store", "init", check_ok=True)
+            box.run("init", "--kdf", "interactive", check_ok=True)
         for i in range(processes):
             first14 = f"27AAPFU{1000 + i:04d}F1Z"
             gstin = first14 + check_digit(first14)
-            gstins.append(gstin)
+            gstins.append((gstin, envs[i % 2]))
+            box.env = envs[i % 2]
             box.run("add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", f"USER{i:04d}",
                     stdin=f"Pw@{i:04d}abcX\n", check_ok=True)
         acknowledged = {}  # gstin -> last acknowledged rotation interval
@@ -678,11 +688,11 @@ def postgres(processes, changes):
         killed = terminated = failed = 0
         reasons = []
 
-        def writer(gstin):
+        def writer(gstin, env):
             nonlocal killed, failed
             for n in range(changes):
                 days = 10 + n
-                process = subprocess.Popen([BIN, "set", gstin, "--every", f"{days}d"], env=box.env,
+                process = subprocess.Popen([BIN, "set", gstin, "--every", f"{days}d"], env=env,
                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                            stderr=subprocess.PIPE, text=True)
                 if random.random() < 0.1:
@@ -701,7 +711,7 @@ def postgres(processes, changes):
                         failed += 1
                         reasons.append(err.strip())
 
-        threads = [threading.Thread(target=writer, args=(g,)) for g in gstins]
+        threads = [threading.Thread(target=writer, args=pair) for pair in gstins]
         for thread in threads:
             thread.start()
         # Meanwhile, what an administrator or a failover does to the server.
@@ -724,20 +734,30 @@ def postgres(processes, changes):
         for reason in reasons:
             check("a refusal is the server's doing, never a false rollback or damage",
                   "back in time" not in reason and "damaged" not in reason and "differs" not in reason, reason)
-        listed = box.run("list", "--json")
-        check("the vault opens after it all", listed.returncode == 0, listed.stderr)
-        for gstin, days in acknowledged.items():
+        for env in envs:
+            box.env = env
+            listed = box.run("list", "--json")
+            check("the vault opens after it all", listed.returncode == 0, listed.stderr)
+        for gstin, env in gstins:
+            if gstin not in acknowledged:
+                continue
+            box.env = env
             shown = box.run("show", gstin, "--json")
             value = json.loads(shown.stdout)["rotationDays"] if shown.returncode == 0 else None
             # A later change that was killed may have landed after the last acknowledged one: never an earlier one.
-            check(f"{gstin}: the last acknowledged change is there", value is not None and value >= days,
-                  f"{value} < {days}")
-        generation = int(server.sql("SELECT generation FROM nicvault_vault"))
-        saves = int(server.sql("SELECT count(*) FROM nicvault_audit"))
-        check("one audit row per save, no save lost or doubled", generation == saves, f"{generation} vs {saves}")
-        print(f"postgres: {processes} × {changes} changes, {len(acknowledged)} credentials with acknowledged "
-              f"changes, {killed} clients killed, {terminated} backends terminated, {failed} refused, server "
-              f"restarted {'once' if restarted else 'never'}, generation {generation}, {time.time() - started:.1f} s")
+            check(f"{gstin}: the last acknowledged change is there", value is not None and value >= acknowledged[gstin],
+                  f"{value} < {acknowledged[gstin]}")
+        generations = []
+        for database in ("postgres", "second"):
+            generation = int(server.sql_in(database, "SELECT generation FROM nicvault_vault"))
+            saves = int(server.sql_in(database, "SELECT count(*) FROM nicvault_audit"))
+            check(f"{database}: one audit row per save, none lost or doubled", generation == saves,
+                  f"{generation} vs {saves}")
+            generations.append(generation)
+        print(f"postgres: {processes} × {changes} changes over two stores, {len(acknowledged)} credentials with "
+              f"acknowledged changes, {killed} clients killed, {terminated} backends terminated, {failed} refused, "
+              f"server restarted {'once' if restarted else 'never'}, generations {generations}, "
+              f"{time.time() - started:.1f} s")
     finally:
         box.close()
         server.close()

@@ -24,6 +24,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case kdfAboveAllowance(memLimit: UInt64, opsLimit: UInt64, allowance: UInt64?)
     /// A database store could not be reached or refused the operation (the message says which and what to do).
     case database(String)
+    /// The vault a database store holds failed a format check: damaged, or changed by someone without the key.
+    case damagedInStore(location: String, reason: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
                 + (allowance == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
                 + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M"
         case .database(let what): what + " (the vault is unchanged)"
+        case .damagedInStore(let location, let reason):
+            "the vault in \(location) is damaged or was changed without its key (\(reason)); restore the database "
+                + "from a backup, or copy a good vault in with nicvault store copy"
         case .backupNewer(let path, let found, let backup):
             "\(path) is at generation \(found) but its backup \(path).bak is at generation \(backup): an older copy "
                 + "was put in place of the vault. If you restored it on purpose, run again with --accept-rollback; "

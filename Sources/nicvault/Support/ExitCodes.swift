@@ -48,7 +48,7 @@ enum ErrorReport {
             switch e {
             case .locked, .rollback, .forked, .vaultExists, .vaultReplaced, .backupNewer: return Exit.conflict
             case .vaultMissing: return Exit.notFound
-            case .kdfAboveAllowance: return Exit.damaged
+            case .kdfAboveAllowance, .damagedInStore: return Exit.damaged
             case .io, .notDurable, .unsafePermissions, .database: return Exit.failure
             }
         case let e as VaultError:
