@@ -171,9 +171,7 @@ public struct Vault: Sendable {
         audit: (action: String, subject: String) = ("changed", "vault"),
         _ change: (inout VaultPayload) throws -> R
     ) throws -> R {
-        let event = VaultLogEntry(
-            at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
-            host: Self.hostName)
+        let event = logEntry(audit)
         var result: R?
         var newPayload: VaultPayload?
         var written: RecordIndex.Written?
@@ -204,9 +202,7 @@ public struct Vault: Sendable {
         _ key: CredentialKey, audit: (action: String, subject: String),
         _ change: (inout Credential?, RecordIndex) throws -> R
     ) throws -> R {
-        let event = VaultLogEntry(
-            at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
-            host: Self.hostName)
+        let event = logEntry(audit)
         var result: R?
         var written: RecordIndex.Written?
         let snapshot = (generation: opened.header.generation, index: index)
@@ -340,6 +336,13 @@ public struct Vault: Sendable {
         guard characters >= minimumPassphraseLength else {
             throw VaultError.passphraseTooShort(minimum: minimumPassphraseLength)
         }
+    }
+
+    /// What a change appends to the log: what, to what, through which slot, by which user on which host.
+    func logEntry(_ audit: (action: String, subject: String)) -> VaultLogEntry {
+        VaultLogEntry(
+            at: clock.now(), action: audit.action, subject: audit.subject, by: openedBy, user: Self.userName,
+            host: Self.hostName)
     }
 
     /// The user and host named in the log.

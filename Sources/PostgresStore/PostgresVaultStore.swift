@@ -235,28 +235,13 @@ public struct PostgresVaultStore: VaultStorage {
                 guard let (bytes, versions) = try readVault(link, forUpdate: true) else {
                     throw StoreError.vaultMissing(path: location)
                 }
-                let parsed = try VaultFormat.parse(bytes)
-                guard parsed.header.vaultID == opened.header.vaultID else {
-                    throw StoreError.vaultReplaced(path: location)
-                }
-                let current: OpenedVault
-                do {
-                    current = try VaultFormat.open(parsed, with: opened.key)
-                } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
-                    throw StoreError.vaultReplaced(path: location)
-                }
-                try checks.checkAndRemember(
-                    current.header, bytes: bytes, seen: checks.seen(bytes), acceptRollback: acceptRollback)
-                var result = try change(current)
+                let current = try checks.reopen(
+                    bytes, as: opened, location: location, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+                let result = try change(current)
                 guard case .records = result.contents else {
                     throw StoreError.database("a PostgreSQL store holds format version 2")
                 }
-                var header = current.header
-                if let slots = result.slots { header.slots = slots }
-                if result.newKey != nil { result = try result.resealing(current.records) }
-                header.generation += 1
-                let (newBytes, saved) = try result.sealOpening(
-                    key: result.newKey ?? current.key, header: header, random: random)
+                let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
                 try write(link, saved, bytes: newBytes, versions: versions)
                 return (saved, newBytes)
             }

@@ -21,7 +21,10 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard let components = URLComponents(string: text),
             components.scheme == "postgresql" || components.scheme == "postgres"
-        else { throw StoreError.database("--store takes a postgresql://user@host:port/database URL, not \(text)") }
+        else {
+            // The text is not repeated: a mistyped URL may still hold a password.
+            throw StoreError.database("--store takes a postgresql://user@host:port/database URL")
+        }
         guard components.password == nil else {
             throw StoreError.database(
                 "the --store URL holds a password: remove it and put it in ~/.pgpass (or PGPASSFILE, or PGPASSWORD)")

@@ -112,6 +112,25 @@ public struct OpenChecks: Sendable {
         }
     }
 
+    /// The vault in `bytes`, read again inside a store's lock or transaction, opened with the key `opened` holds
+    /// (no key derivation) and checked against the rollback memory (`seen`: what was remembered before the read).
+    /// Another vault at the same place, or one the key no longer opens (re-keyed, or damaged since), is
+    /// `vaultReplaced`: both need a fresh open.
+    public func reopen(
+        _ bytes: [UInt8], as opened: OpenedVault, location: String, seen: RollbackMemory.Entry?, acceptRollback: Bool
+    ) throws -> OpenedVault {
+        let parsed = try VaultFormat.parse(bytes)
+        guard parsed.header.vaultID == opened.header.vaultID else { throw StoreError.vaultReplaced(path: location) }
+        let current: OpenedVault
+        do {
+            current = try VaultFormat.open(parsed, with: opened.key)
+        } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
+            throw StoreError.vaultReplaced(path: location)
+        }
+        try checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
+        return current
+    }
+
     /// Remembers a generation this process has just written.
     public func remember(_ header: VaultHeader, bytes: [UInt8], force: Bool) throws {
         try rollbackMemory?.record(

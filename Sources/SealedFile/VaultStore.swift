@@ -56,6 +56,24 @@ public struct VaultChange: Sendable {
         }
     }
 
+    /// `current`'s header with this change's slots (the generation not yet raised).
+    public func header(after current: VaultHeader) -> VaultHeader {
+        var header = current
+        if let slots { header.slots = slots }
+        return header
+    }
+
+    /// Generation + 1 of `current` with this change: its bytes, and the vault as opened from them. A re-keying
+    /// change seals the records it keeps again under its new key.
+    public func nextGeneration(of current: OpenedVault, random: some RandomSource) throws -> (
+        bytes: [UInt8], opened: OpenedVault
+    ) {
+        var header = header(after: current.header)
+        header.generation += 1
+        let change = newKey == nil ? self : try resealing(current.records)
+        return try change.sealOpening(key: newKey ?? current.key, header: header, random: random)
+    }
+
     /// The same contents with every kept record of `current` opened, ready to be sealed under another key.
     public func resealing(_ current: RecordSet?) throws -> VaultChange {
         guard case .records(let index, let records) = contents,
@@ -128,10 +146,14 @@ public struct VaultStore: VaultStorage {
     public var backupLocation: String? { backupPath }
     public var flowLockFolder: String { Path.join(Path.directory(of: path), "." + Path.fileName(of: path) + ".flows") }
 
+    /// The header alone (the file's first bytes: a header is at most about 2 KiB), not the whole vault.
     public func currentHeader() throws -> VaultHeader {
-        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
-        return try VaultFormat.parse(bytes).header
+        guard try exists() else { throw StoreError.vaultMissing(path: path) }
+        return try VaultFormat.parseHeader(Self.readPrefix(path, upTo: Self.headerReadLength))
     }
+
+    /// Enough bytes for the largest header: 16 recipient slots of 115 bytes and the fixed fields.
+    static let headerReadLength = 4096
 
     /// The lock file beside the vault.
     public var lockPath: String { path + ".lock" }
@@ -211,32 +233,17 @@ public struct VaultStore: VaultStorage {
         let lock = try FileLock(path: lockPath, timeout: lockTimeout)
         defer { lock.release() }
         let bytes = try readChecked()
-        let parsed = try VaultFormat.parse(bytes)
-        guard parsed.header.vaultID == opened.header.vaultID else { throw StoreError.vaultReplaced(path: path) }
-        let current: OpenedVault
-        do {
-            current = try VaultFormat.open(parsed, with: opened.key)
-        } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
-            // Same vault id, but the key no longer opens it: re-keyed, or damaged since. Both need a fresh open.
-            throw StoreError.vaultReplaced(path: path)
-        }
-        let seen = rollbackMemory?.entry(for: parsed.header.vaultIDHex)
-        try checks.checkAndRemember(current.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
-
-        var result = try change(current)
-        var header = current.header
-        if let slots = result.slots { header.slots = slots }
-        let key = result.newKey ?? current.key
+        let current = try checks.reopen(
+            bytes, as: opened, location: path, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+        let result = try change(current)
         if let newKey = result.newKey {
             // Re-keying: the backup is the current generation sealed again under the new key and slots (written
             // first, so a crash leaves no copy under the old key that is newer than the old file itself).
             let backupBytes = try current.unchanged.resealing(current.records).seal(
-                key: newKey, header: header, random: random)
+                key: newKey, header: result.header(after: current.header), random: random)
             try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
-            result = try result.resealing(current.records)
         }
-        header.generation += 1
-        let (newBytes, saved) = try result.sealOpening(key: key, header: header, random: random)
+        let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
         try AtomicFile.replace(
             path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
         try checks.remember(saved.header, bytes: newBytes, force: false)
@@ -271,11 +278,17 @@ public struct VaultStore: VaultStorage {
 
     /// The first `count` bytes of a file, or nil when it is missing or shorter.
     static func readPrefix(_ path: String, count: Int) -> [UInt8]? {
+        let bytes = readPrefix(path, upTo: count)
+        return bytes.count == count ? bytes : nil
+    }
+
+    /// Up to `count` bytes from the start of a file (fewer when it is shorter; none when it is missing).
+    static func readPrefix(_ path: String, upTo count: Int) -> [UInt8] {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return [] }
         defer { _ = Glibc.close(fd) }
         var bytes = [UInt8](repeating: 0, count: count)
         let n = bytes.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress!, count, 0) }
-        return n == count ? bytes : nil
+        return Array(bytes.prefix(max(n, 0)))
     }
 }
