@@ -131,6 +131,45 @@ struct SodiumTests {
         #expect(try padded.withUnsafeBytes { try Padding.unpaddedLength(of: $0) } == length)
     }
 
+    /// Unpadding scans only the last bucket; it must give the answer a scan of the whole buffer gives, for
+    /// canonical padding and for every way it can be wrong (marker a bucket too far back, none, content ending
+    /// in 0x80 or zeros), with both the payload's and the records' smallest bucket.
+    @Test(arguments: [128, 512])
+    func unpaddingTheLastBucketAgreesWithAWholeScan(minimumBucket: Int) throws {
+        func wholeScan(_ bytes: [UInt8]) -> Int? {
+            guard let last = bytes.lastIndex(where: { $0 != 0 }), bytes[last] == 0x80,
+                Padding.paddedLength(for: last, minimumBucket: minimumBucket) == bytes.count
+            else { return nil }
+            return last
+        }
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 126, 127, 128, 2046, 2047, 2048, 8191, 8192, 40_000, 70_000] {
+            let size = Padding.paddedLength(for: length, minimumBucket: minimumBucket)
+            for trial in 0..<24 {
+                var bytes = (0..<size).map { _ in UInt8.random(in: 1...255, using: &generator) }
+                // The marker at the canonical place, one bucket or a random distance further back, or nowhere.
+                let marker: Int? =
+                    switch trial % 4 {
+                    case 0: length
+                    case 1: max(0, length - minimumBucket)
+                    case 2: Int.random(in: 0..<size, using: &generator)
+                    default: nil
+                    }
+                if let marker {
+                    bytes[marker] = 0x80
+                    for index in (marker + 1)..<size { bytes[index] = 0 }
+                } else if trial % 8 == 3 {
+                    for index in 0..<size { bytes[index] = 0 }
+                }
+                let expected = wholeScan(bytes)
+                let found = try? bytes.withUnsafeBytes {
+                    try Padding.unpaddedLength(of: $0, minimumBucket: minimumBucket)
+                }
+                #expect(found == expected, "length \(length), trial \(trial)")
+            }
+        }
+    }
+
     @Test func paddingRefusesDamage() throws {
         let zeros = [UInt8](repeating: 0, count: 512)
         #expect(throws: SodiumError.invalidPadding) { try zeros.withUnsafeBytes { try Padding.unpaddedLength(of: $0) } }
