@@ -162,7 +162,30 @@ public struct Exporter: Sendable {
         }
     }
 
-    /// The exported bytes. They hold secrets: write them where they belong and drop them.
+    /// The exported bytes, in locked memory. They hold secrets: write them where they belong and drop them.
+    public func bytes(_ items: [ExportItem]) throws -> SecureBytes {
+        try check(items)
+        if profile == .json {
+            return try ExportDocument.json(
+                environment: items[0].credential.environment, credentials: items.map(\.credential),
+                clients: clients(of: items))
+        }
+        var text = try render(items)
+        return try text.withUTF8 { try SecureBytes(copying: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Each API client the items use, once, in the order first used.
+    private func clients(of items: [ExportItem]) -> [APIClient] {
+        var clients: [APIClient] = []
+        for item in items {
+            if let client = item.client, !clients.contains(where: { $0.name == client.name }) {
+                clients.append(client)
+            }
+        }
+        return clients
+    }
+
+    /// The exported text. It holds secrets in a String, which cannot be wiped: prefer `bytes(_:)`.
     public func render(_ items: [ExportItem]) throws -> String {
         try check(items)
         switch profile {
@@ -178,19 +201,8 @@ public struct Exporter: Sendable {
                 }
             }.joined()
         case .json:
-            let clientNames = Set(items.compactMap { $0.client?.name })
-            var clients: [APIClient] = []
-            for item in items {
-                if let client = item.client, clientNames.contains(client.name),
-                    !clients.contains(where: { $0.name == client.name })
-                {
-                    clients.append(client)
-                }
-            }
-            return try json(
-                JSONExport(
-                    environment: items[0].credential.environment.rawValue, credentials: items.map(\.credential),
-                    clients: clients))
+            let document = try bytes(items)
+            return document.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         case .indiaCompliance:
             let rows = items.map {
                 IndiaComplianceRow(
@@ -237,15 +249,6 @@ public struct Exporter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
-}
-
-/// nicvault's own export: versioned and complete.
-struct JSONExport: Encodable {
-    var format = "nicvault-export"
-    var version = 1
-    var environment: String
-    var credentials: [Credential]
-    var clients: [APIClient]
 }
 
 struct IndiaComplianceRow: Encodable {

@@ -159,18 +159,15 @@ final class RecordIndex: @unchecked Sendable {
             settings: settings, recipients: recipients, schema: schema)
     }
 
-    /// Several credentials, decrypting only their records (in one locked buffer).
+    /// Several credentials, in the order of `keys`, decrypting only their records.
     func credentials(_ keys: [CredentialKey]) throws -> [Credential] {
-        guard let set else {
-            let wanted = Set(keys)
-            return whole?.credentials.filter { wanted.contains($0.key) } ?? []
+        guard set != nil else {
+            var byKey: [CredentialKey: Credential] = [:]
+            for credential in whole?.credentials ?? [] { byKey[credential.key] = credential }
+            return keys.compactMap { byKey[$0] }
         }
-        let (arena, ranges) = try set.open(keys.compactMap { positions[.credential($0)] })
-        return try arena.withUnsafeBytes { raw in
-            try ranges.map { range in
-                var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
-                return try Self.payloadError { try reader.credential() }
-            }
+        return try decoded(keys.compactMap { positions[.credential($0)] }).compactMap {
+            if case .credential(let credential) = $0 { credential } else { nil }
         }
     }
 
@@ -183,29 +180,84 @@ final class RecordIndex: @unchecked Sendable {
         var payload = VaultPayload(settings: settings)
         payload.schema = schema
         payload.recipients = recipients
-        let (arena, ranges) = try set.open(Array(set.records.indices))
-        try arena.withUnsafeBytes { raw in
-            for (entry, range) in zip(entries, ranges) {
-                var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
-                try Self.payloadError {
-                    switch entry {
-                    case .credential(let key):
-                        let credential = try reader.credential()
-                        guard credential.key == key else {
-                            throw VaultError.payloadUnreadable("a record under another name")
-                        }
-                        payload.credentials.append(credential)
-                    case .client: payload.clients.append(try reader.client())
-                    case .log: payload.log = try reader.array { try $0.logEntry() }
-                    }
-                    try reader.end()
-                }
+        for record in try decoded(Array(set.records.indices)) {
+            switch record {
+            case .credential(let credential): payload.credentials.append(credential)
+            case .client(let client): payload.clients.append(client)
+            case .log(let log): payload.log = log
             }
         }
         whole = payload
         return payload
     }
 
+    /// One decoded record.
+    private enum Decoded: Sendable {
+        case credential(Credential)
+        case client(APIClient)
+        case log([VaultLogEntry])
+    }
+
+    /// The records at `positions`, decrypted and decoded in that order. Records are independent, so a large set
+    /// is split into one contiguous slice per core, each decrypted into its own locked buffer (100,000
+    /// credentials: about 450 ms on one core).
+    private func decoded(_ positions: [Int]) throws -> [Decoded] {
+        guard let set else { return [] }
+        let entries = self.entries
+        return try Self.inSlices(positions.count) { slice in
+            let (arena, ranges) = try set.open(Array(positions[slice]))
+            return try arena.withUnsafeBytes { raw in
+                try zip(positions[slice], ranges).map { position, range in
+                    var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
+                    return try Self.payloadError {
+                        let record: Decoded
+                        switch entries[position] {
+                        case .credential(let key):
+                            let credential = try reader.credential()
+                            guard credential.key == key else {
+                                throw VaultError.payloadUnreadable("a record under another name")
+                            }
+                            record = .credential(credential)
+                        case .client: record = .client(try reader.client())
+                        case .log: record = .log(try reader.array { try $0.logEntry() })
+                        }
+                        try reader.end()
+                        return record
+                    }
+                }
+            }
+        }
+    }
+
+    /// `body` over `0..<count` in one contiguous slice per core (one slice for a small count), the results
+    /// joined in order; the first error thrown wins.
+    static func inSlices<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Range<Int>) throws -> [T]) throws
+        -> [T]
+    {
+        let workers = count < 1024 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        guard workers > 1 else { return try body(0..<count) }
+        let slots = Slots<Result<[T], any Error>>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let slice = (count * worker / workers)..<(count * (worker + 1) / workers)
+            slots[worker] = Result { try body(slice) }
+        }
+        var joined: [T] = []
+        joined.reserveCapacity(count)
+        for result in slots.values { joined += try result!.get() }
+        return joined
+    }
+
+    /// One result per worker, each written by its own worker only.
+    private final class Slots<Value>: @unchecked Sendable {
+        private var storage: [Value?]
+        private let lock = NSLock()
+        init(count: Int) { storage = Array(repeating: nil, count: count) }
+        subscript(index: Int) -> Value? {
+            get { lock.withLock { storage[index] } }
+            set { lock.withLock { storage[index] = newValue } }
+        }
+        var values: [Value?] { lock.withLock { storage } }
+    }
     /// The version 2 contents of `payload`: records whose value is what this index holds are kept as sealed (same
     /// id, same version, same bytes); changed ones keep their id and are sealed again; new ones get a new id.
     func contents(of payload: VaultPayload, random: some RandomSource = SystemRandom()) throws -> Written {

@@ -155,6 +155,43 @@ struct ExportTests {
         #expect(production.contains("https://api.einvoice1.gst.gov.in/eivital/v1.04/auth"))
     }
 
+    /// The json export is written by the payload's own writers and laid out by hand; it must be the bytes
+    /// Foundation's JSONEncoder writes (what the first release wrote), for every field and every awkward byte.
+    @Test func jsonExportIsWhatJSONEncoderWrites() throws {
+        struct Reference: Encodable {
+            var format = "nicvault-export"
+            var version = 1
+            var environment: String
+            var credentials: [Credential]
+            var clients: [APIClient]
+        }
+        let at = Timestamp(iso8601: "2026-11-26T10:20:30Z")!
+        var odd = item(password: "q\"uo\\te/sl\u{1}ash\té€𝄞 \n", gstin: "29AACCK5521H1ZK").credential
+        odd.legalName = "Shrī Gaṇeśa \"Traders\" / \\ \u{7f}\u{1f}"
+        odd.tradeName = nil
+        odd.gsp = nil
+        odd.staged = StagedPassword(password: secret("St@ged/Pass1\r"), stagedAt: at)
+        odd.pendingSince = at
+        odd.rotatedAt = at
+        odd.retired = [
+            RetiredPassword(password: secret("Old@Pass1"), retiredAt: at),
+            RetiredPassword(password: secret("Maybe@Pass2"), retiredAt: at, unconfirmed: true, userID: "OTHER1"),
+        ]
+        odd.events = [CredentialEvent(version: 1, at: at, change: "added"), .init(version: 2, at: at, change: "x\"y")]
+        var plain = item(client: false, gstin: "27AAPFU0939F1ZV", kind: .portal).credential
+        plain.events = []
+        var client = item().client!
+        client.publicKeyPEM = pem
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        for (credentials, clients) in [([odd, plain], [client]), ([plain], []), ([odd], [client, item().client!])] {
+            let reference = Reference(environment: "sandbox", credentials: credentials, clients: clients)
+            let expected = String(decoding: try encoder.encode(reference), as: UTF8.self) + "\n"
+            let written = try ExportDocument.json(environment: .sandbox, credentials: credentials, clients: clients)
+            #expect(written.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == expected)
+        }
+    }
+
     @Test func jsonExportRoundTripsTheRecords() throws {
         let text = try exporter(.json).render([item()])
         struct Back: Decodable {

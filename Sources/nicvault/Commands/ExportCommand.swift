@@ -95,12 +95,12 @@ struct ExportCommand: ParsableCommand {
             }
             return Console.note("Dry run: \(rows.count) credential(s) for \(profile.rawValue); nothing was written.")
         }
-        let text = try exporter.render(items)
+        let document = try exporter.bytes(items)
         if let output {
-            try SecretFile.write(text, to: output)
+            try SecretFile.write(document, to: output)
             Console.note("Wrote \(output) (0600).")
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try document.withUnsafeBytes { try Console.write($0) }
         }
     }
 }

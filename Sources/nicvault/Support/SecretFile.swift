@@ -1,5 +1,6 @@
 import Foundation
 import SealedFile
+import Sodium
 
 #if canImport(Glibc)
     import Glibc
@@ -17,7 +18,7 @@ enum PublicKeyFile {
 
 /// Files that hold secrets: 0600, never through a symlink, never over a file others can read.
 enum SecretFile {
-    static func write(_ text: String, to path: String) throws {
+    static func write(_ secret: SecureBytes, to path: String) throws {
         var info = stat()
         let folder = Path.directory(of: path)
         var folderInfo = stat()
@@ -42,7 +43,7 @@ enum SecretFile {
                         + "remove it or run: chmod 600 '\(path)'", code: Exit.usage)
             }
         }
-        var bytes = Array(text.utf8)
+        var bytes = secret.withUnsafeBytes { Array($0) }
         defer { bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: POSIXFileSystem())
     }

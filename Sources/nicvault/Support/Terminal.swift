@@ -15,6 +15,22 @@ enum Console {
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
+
+    /// Bytes to stdout without a copy (an export straight from locked memory); a failed write (a full disk
+    /// behind `>`, a closed pipe) is an error, never a silently short output.
+    static func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CLIError(
+                    "could not write to stdout: \(String(cString: strerror(errno))); nothing in the vault changed",
+                    code: Exit.failure)
+            }
+            offset += written
+        }
+    }
 }
 
 /// The controlling terminal, read without echo.
