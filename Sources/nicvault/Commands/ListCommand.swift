@@ -62,18 +62,27 @@ struct ListCommand: ParsableCommand {
                 r.statusText,
             ]
         }
-        let widths = (0..<header.count).map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
-        // One write for the whole table: a vault of 100,000 credentials prints 100,000 lines.
-        var text = ""
-        for line in [header] + table {
-            var row = ""
-            for (cell, width) in zip(line, widths) {
-                if !row.isEmpty { row += "  " }
-                row += cell + String(repeating: " ", count: width - cell.count)
+        // Columns as wide as their widest cell (characters, counted fast for ASCII), two spaces apart, no
+        // trailing blanks; one write for the whole table (a vault of 100,000 credentials prints 100,000 lines).
+        func width(_ cell: String) -> Int { cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count }
+        let lines = [header] + table
+        let cellWidths = lines.map { $0.map(width) }
+        let widths = (0..<header.count).map { column in cellWidths.map { $0[column] }.max() ?? 0 }
+        var text: [UInt8] = []
+        text.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count))
+        for (line, lineWidths) in zip(lines, cellWidths) {
+            var blanks = 0
+            for (column, cell) in line.enumerated() {
+                if column > 0 { blanks += 2 }
+                if !cell.isEmpty {
+                    text += repeatElement(0x20, count: blanks)
+                    text += cell.utf8
+                    blanks = 0
+                }
+                blanks += widths[column] - lineWidths[column]
             }
-            while row.last == " " { row.removeLast() }
-            text += row + "\n"
+            text.append(0x0a)
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try text.withUnsafeBytes { try Console.write($0) }
     }
 }
