@@ -39,9 +39,6 @@ final class RecordIndex: @unchecked Sendable {
         settings = written.settings
         recipients = written.recipients
         schema = written.schema
-        var positions: [Entry: Int] = [:]
-        for (position, entry) in entries.enumerated() { positions[entry] = position }
-        self.positions = positions
         whole = known
     }
 
@@ -51,7 +48,9 @@ final class RecordIndex: @unchecked Sendable {
     let settings: VaultSettings
     let recipients: [RecipientLabel]?
     let schema: Int
-    private let positions: [Entry: Int]
+    /// Where each entry is, built when first asked (a save that only writes needs none).
+    private var positionsStorage: [Entry: Int]?
+    private var lookups = 0
     private let lock = NSLock()
     private var whole: VaultPayload?
 
@@ -62,7 +61,7 @@ final class RecordIndex: @unchecked Sendable {
         settings = VaultSettings()
         recipients = nil
         schema = VaultPayload.currentSchema
-        positions = [:]
+        positionsStorage = [:]
     }
 
     /// `known`: the payload these contents were just sealed from, so that it need not be decrypted again.
@@ -86,10 +85,24 @@ final class RecordIndex: @unchecked Sendable {
             }
             (entries, settings, recipients, schema) = decoded
         }
-        var positions: [Entry: Int] = [:]
-        for (position, entry) in entries.enumerated() { positions[entry] = position }
-        self.positions = positions
         if let known { whole = known }
+    }
+
+    private func position(of entry: Entry) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        // The first few look-ups scan (a command that reads one record does not hash 100,000 entries).
+        if positionsStorage == nil && lookups < 4 {
+            lookups += 1
+            return entries.firstIndex(of: entry)
+        }
+        if positionsStorage == nil {
+            var positions: [Entry: Int] = [:]
+            positions.reserveCapacity(entries.count)
+            for (position, entry) in entries.enumerated() { positions[entry] = position }
+            positionsStorage = positions
+        }
+        return positionsStorage![entry]
     }
 
     /// The keys of every credential, without decrypting one.
@@ -100,21 +113,21 @@ final class RecordIndex: @unchecked Sendable {
     /// One credential, decrypting only its record.
     func credential(_ key: CredentialKey) throws -> Credential? {
         guard let set else { return whole?.credentials.first { $0.key == key } }
-        guard let position = positions[.credential(key)] else { return nil }
+        guard let position = position(of: .credential(key)) else { return nil }
         return try Self.decodeRecord(try set.open(position)) { try $0.credential() }
     }
 
     /// One API client, decrypting only its record.
     func client(named name: String, environment: Environment) throws -> APIClient? {
         guard let set else { return whole?.clients.first { $0.name == name && $0.environment == environment } }
-        guard let position = positions[.client(name: name, environment: environment)] else { return nil }
+        guard let position = position(of: .client(name: name, environment: environment)) else { return nil }
         return try Self.decodeRecord(try set.open(position)) { try $0.client() }
     }
 
     /// The log, decrypting only its record.
     func log() throws -> [VaultLogEntry]? {
         guard let set else { return whole?.log }
-        guard let position = positions[.log] else { return nil }
+        guard let position = position(of: .log) else { return nil }
         return try Self.decodeRecord(try set.open(position)) { try $0.array { try $0.logEntry() } }
     }
 
@@ -166,7 +179,7 @@ final class RecordIndex: @unchecked Sendable {
             for credential in whole?.credentials ?? [] { byKey[credential.key] = credential }
             return keys.compactMap { byKey[$0] }
         }
-        return try decoded(keys.compactMap { positions[.credential($0)] }).compactMap {
+        return try decoded(keys.compactMap { position(of: .credential($0)) }).compactMap {
             if case .credential(let credential) = $0 { credential } else { nil }
         }
     }
@@ -407,18 +420,31 @@ final class RecordIndex: @unchecked Sendable {
 extension RecordIndex.Entry: Hashable {}
 
 extension JSONScanner {
+    /// `["credential", environment, GSTIN, kind]`, `["client", environment, name]` or `["log"]`, read field
+    /// by field (an open of 100,000 credentials reads 100,000 of them).
     mutating func indexEntry() throws -> RecordIndex.Entry {
-        let fields = try array { try $0.string() }
-        switch (fields.first, fields.count) {
-        case ("credential", 4):
-            guard let environment = Environment(rawValue: fields[1]), let kind = CredentialKind(rawValue: fields[3])
-            else { throw fail("index entry with an unknown environment or kind") }
-            return .credential(CredentialKey(environment: environment, gstin: try GSTIN(stored: fields[2]), kind: kind))
-        case ("client", 3):
-            guard let environment = Environment(rawValue: fields[1]) else { throw fail("unknown environment") }
-            return .client(name: fields[2], environment: environment)
-        case ("log", 1): return .log
-        default: throw fail("unknown index entry \(fields.first ?? "")")
+        try expect(0x5b)
+        let tag = try string()
+        func next() throws -> String {
+            try expect(0x2c)
+            return try string()
         }
+        let entry: RecordIndex.Entry
+        switch tag {
+        case "credential":
+            let (environment, gstin, kind) = (Environment(rawValue: try next()), try next(), try next())
+            guard let environment, let kind = CredentialKind(rawValue: kind) else {
+                throw fail("index entry with an unknown environment or kind")
+            }
+            entry = .credential(CredentialKey(environment: environment, gstin: try GSTIN(stored: gstin), kind: kind))
+        case "client":
+            guard let environment = Environment(rawValue: try next()) else { throw fail("unknown environment") }
+            entry = .client(name: try next(), environment: environment)
+        case "log": entry = .log
+        default: throw fail("unknown index entry \(tag)")
+        }
+        guard peek() == 0x5d else { throw fail("index entry \(tag) with more fields than it has") }
+        try expect(0x5d)
+        return entry
     }
 }

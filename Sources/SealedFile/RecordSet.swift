@@ -45,6 +45,8 @@ public struct RecordSet: Sendable {
     public let records: [SealedRecord]
     let vaultID: [UInt8]
     let recordKey: SymmetricKey
+    /// The header and sealed manifest these records were opened from (or sealed as).
+    let source: (header: [UInt8], manifest: ArraySlice<UInt8>)
 
     /// The caller's description of the records (nicvault: which credential or client each one is), copied.
     public var index: SecureBytes {
@@ -130,6 +132,19 @@ public struct RecordSet: Sendable {
         indexRange = indexStart..<length
         vaultID = parsed.header.vaultID
         recordKey = try Self.recordKey(from: vaultKey)
+        source = (parsed.headerBytes, parsed.ciphertext)
+    }
+
+    /// True when `parsed` has the very header and sealed manifest these records came from: then it holds
+    /// this same generation (the manifest nonce is fresh on every save) and nothing needs opening again. Its
+    /// records are not looked at: a save writes the records checked when this set was opened.
+    public func isSealed(as parsed: ParsedVaultFile) -> Bool {
+        guard parsed.headerBytes == source.header, parsed.ciphertext.count == source.manifest.count else {
+            return false
+        }
+        return parsed.ciphertext.withUnsafeBytes { new in
+            source.manifest.withUnsafeBytes { old in memcmp(new.baseAddress!, old.baseAddress!, old.count) == 0 }
+        }
     }
 
     /// The records of a parsed version 2 file as their framing says, without the key (nothing authenticated):
@@ -156,13 +171,15 @@ public struct RecordSet: Sendable {
 
     /// A record set just sealed: nothing to check.
     init(
-        manifest: SecureBytes, indexRange: Range<Int>, records: [SealedRecord], vaultID: [UInt8], vaultKey: SymmetricKey
+        manifest: SecureBytes, indexRange: Range<Int>, records: [SealedRecord], vaultID: [UInt8], vaultKey: SymmetricKey,
+        source: (header: [UInt8], manifest: ArraySlice<UInt8>)
     ) throws {
         self.manifest = manifest
         self.indexRange = indexRange
         self.records = records
         self.vaultID = vaultID
         recordKey = try Self.recordKey(from: vaultKey)
+        self.source = source
     }
 
     /// A record id as two integers, for the duplicate check.
@@ -172,6 +189,10 @@ public struct RecordSet: Sendable {
         init(_ high: UInt64, _ low: UInt64) {
             self.high = high
             self.low = low
+        }
+        init(_ id: [UInt8]) {
+            high = id[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            low = id[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
         }
     }
 
@@ -237,7 +258,7 @@ public struct RecordSet: Sendable {
         _ writes: [RecordWrite], key: SymmetricKey, vaultID: [UInt8], version: UInt64, random: some RandomSource
     ) throws -> [SealedRecord] {
         let recordKey = try recordKey(from: key)
-        var seen = Set<[UInt8]>()
+        var seen = Set<RecordKey>(minimumCapacity: writes.count)
         var layout: [(content: Int, padded: Int)] = []
         for write in writes {
             let id: [UInt8]
@@ -248,7 +269,7 @@ public struct RecordSet: Sendable {
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }
-            guard id.count == idByteCount, seen.insert(id).inserted else {
+            guard id.count == idByteCount, seen.insert(RecordKey(id)).inserted else {
                 throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
             }
         }

@@ -424,7 +424,8 @@ public enum VaultFormat {
         }
         let set = try RecordSet(
             manifest: padded, indexRange: (manifest.count - index.count)..<manifest.count, records: placed,
-            vaultID: header.vaultID, vaultKey: key)
+            vaultID: header.vaultID, vaultKey: key,
+            source: (headerBytes, bytes[headerBytes.count..<(headerBytes.count + ciphertext.count)]))
         return (bytes, OpenedVault(header: header, key: key, contents: .records(set)))
     }
 }

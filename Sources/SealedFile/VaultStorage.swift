@@ -123,7 +123,12 @@ public struct OpenChecks: Sendable {
         guard parsed.header.vaultID == opened.header.vaultID else { throw StoreError.vaultReplaced(path: location) }
         let current: OpenedVault
         do {
-            current = try VaultFormat.open(parsed, with: opened.key)
+            // Unchanged since it was opened (the usual case): nothing to decrypt again.
+            if let records = opened.records, records.isSealed(as: parsed) {
+                current = opened
+            } else {
+                current = try VaultFormat.open(parsed, with: opened.key)
+            }
         } catch SealedFileError.payloadDamaged, SealedFileError.keyCommitmentMismatch {
             throw StoreError.vaultReplaced(path: location)
         }
