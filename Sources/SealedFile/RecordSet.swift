@@ -171,7 +171,8 @@ public struct RecordSet: Sendable {
 
     /// A record set just sealed: nothing to check.
     init(
-        manifest: SecureBytes, indexRange: Range<Int>, records: [SealedRecord], vaultID: [UInt8], vaultKey: SymmetricKey,
+        manifest: SecureBytes, indexRange: Range<Int>, records: [SealedRecord], vaultID: [UInt8],
+        vaultKey: SymmetricKey,
         source: (header: [UInt8], manifest: ArraySlice<UInt8>)
     ) throws {
         self.manifest = manifest
