@@ -74,6 +74,7 @@ harness: build
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 2
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py embedded 8
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres 4 8
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres-due 8
 
 # ... and the long ones (about 20 minutes on 2 cores).
 harness-long: build
@@ -82,6 +83,7 @@ harness-long: build
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py tamper 1000
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 10
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres 8 50
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres-due 40
 
 # libFuzzer over the vault parser and opener (swiftc -sanitize=fuzzer,address), seeded with real vaults.
 fuzz: setup

@@ -12,6 +12,8 @@
                              processes × N changes across two stores opened at once while clients are SIGKILLed, their backends
                              terminated with pg_terminate_backend and the server restarted; every acknowledged
                              change is present, every interrupted one whole or absent, the vault always opens
+  harness.py postgres-due N  rotate --due on N credentials in a PostgreSQL store while the server restarts: the
+                             batch fails clearly, pending rotations resume, the vault holds what the portal holds
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
                              and P more beside a `sandbox serve` on the same file: every user reaches the portal
 
@@ -763,6 +765,86 @@ def postgres(processes, changes):
         server.close()
 
 
+def postgres_due(count):
+    """`rotate --due` on COUNT credentials kept in a PostgreSQL store, the server restarted while it runs (the
+    portal answers each password change 0.3 s late, so the restart lands mid-batch): the batch stops with a
+    clear failure, nothing is half-written, what was pending resumes from the vault, and afterwards the vault
+    holds every password the portal holds."""
+    server = Postgres()
+    box = Box()
+    proxy = None
+    try:
+        seed, gstins = seed_file(box, count)
+        box.serve(seed)
+        proxy = Proxy(box.url)
+        # Credentials the portal knows, made due: registered into a file vault, exported, dated 100 days back
+        # and imported into the store's vault (import keeps a json export's dates).
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        for g in gstins:
+            box.run("register", g, "--portal", box.url, "--otp-from-outbox", check_ok=True)
+        exported = box.export()
+        back = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 100 * 86400))
+        for credential in exported["credentials"]:
+            credential["createdAt"] = back
+            credential.pop("rotatedAt", None)
+        path = box.root + "/due.json"
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            json.dump(exported, f)
+        box.env = dict(box.env, NICVAULT_STORE=server.url, NICVAULT_STORE_TIMEOUT="5")
+        box.run("store", "init", check_ok=True)
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        box.run("import", path, "--format", "json", check_ok=True)
+        os.remove(path)
+        due = json.loads(box.run("list", "--due", "--json").stdout)  # exit 10: something is due
+        check("every imported credential is due", len(due) == count, f"{len(due)} of {count}")
+
+        proxy.rules = {"/api/v1/password": ("delay", 0.3)}
+        saves = lambda: int(server.sql("SELECT count(*) FROM nicvault_audit"))
+        before = saves()
+        started = time.time()
+        batch = subprocess.Popen([BIN, "rotate", "--due", "--portal", proxy.url, "--timeout", "5"], env=box.env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        while batch.poll() is None and saves() < before + 4 and time.time() - started < 60:
+            time.sleep(0.05)
+        in_flight = batch.poll() is None
+        at_restart = saves() - before
+        server.restart()
+        _, err = batch.communicate(timeout=600)
+        landed = saves() - before
+        check("the restart landed in the middle of the batch", in_flight and landed < 2 * count, f"{landed} saves")
+        check("the interrupted batch does not claim success", batch.returncode != 0, err)
+        check("its failures are the server's, never damage or rollback",
+              "damaged" not in err and "back in time" not in err and "differs" not in err, err)
+        check("a server that stopped answering is not mistaken for a store without its schema",
+              "store init" not in err, err)
+
+        proxy.rules = {}
+        time.sleep(1)  # the late password changes the proxy still held have landed
+        listed = json.loads(box.run("list", "--json", check_ok=True).stdout)
+        pending = [c["gstin"] for c in listed if c["status"] == "pending"]
+        for g in pending:
+            resumed = box.run("rotate", g, "--resume", "--portal", box.url)
+            check(f"{g}: the pending rotation resumes after the restart", resumed.returncode == 0, resumed.stderr)
+        again = box.run("rotate", "--due", "--portal", box.url)
+        check("rotate --due finishes the batch", again.returncode == 0, again.stderr)
+        left = json.loads(box.run("list", "--due", "--json").stdout)
+        check("nothing is due or pending afterwards", left == [], str(left))
+        for g in gstins:
+            check(f"{g}: the vault holds what the portal holds", vault_holds_portal_password(box, g))
+        generation = int(server.sql("SELECT generation FROM nicvault_vault"))
+        check("one audit row per save across the restart", generation == saves(), f"{generation} vs {saves()}")
+        print(f"postgres-due: {count} due, the server restarted after {at_restart} saves of the batch, which made "
+              f"{landed} in all and exited {batch.returncode}; {len(pending)} pending resumed, "
+              f"{time.time() - started:.1f} s")
+        if os.environ.get("HARNESS_VERBOSE"):
+            print(err)
+    finally:
+        if proxy:
+            proxy.close()
+        box.close()
+        server.close()
+
+
 if __name__ == "__main__":
     # Run a private copy, so that a rebuild while a long harness runs cannot pull the binary away.
     private = tempfile.mkdtemp(prefix="nicvault-harness-bin-")
@@ -772,7 +854,8 @@ if __name__ == "__main__":
     arguments = [int(a) for a in sys.argv[2:]]
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
     {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene,
-     "late": late, "embedded": embedded, "postgres": postgres}[command](
+     "late": late, "embedded": embedded, "postgres": postgres,
+     "postgres-due": postgres_due}[command](
         *arguments)
     shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")

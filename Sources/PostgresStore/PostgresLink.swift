@@ -67,8 +67,19 @@ final class PostgresLink: @unchecked Sendable {
                 let closing: EventLoopFuture<Void> = connection.close()
                 closing.whenComplete { _ in }
             }
-            throw StoreError.database(Self.reason(error))
+            throw Self.lostAnswer(error)
+                ? StoreError.databaseUnanswered(Self.reason(error)) : StoreError.database(Self.reason(error))
         }
+    }
+
+    /// True when the server may have done what was asked but the answer never came: a time-out, a connection
+    /// that dropped, or a server that was shut down or terminated this backend (SQLSTATE classes 08 and 57).
+    static func lostAnswer(_ error: any Error) -> Bool {
+        if error is TimedOut { return true }
+        guard let psql = error as? PSQLError else { return false }
+        if let state = psql.serverInfo?[.sqlState] { return state.hasPrefix("08") || state.hasPrefix("57") }
+        return [.serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .connectionError].contains(
+            psql.code)
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
@@ -87,10 +98,7 @@ final class PostgresLink: @unchecked Sendable {
     func close() { _ = try? Self.wait(connection.close()) }
 
     struct TimedOut: Error, CustomStringConvertible {
-        var description: String {
-            "the store did not answer within \(PostgresLink.timeout) s (NICVAULT_STORE_TIMEOUT); if this was a change, "
-                + "it may or may not have been saved: look before running it again"
-        }
+        var description: String { "the store did not answer within \(PostgresLink.timeout) s (NICVAULT_STORE_TIMEOUT)" }
     }
 
     /// The future's value, or `TimedOut` after `timeout` seconds (whichever comes first).
@@ -112,7 +120,12 @@ final class PostgresLink: @unchecked Sendable {
             if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
             return "\(psql.code)"
         }
-        if let store = error as? StoreError, case .database(let what) = store { return what }
+        if let store = error as? StoreError {
+            switch store {
+            case .database(let what), .databaseUnanswered(let what): return what
+            default: break
+            }
+        }
         if let timedOut = error as? TimedOut { return timedOut.description }
         return String(describing: error)
     }
@@ -139,5 +152,9 @@ extension PostgresRow {
 
     func integer(_ index: Int) throws -> Int64 {
         try Array(self)[index].decode(Int64.self)
+    }
+
+    func bool(_ index: Int) throws -> Bool {
+        try Array(self)[index].decode(Bool.self)
     }
 }

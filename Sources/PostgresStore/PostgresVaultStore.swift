@@ -100,6 +100,10 @@ public struct PostgresVaultStore: VaultStorage {
         do {
             rows = try link.query("SELECT version FROM nicvault_schema")
         } catch {
+            // "No schema" only when the server says the table is not there; a store that stopped answering
+            // says so in its own words.
+            let missing = try? link.query("SELECT to_regclass('nicvault_schema') IS NULL").first?.bool(0)
+            guard missing == true else { throw error }
             throw StoreError.database(
                 "\(location) has no nicvault schema (\(PostgresLink.reason(error))); run: nicvault store init")
         }
@@ -376,9 +380,11 @@ final class LinkCache: @unchecked Sendable {
         do {
             return try body(current)
         } catch {
-            if case StoreError.database = error {
+            switch error {
+            case StoreError.database, StoreError.databaseUnanswered:
                 current.close()
                 link = nil
+            default: break
             }
             throw error
         }

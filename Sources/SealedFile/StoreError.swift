@@ -24,6 +24,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case kdfAboveAllowance(memLimit: UInt64, opsLimit: UInt64, allowance: UInt64?)
     /// A database store could not be reached or refused the operation (the message says which and what to do).
     case database(String)
+    /// A database store stopped answering in the middle of an operation (a time-out, a dropped connection, a
+    /// server shut down): a change may or may not have been committed.
+    case databaseUnanswered(String)
     /// The vault a database store holds failed a format check: damaged, or changed by someone without the key.
     case damagedInStore(location: String, reason: String)
 
@@ -51,6 +54,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
                 + (allowance == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")
                 + "; nothing was allocated. If you made it so on purpose, run with --allow-kdf-memory \(mem >> 20)M"
         case .database(let what): what + " (the vault is unchanged)"
+        case .databaseUnanswered(let what):
+            what + "; if this was a change, it may or may not have been saved: look (nicvault list, log) before "
+                + "running it again"
         case .damagedInStore(let location, let reason):
             "the vault in \(location) is damaged or was changed without its key (\(reason)); restore the database "
                 + "from a backup, or copy a good vault in with nicvault store copy"

@@ -49,7 +49,7 @@ enum ErrorReport {
             case .locked, .rollback, .forked, .vaultExists, .vaultReplaced, .backupNewer: return Exit.conflict
             case .vaultMissing: return Exit.notFound
             case .kdfAboveAllowance, .damagedInStore: return Exit.damaged
-            case .io, .notDurable, .unsafePermissions, .database: return Exit.failure
+            case .io, .notDurable, .unsafePermissions, .database, .databaseUnanswered: return Exit.failure
             }
         case let e as VaultError:
             switch e {
