@@ -105,6 +105,24 @@ final class RecordIndex: @unchecked Sendable {
         return positionsStorage![entry]
     }
 
+    /// Where a damaged record found while reading is reported: nil for a file (whose own advice is to restore
+    /// its .bak), the store's location for a database (restore the database instead).
+    private var damagedStore: String?
+
+    func reportsDamage(in store: any VaultStorage) {
+        lock.withLock { damagedStore = store.backupLocation == nil ? store.location : nil }
+    }
+
+    /// Opens records, a damaged one reported as its store would report it.
+    private func opening<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as SealedFileError where error.isDamage {
+            guard let location = lock.withLock({ damagedStore }) else { throw error }
+            throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
+        }
+    }
+
     /// The keys of every credential, without decrypting one.
     var credentialKeys: [CredentialKey] {
         entries.compactMap { if case .credential(let key) = $0 { key } else { nil } }
@@ -114,21 +132,21 @@ final class RecordIndex: @unchecked Sendable {
     func credential(_ key: CredentialKey) throws -> Credential? {
         guard let set else { return whole?.credentials.first { $0.key == key } }
         guard let position = position(of: .credential(key)) else { return nil }
-        return try Self.decodeRecord(try set.open(position)) { try $0.credential() }
+        return try Self.decodeRecord(try opening { try set.open(position) }) { try $0.credential() }
     }
 
     /// One API client, decrypting only its record.
     func client(named name: String, environment: Environment) throws -> APIClient? {
         guard let set else { return whole?.clients.first { $0.name == name && $0.environment == environment } }
         guard let position = position(of: .client(name: name, environment: environment)) else { return nil }
-        return try Self.decodeRecord(try set.open(position)) { try $0.client() }
+        return try Self.decodeRecord(try opening { try set.open(position) }) { try $0.client() }
     }
 
     /// The log, decrypting only its record.
     func log() throws -> [VaultLogEntry]? {
         guard let set else { return whole?.log }
         guard let position = position(of: .log) else { return nil }
-        return try Self.decodeRecord(try set.open(position)) { try $0.array { try $0.logEntry() } }
+        return try Self.decodeRecord(try opening { try set.open(position) }) { try $0.array { try $0.logEntry() } }
     }
 
     /// The contents after one credential changed (nil: removed) and the log became `log`: every other record is
@@ -217,25 +235,27 @@ final class RecordIndex: @unchecked Sendable {
     private func decoded(_ positions: [Int]) throws -> [Decoded] {
         guard let set else { return [] }
         let entries = self.entries
-        return try Self.inSlices(positions.count) { slice in
-            let (arena, ranges) = try set.open(Array(positions[slice]))
-            return try arena.withUnsafeBytes { raw in
-                try zip(positions[slice], ranges).map { position, range in
-                    var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
-                    return try Self.payloadError {
-                        let record: Decoded
-                        switch entries[position] {
-                        case .credential(let key):
-                            let credential = try reader.credential()
-                            guard credential.key == key else {
-                                throw VaultError.payloadUnreadable("a record under another name")
+        return try opening {
+            try Self.inSlices(positions.count) { slice in
+                let (arena, ranges) = try set.open(Array(positions[slice]))
+                return try arena.withUnsafeBytes { raw in
+                    try zip(positions[slice], ranges).map { position, range in
+                        var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
+                        return try Self.payloadError {
+                            let record: Decoded
+                            switch entries[position] {
+                            case .credential(let key):
+                                let credential = try reader.credential()
+                                guard credential.key == key else {
+                                    throw VaultError.payloadUnreadable("a record under another name")
+                                }
+                                record = .credential(credential)
+                            case .client: record = .client(try reader.client())
+                            case .log: record = .log(try reader.array { try $0.logEntry() })
                             }
-                            record = .credential(credential)
-                        case .client: record = .client(try reader.client())
-                        case .log: record = .log(try reader.array { try $0.logEntry() })
+                            try reader.end()
+                            return record
                         }
-                        try reader.end()
-                        return record
                     }
                 }
             }

@@ -39,7 +39,9 @@ public struct Vault: Sendable {
     public let store: any VaultStorage
     public private(set) var opened: OpenedVault
     /// Which record is which; decrypts records when they are read.
-    private(set) var index: RecordIndex
+    private(set) var index: RecordIndex {
+        didSet { index.reportsDamage(in: store) }
+    }
     public let clock: any Clock
     /// Through which slot this process opened the vault, for the log: "passphrase", a recipient's label,
     /// "identity" (a recipient without a label), or "session".
@@ -52,6 +54,7 @@ public struct Vault: Sendable {
         self.store = store
         self.opened = opened
         self.index = index
+        index.reportsDamage(in: store)
         self.openedBy = openedBy
         self.clock = clock
     }

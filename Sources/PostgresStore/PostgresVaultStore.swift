@@ -195,22 +195,10 @@ public struct PostgresVaultStore: VaultStorage {
         do {
             opened = try decrypt(bytes)
         } catch let error as SealedFileError where error.isDamage {
-            throw StoreError.damagedInStore(location: location, reason: Self.label(error))
+            throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
         }
         try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
-    }
-
-    /// The damage in a word or two, without the file's advice (there is no .bak in a database).
-    static func label(_ error: SealedFileError) -> String {
-        switch error {
-        case .truncated, .trailingBytes: "records missing or extra"
-        case .recordDamaged(let what): what
-        case .manifestDamaged: "the manifest failed authentication"
-        case .keyCommitmentMismatch: "the key slots do not agree on the key"
-        case .headerChecksumMismatch, .malformedHeader: "the header"
-        default: String(describing: error)
-        }
     }
 
     // MARK: Writing

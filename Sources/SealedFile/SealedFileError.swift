@@ -49,6 +49,21 @@ public enum SealedFileError: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 
+    /// The damage in a few words, without the file's advice (a database has no .bak to restore).
+    public var briefDamage: String {
+        switch self {
+        case .truncated, .trailingBytes: "records missing or extra"
+        case .recordDamaged(let what): what
+        case .manifestDamaged: "the manifest failed authentication"
+        case .keyCommitmentMismatch: "the key slots do not agree on the key"
+        case .headerChecksumMismatch, .malformedHeader: "the header"
+        case .paddingDamaged: "the padding"
+        case .payloadDamaged: "the contents failed authentication"
+        case .recipientSlotDamaged: "a recipient's key slot"
+        default: String(describing: self)
+        }
+    }
+
     public var description: String {
         switch self {
         case .notAVault: "not a nicvault file (the magic bytes are wrong); check the path"

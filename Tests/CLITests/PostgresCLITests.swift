@@ -101,6 +101,8 @@ struct PostgresCLITests {
         func refused(_ what: String, codes: Set<Int32> = [3]) throws {
             let done = try box.run(export, environment: env)
             #expect(codes.contains(done.code), "\(what): exit \(done.code) \(done.err)")
+            // The advice is the database's (restore it), never the file's (there is no .bak in a database).
+            #expect(!done.err.contains(".bak"), "\(what): \(done.err)")
             #expect(!FileManager.default.fileExists(atPath: box.root + "/out.json"), "\(what)")
             try server.sql("DELETE FROM nicvault_record")
             try server.sql("INSERT INTO nicvault_record SELECT * FROM good_record")
@@ -121,6 +123,12 @@ struct PostgresCLITests {
             WHERE r.id = o.id AND r.version <> o.version
             """)
         try refused("a record rolled back")
+        // Records' bytes edited in place (same ids and versions): found when a record is read (every one here,
+        // since which row is which credential is sealed), not at open; the advice is the database's.
+        try server.sql("UPDATE nicvault_record SET sealed = overlay(sealed PLACING '\\xff'::bytea FROM 80 FOR 1)")
+        let edited = try box.run(["list"], environment: env)
+        #expect(edited.code == 3 && edited.err.contains("restore the database"), "\(edited.err)")
+        try refused("a record edited in place")
         // A record dropped.
         try server.sql("DELETE FROM nicvault_record WHERE id = (SELECT id FROM nicvault_record ORDER BY id LIMIT 1)")
         try refused("a record dropped")
