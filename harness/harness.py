@@ -831,6 +831,30 @@ def postgres_due(count):
         check("nothing is due or pending afterwards", left == [], str(left))
         for g in gstins:
             check(f"{g}: the vault holds what the portal holds", vault_holds_portal_password(box, g))
+
+        # Another machine (its own home, state and flow-lock folder; the same store) may not resume or rotate a
+        # credential while this machine's request about it is on its way to the portal.
+        other = dict(box.env, HOME=box.root + "/other", XDG_DATA_HOME=box.root + "/other/data",
+                     XDG_STATE_HOME=box.root + "/other/state")
+        proxy.rules = {"/api/v1/password": ("delay", 2)}
+        first = subprocess.Popen([BIN, "rotate", gstins[0], "--portal", proxy.url, "--timeout", "10"], env=box.env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        raced = []
+        for attempt in (["rotate", gstins[0], "--resume"], ["rotate", gstins[0]]):
+            second = subprocess.run([BIN, *attempt, "--portal", box.url], env=other, capture_output=True, text=True)
+            raced.append(second.returncode)
+            check(f"another machine's {' '.join(attempt[2:]) or 'rotation'} racing a live rotation is refused "
+                  "with exit 4", second.returncode == 4 and "another nicvault process" in second.stderr,
+                  second.stderr)
+        _, first_err = first.communicate(timeout=60)
+        check("the live rotation completes", first.returncode == 0, first_err)
+        proxy.rules = {}
+        check("the vault holds what the portal holds (race across machines)",
+              vault_holds_portal_password(box, gstins[0]))
+        after = subprocess.run([BIN, "rotate", gstins[0], "--portal", box.url], env=other, capture_output=True,
+                               text=True)
+        check("the other machine rotates it once the first is done", after.returncode == 0, after.stderr)
         generation = int(server.sql("SELECT generation FROM nicvault_vault"))
         check("one audit row per save across the restart", generation == saves(), f"{generation} vs {saves()}")
         print(f"postgres-due: {count} due, the server restarted after {at_restart} saves of the batch, which made "

@@ -15,8 +15,13 @@ import Sodium
 /// The lock files live in a 0700 folder beside the vault, named by a hash of the vault id and the credential
 /// (no GSTIN in clear); each holds the pid of its holder, for the message. They are never deleted, so two
 /// processes can never lock different inodes.
+///
+/// A store that several machines share (PostgreSQL) adds its own lock, seen by every machine (an advisory lock
+/// held by a connection of the flow's own, which the server drops when the process dies): a rotation on one
+/// machine and a resume of the same credential on another cannot run at once.
 public final class FlowLock {
     private var fd: Int32
+    private var shared: (any FlowLockHolder)?
 
     private init(fd: Int32) { self.fd = fd }
 
@@ -29,9 +34,9 @@ public final class FlowLock {
         } catch {
             throw StoreError.io(error)
         }
-        let name = Hex.encode(
-            BLAKE2b.hash(Array((vault.opened.header.vaultIDHex + "/" + key.description).utf8), outputByteCount: 16))
-        let path = Path.join(folder, name + ".lock")
+        let hash = BLAKE2b.hash(
+            Array((vault.opened.header.vaultIDHex + "/" + key.description).utf8), outputByteCount: 16)
+        let path = Path.join(folder, Hex.encode(hash) + ".lock")
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreError.io(FileSystemError(operation: "open flow lock", path: path, code: errno))
@@ -51,11 +56,21 @@ public final class FlowLock {
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pwrite(fd, text, text.count, 0)
-        return FlowLock(fd: fd)
+        let lock = FlowLock(fd: fd)
+        switch try vault.store.sharedFlowLock(hash) {
+        case .notShared: break
+        case .held(let holder): lock.shared = holder
+        case .busy:
+            lock.release()
+            throw VaultError.flowInProgress(key.description, pid: nil)
+        }
+        return lock
     }
 
     /// Releases the lock now (it is released at deinit and at process exit anyway).
     public func release() {
+        shared?.release()
+        shared = nil
         if fd >= 0 {
             _ = ftruncate(fd, 0)
             _ = flock(fd, LOCK_UN)

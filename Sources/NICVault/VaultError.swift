@@ -53,7 +53,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noSuchRecipientLabel(let label): "no recipient labelled \(label); see: nicvault recipient list"
         case .needsPassphrase(let why): "\(why) needs the vault passphrase (it re-wraps the new vault key under it)"
         case .flowInProgress(let what, let pid):
-            "another nicvault process" + (pid.map { " (pid \($0))" } ?? "") + " is talking to the portal about \(what) "
+            "another nicvault process" + (pid.map { " (pid \($0))" } ?? " (on this machine or another using the store)")
+                + " is talking to the portal about \(what) "
                 + "right now, and its request may still reach the portal; nothing was changed. Wait for it to end, "
                 + "then run the command again (with --resume if it left the change pending)"
         }

@@ -114,6 +114,24 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
+    /// A session-level advisory lock on a connection of the flow's own (not the command's, which is dropped
+    /// and made again after an error): the server releases it when that connection ends, so a killed process
+    /// leaves nothing held.
+    public func sharedFlowLock(_ name: [UInt8]) throws -> SharedFlowLock {
+        let key = Int64(bitPattern: name.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let link = try PostgresLink(url, password: password)
+        do {
+            guard try link.query("SELECT pg_try_advisory_lock(\(key))").first?.bool(0) == true else {
+                link.close()
+                return .busy
+            }
+        } catch {
+            link.close()
+            throw error
+        }
+        return .held(AdvisoryFlowLock(link: link, key: key))
+    }
+
     func withLink<R>(_ body: (PostgresLink) throws -> R) throws -> R {
         try links.with(url, password: password, body)
     }
@@ -379,4 +397,24 @@ final class LinkCache: @unchecked Sendable {
     }
 
     deinit { link?.close() }
+}
+
+/// A flow lock held as a PostgreSQL advisory lock by a connection of its own.
+final class AdvisoryFlowLock: FlowLockHolder {
+    private var link: PostgresLink?
+    private let key: Int64
+
+    init(link: PostgresLink, key: Int64) {
+        self.link = link
+        self.key = key
+    }
+
+    func release() {
+        guard let link else { return }
+        _ = try? link.query("SELECT pg_advisory_unlock(\(key))")
+        link.close()
+        self.link = nil
+    }
+
+    deinit { release() }
 }

@@ -32,6 +32,25 @@ public protocol VaultStorage: Sendable {
     ) throws -> OpenedVault
     /// The current header, parsed but not authenticated (to match a session to its vault).
     func currentHeader() throws -> VaultHeader
+    /// Takes the lock of one portal flow (`name`: a hash of the vault id and the credential) that every machine
+    /// using this store sees, for a store that several machines share; a file store has none (its flow locks
+    /// are files beside the vault, in `flowLockFolder`).
+    func sharedFlowLock(_ name: [UInt8]) throws -> SharedFlowLock
+}
+
+/// The answer of `VaultStorage.sharedFlowLock`.
+public enum SharedFlowLock {
+    /// The store is not shared between machines: the local flow lock is the whole story.
+    case notShared
+    /// Held until `release()` (or until the process or its connection ends).
+    case held(any FlowLockHolder)
+    /// Another process, on this machine or another, holds it.
+    case busy
+}
+
+/// A held shared flow lock.
+public protocol FlowLockHolder: AnyObject {
+    func release()
 }
 
 extension VaultStorage {

@@ -144,6 +144,9 @@ public struct VaultStore: VaultStorage {
 
     public var location: String { path }
     public var backupLocation: String? { backupPath }
+    /// Files are used by one machine: its flow locks are files beside the vault.
+    public func sharedFlowLock(_ name: [UInt8]) throws -> SharedFlowLock { .notShared }
+
     public var flowLockFolder: String { Path.join(Path.directory(of: path), "." + Path.fileName(of: path) + ".flows") }
 
     /// The header alone (the file's first bytes: a header is at most about 2 KiB), not the whole vault.
