@@ -5,7 +5,7 @@ import Sodium
 /// form Foundation's JSONEncoder writes with `.sortedKeys` (except that "/" is not escaped). It knows nothing of
 /// the payload; PayloadSchema.swift writes its records, keys in sorted order.
 struct JSONWriter {
-    var out: [UInt8] = []
+    var out = WipingBuffer()
 
     mutating func key(_ name: String, first: Bool = false) {
         if !first { out.append(0x2c) }
@@ -23,8 +23,11 @@ struct JSONWriter {
     }
 
     mutating func timestamp(_ value: Timestamp) {
+        var text: [UInt8] = []  // a time, not a secret
+        text.reserveCapacity(24)
+        value.appendISO8601(to: &text)
         out.append(0x22)
-        value.appendISO8601(to: &out)
+        out.append(contentsOf: text)
         out.append(0x22)
     }
 
@@ -58,4 +61,47 @@ struct JSONWriter {
         }
         out.append(0x22)
     }
+}
+
+/// A growing byte buffer for JSON that holds secrets. An Array that outgrows its storage copies itself and frees
+/// the old storage as it is, secrets and all; this one grows by copying into a larger array itself and wiping the
+/// old one first, so no copy is left behind. `wipe(&buffer)` clears what it holds.
+struct WipingBuffer {
+    private(set) var bytes: [UInt8] = []
+
+    var count: Int { bytes.count }
+
+    mutating func reserveCapacity(_ total: Int) { ensure(room: total - bytes.count) }
+
+    mutating func append(_ byte: UInt8) {
+        ensure(room: 1)
+        bytes.append(byte)
+    }
+
+    mutating func append(contentsOf more: some Collection<UInt8>) {
+        ensure(room: more.count)
+        bytes.append(contentsOf: more)
+    }
+
+    static func += (buffer: inout WipingBuffer, more: [UInt8]) { buffer.append(contentsOf: more) }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    private mutating func ensure(room: Int) {
+        guard bytes.count + room > bytes.capacity else { return }
+        var larger: [UInt8] = []
+        larger.reserveCapacity(max(bytes.capacity * 2, bytes.count + room, 256))
+        larger.append(contentsOf: bytes)
+        wipe(&bytes)
+        bytes = larger
+    }
+}
+
+/// Zeroes what the buffer holds (its storage is never copied elsewhere, see `WipingBuffer`).
+func wipe(_ buffer: inout WipingBuffer) {
+    var bytes = buffer.bytes
+    buffer = WipingBuffer()
+    wipe(&bytes)
 }
