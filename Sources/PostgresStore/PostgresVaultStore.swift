@@ -151,19 +151,43 @@ public struct PostgresVaultStore: VaultStorage {
         let id = try row.bytes(0)
         var bytes = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
         let order = Array(try row.bytes(3).readableBytesView)
-        var sealed: [[UInt8]: ByteBuffer] = [:]
+        // Every record row as one value (id, version, length, bytes, one after another): one row to receive,
+        // not one per record (10,000 rows cost more than their 5 MB); put in the manifest's order here. A missing
+        // row leaves the bytes short, and the open says so (damaged).
+        let joined = try link.query(
+            """
+            SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
+                ''::bytea) FROM nicvault_record WHERE vault_id = \(id)
+            """)
+        guard let all = joined.first else { throw StoreError.database("the store returned no records") }
+        let rows = Array(try all.bytes(0).readableBytesView)
+        var sealed: [[UInt8]: Range<Int>] = [:]
         var versions: [[UInt8]: Int64] = [:]
-        for record in try link.query("SELECT id, version, sealed FROM nicvault_record WHERE vault_id = \(id)") {
-            let key = Array(try record.bytes(0).readableBytesView)
-            versions[key] = try record.integer(1)
-            sealed[key] = try record.bytes(2)
+        var at = 0
+        while rows.count - at >= 28 {
+            let key = Array(rows[at..<(at + 16)])
+            let version = rows[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let length = rows[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
+            guard rows.count - at - 28 >= length else { break }
+            versions[key] = Int64(bitPattern: version)
+            sealed[key] = (at + 28)..<(at + 28 + length)
+            at += 28 + length
         }
-        // In the manifest's order; a missing row leaves the bytes short, and the open says so (damaged).
+        bytes.reserveCapacity(bytes.count + rows.count)
         for start in stride(from: 0, to: order.count, by: RecordSet.idByteCount) {
             let key = Array(order[start..<min(start + RecordSet.idByteCount, order.count)])
-            if let buffer = sealed[key] { bytes += buffer.readableBytesView }
+            if let range = sealed[key] { bytes += rows[range] }
         }
         return (bytes, versions)
+    }
+
+    /// Locks the vault row and tells whether it still holds the header and sealed manifest `records` came from.
+    func unchanged(_ link: PostgresLink, since records: RecordSet) throws -> Bool {
+        guard let row = try link.query("SELECT header, manifest FROM nicvault_vault FOR UPDATE").first else {
+            return false
+        }
+        return records.isSealed(
+            header: try row.bytes(0).readableBytesView, manifest: try row.bytes(1).readableBytesView)
     }
 
     public func exists() throws -> Bool {
@@ -242,11 +266,25 @@ public struct PostgresVaultStore: VaultStorage {
         let (saved, bytes): (OpenedVault, [UInt8]) = try withLink { link in
             try checkSchema(link)
             return try link.transaction {
-                guard let (bytes, versions) = try readVault(link, forUpdate: true) else {
-                    throw StoreError.vaultMissing(path: location)
+                let current: OpenedVault
+                let versions: [[UInt8]: Int64]
+                if let records = opened.records, try unchanged(link, since: records) {
+                    // The vault row (locked now) is the one this command opened: its records are those it read
+                    // (the manifest names each by id, version and hash), so none is read again.
+                    try checks.checkAndRemember(
+                        opened.header, bytes: [], seen: checks.rollbackMemory?.entry(for: opened.header.vaultIDHex),
+                        acceptRollback: acceptRollback)
+                    current = opened
+                    versions = Dictionary(
+                        records.records.map { (Array($0.id), Int64($0.version)) }, uniquingKeysWith: { $1 })
+                } else {
+                    guard let (bytes, stored) = try readVault(link, forUpdate: true) else {
+                        throw StoreError.vaultMissing(path: location)
+                    }
+                    current = try checks.reopen(
+                        bytes, as: opened, location: location, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+                    versions = stored
                 }
-                let current = try checks.reopen(
-                    bytes, as: opened, location: location, seen: checks.seen(bytes), acceptRollback: acceptRollback)
                 let result = try change(current)
                 guard case .records = result.contents else {
                     throw StoreError.database("a PostgreSQL store holds format version 2")

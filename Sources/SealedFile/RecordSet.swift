@@ -139,12 +139,18 @@ public struct RecordSet: Sendable {
     /// this same generation (the manifest nonce is fresh on every save) and nothing needs opening again. Its
     /// records are not looked at: a save writes the records checked when this set was opened.
     public func isSealed(as parsed: ParsedVaultFile) -> Bool {
-        guard parsed.headerBytes == source.header, parsed.ciphertext.count == source.manifest.count else {
-            return false
+        isSealed(header: parsed.headerBytes, manifest: parsed.ciphertext)
+    }
+
+    /// As `isSealed(as:)`, from the header's and the sealed manifest's bytes (a store that keeps them apart).
+    public func isSealed(header: some Collection<UInt8>, manifest: some Collection<UInt8>) -> Bool {
+        guard header.elementsEqual(source.header), manifest.count == source.manifest.count else { return false }
+        let same = manifest.withContiguousStorageIfAvailable { new in
+            source.manifest.withUnsafeBytes { old in
+                memcmp(UnsafeRawPointer(new.baseAddress!), old.baseAddress!, old.count) == 0
+            }
         }
-        return parsed.ciphertext.withUnsafeBytes { new in
-            source.manifest.withUnsafeBytes { old in memcmp(new.baseAddress!, old.baseAddress!, old.count) == 0 }
-        }
+        return same ?? manifest.elementsEqual(source.manifest)
     }
 
     /// The records of a parsed version 2 file as their framing says, without the key (nothing authenticated):

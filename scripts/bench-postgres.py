@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The PostgreSQL store's figures of docs/performance.md (issue 17), measured in one run on this machine.
+
+A throwaway PostgreSQL server (Debian's, as harness.py starts it, but with fsync on), a vault of N credentials
+made by `nicvault-bench generate` and moved there with `nicvault store copy`, a session (no key derivation):
+  - `show` through the store against `show` on the file (hyperfine),
+  - one writer making W changes (`set --every`) one after another, against 8 writers doing so at once on 8
+    distinct credentials: changes per second.
+Usage: NICVAULT_BIN=.build/release/nicvault scripts/bench-postgres.py [N] [W]   (default 10000 20)
+"""
+import json, os, subprocess, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import harness  # noqa: E402  (the Postgres class)
+
+BIN = os.environ.get("NICVAULT_BIN", ".build/release/nicvault")
+GEN = os.path.join(os.path.dirname(BIN), "nicvault-bench")
+count = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+changes = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+
+work = tempfile.mkdtemp(prefix="nicvault-bench-pg-")
+env = dict(os.environ, HOME=work, XDG_STATE_HOME=work + "/state", XDG_DATA_HOME=work + "/data",
+           XDG_RUNTIME_DIR=work + "/run")
+for name in ("NICVAULT_FILE", "NICVAULT_PASSPHRASE", "NICVAULT_SESSION", "NICVAULT_STORE"):
+    env.pop(name, None)
+os.makedirs(work + "/run", mode=0o700)
+with open(os.open(work + "/pass", os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write("benchmark passphrase\n")
+vault = work + "/v.nicv"
+
+
+def run(*args, extra=None, check=True):
+    done = subprocess.run([BIN, *args], env=dict(env, **(extra or {})), capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise SystemExit(f"{args}: {done.stderr}")
+    return done
+
+
+harness.Postgres.start = lambda self: self.as_user(
+    "pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o",
+    f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}", "start")
+server = harness.Postgres()
+try:
+    subprocess.run([GEN, "generate", str(count), vault, work + "/pass"], env=env, check=True, capture_output=True)
+    store = {"NICVAULT_STORE": server.url}
+    run("store", "init", extra=store)
+    run("store", "copy", "--from", vault, "--to", server.url)
+    session = run("unlock", "--vault", vault, "--passphrase-file", work + "/pass", "--ttl", "2h").stdout.strip()
+    env["NICVAULT_SESSION"] = session.split("=", 1)[1]
+    gstins = [c["gstin"] for c in json.loads(run("list", "--vault", vault, "--json").stdout)[:8]]
+    bench = work + "/show.json"
+    subprocess.run(["hyperfine", "-N", "--warmup", "2", "--runs", "15", "--export-json", bench,
+                    f"{BIN} show {gstins[0]} --vault {vault}",
+                    f"env NICVAULT_STORE={server.url} {BIN} show {gstins[0]}"],
+                   env=env, check=True, capture_output=True)
+    file_ms, store_ms = (r["mean"] * 1000 for r in json.load(open(bench))["results"])
+    print(f"| `show` with a session, {count:,} credentials: file / PostgreSQL | {file_ms:.1f} ms / {store_ms:.1f} ms "
+          f"= {store_ms / file_ms:.2f}× | ≤ 1.5× |")
+
+    def writer(gstin, n, offset):
+        for i in range(n):
+            run("set", gstin, "--every", f"{30 + offset + i}d", extra=store)
+
+    started = time.time()
+    writer(gstins[0], changes, 0)
+    one = changes / (time.time() - started)
+    print(f"| `set --every` with a session, 1 writer × {changes} changes | {one:.1f} changes/s | |")
+    threads = [threading.Thread(target=writer, args=(g, changes, 100)) for g in gstins]
+    started = time.time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    eight = 8 * changes / (time.time() - started)
+    print(f"| 8 writers × {changes} changes on 8 distinct credentials, at once | {eight:.1f} changes/s = "
+          f"{eight / one:.2f} × one writer | ≥ 4× |")
+finally:
+    server.close()
+    subprocess.run(["rm", "-rf", work])
