@@ -122,7 +122,8 @@ let package = Package(
             exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(
-            name: "CLITests", dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors"],
+            name: "CLITests",
+            dependencies: ["NICVault", "GST", "SealedFile", "Sodium", "FormatVectors", "PostgresStore"],
             exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

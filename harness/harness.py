@@ -13,7 +13,8 @@
                              terminated with pg_terminate_backend and the server restarted; every acknowledged
                              change is present, every interrupted one whole or absent, the vault always opens
   harness.py postgres-due N  rotate --due on N credentials in a PostgreSQL store while the server restarts: the
-                             batch fails clearly, pending rotations resume, the vault holds what the portal holds
+                             batch carries on or fails clearly, pending rotations resume, the vault holds what
+                             the portal holds; a second machine cannot race a live rotation
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
                              and P more beside a `sandbox serve` on the same file: every user reaches the portal
 
@@ -767,9 +768,9 @@ def postgres(processes, changes):
 
 def postgres_due(count):
     """`rotate --due` on COUNT credentials kept in a PostgreSQL store, the server restarted while it runs (the
-    portal answers each password change 0.3 s late, so the restart lands mid-batch): the batch stops with a
-    clear failure, nothing is half-written, what was pending resumes from the vault, and afterwards the vault
-    holds every password the portal holds."""
+    portal answers each password change 0.3 s late, so the restart lands mid-batch): the batch carries on over a
+    new connection or fails a credential in the server's words, nothing is half-written, what was pending
+    resumes from the vault, and afterwards the vault holds every password the portal holds."""
     server = Postgres()
     box = Box()
     proxy = None
@@ -811,8 +812,12 @@ def postgres_due(count):
         server.restart()
         _, err = batch.communicate(timeout=600)
         landed = saves() - before
-        check("the restart landed in the middle of the batch", in_flight and landed < 2 * count, f"{landed} saves")
-        check("the interrupted batch does not claim success", batch.returncode != 0, err)
+        check("the restart landed in the middle of the batch", in_flight and at_restart < 2 * count,
+              f"{at_restart} saves")
+        # A connection the server closed between two statements is replaced (nothing was sent on it); a statement
+        # in flight at the restart fails that credential with "may or may not have been saved".
+        check("the batch rides through the restart, or says what the server did",
+              batch.returncode == 0 or "may or may not have been saved" in err or "the store" in err, err)
         check("its failures are the server's, never damage or rollback",
               "damaged" not in err and "back in time" not in err and "differs" not in err, err)
         check("a server that stopped answering is not mistaken for a store without its schema",

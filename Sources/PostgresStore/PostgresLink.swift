@@ -59,6 +59,12 @@ final class PostgresLink: @unchecked Sendable {
     /// Runs one statement and returns its rows.
     @discardableResult
     func query(_ query: PostgresQuery) throws -> [PostgresRow] {
+        // postgres-nio 1.33 writes a query to a closed channel without failing it, so the query would wait for
+        // the time-out: a connection the server closed (a restart, a terminated backend) is refused here, before
+        // anything is sent.
+        guard !connection.isClosed else {
+            throw StoreError.database("the store closed the connection (a restart, or its backend was terminated)")
+        }
         do {
             let result: PostgresQueryResult = try Self.wait(connection.query(query, logger: logger))
             return result.rows
@@ -118,7 +124,7 @@ final class PostgresLink: @unchecked Sendable {
     static func reason(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
-            return "\(psql.code)"
+            return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
         }
         if let store = error as? StoreError {
             switch store {

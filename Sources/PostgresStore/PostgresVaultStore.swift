@@ -419,6 +419,12 @@ final class LinkCache: @unchecked Sendable {
     func with<R>(_ url: StoreURL, password: String?, _ body: (PostgresLink) throws -> R) throws -> R {
         lock.lock()
         defer { lock.unlock() }
+        // A connection the server closed since the last operation (a restart, a failover, a terminated backend)
+        // is replaced before anything is sent on it: nothing of this operation was lost with it.
+        if let stale = link, stale.connection.isClosed {
+            stale.close()
+            link = nil
+        }
         let current = try link ?? PostgresLink(url, password: password)
         link = current
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import SealedFile
 import Testing
 
@@ -215,6 +216,24 @@ struct PostgresCLITests {
 }
 
 extension PostgresCLITests {
+    /// A connection the server closed between two operations of one command (a restart, a failover, a
+    /// terminated backend) is replaced before anything is sent on it. postgres-nio writes a query to a closed
+    /// connection without failing it: before, the second operation waited for the time-out (30 s) and failed.
+    @Test func aConnectionTheServerClosedIsReplacedNotWaitedOn() throws {
+        let server = try PostgresServer()
+        let (_, _) = try storeWithVault(server)
+        let store = PostgresVaultStore(
+            url: try StoreURL(server.url), checks: OpenChecks(rollbackMemory: nil), flowLockFolder: "",
+            password: nil)
+        #expect(try store.exists())
+        try server.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'nicvault' "
+                + "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        Thread.sleep(forTimeInterval: 0.3)  // the closing reaches the client
+        #expect(try store.exists())
+        _ = try store.currentHeader()
+    }
+
     @Test func aServerThatNeverAnswersIsAClearFailureNotAHang() throws {
         // A listening socket that accepts and never says a word.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
