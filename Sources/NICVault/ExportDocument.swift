@@ -117,3 +117,53 @@ private struct ByteBuffer: ByteSink {
         for _ in 0..<(2 * depth) { out.append(0x20) }
     }
 }
+
+/// `list --json` written without Foundation's encoder (about 5 µs a row, half a second at 100,000 credentials):
+/// the same bytes JSONEncoder writes with `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]`, which a
+/// test holds it to, field by field. A field added to `CredentialSummary` is added here too (the test fails
+/// until it is).
+public enum SummaryJSON {
+    public static func list(_ rows: [CredentialSummary]) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.list(rows) { writer, row in
+            writer.out.append(0x7b)
+            writer.key("daysSinceRotation", first: true)
+            writer.number(row.daysSinceRotation)
+            writer.key("dueDate")
+            writer.string(row.dueDate)
+            writer.key("environment")
+            writer.string(row.environment)
+            if let gsp = row.gsp {
+                writer.key("gsp")
+                writer.string(gsp)
+            }
+            writer.key("gstin")
+            writer.string(row.gstin)
+            writer.key("kind")
+            writer.string(row.kind)
+            writer.key("legalName")
+            writer.string(row.legalName)
+            if let since = row.pendingSince {
+                writer.key("pendingSince")
+                writer.string(since)
+            }
+            if let since = row.rotationPendingSince {
+                writer.key("rotationPendingSince")
+                writer.string(since)
+            }
+            writer.key("state")
+            writer.out.append(0x7b)
+            writer.key("code", first: true)
+            writer.string(row.state.code)
+            writer.key("name")
+            writer.string(row.state.name)
+            writer.out.append(0x7d)
+            writer.key("status")
+            writer.string(row.status.rawValue)
+            writer.key("userID")
+            writer.string(row.userID)
+            writer.out.append(0x7d)
+        }
+        return JSONWriter.prettyPrinted(writer.out.bytes)
+    }
+}

@@ -192,6 +192,27 @@ struct ExportTests {
         }
     }
 
+    /// `list --json` is laid out by hand too; it must be what JSONEncoder writes for every field.
+    @Test func listJSONIsWhatJSONEncoderWrites() throws {
+        let at = Timestamp(iso8601: "2026-11-26T10:20:30Z")!
+        var pending = item(gstin: "29AACCK5521H1ZK").credential
+        pending.legalName = "Shrī Gaṇeśa \"Traders\" / \\ \u{1}"
+        pending.pendingSince = at
+        var staged = item(client: false, gstin: "27AAPFU0939F1ZV", kind: .portal).credential
+        staged.gsp = nil
+        staged.staged = StagedPassword(password: secret("St@ged1x"), stagedAt: at)
+        var old = item(gstin: "07AAACI1681G1ZQ").credential
+        old.rotatedAt = at.adding(days: -200)
+        let now = at.adding(days: 3)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        for credentials in [[pending, staged, old, item().credential], [old], []] {
+            let rows = credentials.map { CredentialSummary($0, now: now) }
+            let expected = String(decoding: try encoder.encode(rows), as: UTF8.self)
+            #expect(String(decoding: SummaryJSON.list(rows), as: UTF8.self) == expected)
+        }
+    }
+
     @Test func jsonExportRoundTripsTheRecords() throws {
         let text = try exporter(.json).render([item()])
         struct Back: Decodable {

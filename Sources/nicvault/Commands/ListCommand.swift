@@ -43,8 +43,8 @@ struct ListCommand: ParsableCommand {
         defer { if due && !rows.isEmpty { Foundation.exit(Exit.somethingDue) } }
         if quiet { return }
         if json {
-            try JSONOutput.print(rows)
-            return
+            let text = SummaryJSON.list(rows) + [0x0a]
+            return try text.withUnsafeBytes { try Console.write($0) }
         }
         guard !rows.isEmpty else {
             if due {
