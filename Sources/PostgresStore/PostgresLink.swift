@@ -124,7 +124,12 @@ final class PostgresLink: @unchecked Sendable {
     static func reason(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
-            return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
+            return "\(psql.code)" + (psql.underlying.map { ": " + reason($0) } ?? "")
+        }
+        // "connection refused", "no such host": not NIO's whole account of each address it tried.
+        if let connection = error as? NIOConnectionError {
+            if let dns = connection.dnsAError ?? connection.dnsAAAAError { return "cannot resolve the host: \(dns)" }
+            if let first = connection.connectionErrors.first { return String(describing: first.error) }
         }
         if let store = error as? StoreError {
             switch store {
