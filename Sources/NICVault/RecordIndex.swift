@@ -99,7 +99,8 @@ final class RecordIndex: @unchecked Sendable {
         if positionsStorage == nil {
             var positions: [Entry: Int] = [:]
             positions.reserveCapacity(entries.count)
-            for (position, entry) in entries.enumerated() { positions[entry] = position }
+            // The first position of an entry, as the scan above finds it.
+            for (position, entry) in entries.enumerated() where positions[entry] == nil { positions[entry] = position }
             positionsStorage = positions
         }
         return positionsStorage![entry]
