@@ -234,10 +234,12 @@ final class RecordIndex: @unchecked Sendable {
     /// is split into one contiguous slice per core, each decrypted into its own locked buffer (100,000
     /// credentials: about 450 ms on one core).
     private func decoded(_ positions: [Int]) throws -> [Decoded] {
-        guard let set else { return [] }
+        guard let stored = set else { return [] }
         let entries = self.entries
         return try opening {
-            try Self.inSlices(positions.count) { slice in
+            // Records a store reads when asked for are read here, all at once, not from each slice's thread.
+            let set = try stored.reading(positions)
+            return try Self.inSlices(positions.count) { slice in
                 let (arena, ranges) = try set.open(Array(positions[slice]))
                 return try arena.withUnsafeBytes { raw in
                     try zip(positions[slice], ranges).map { position, range in

@@ -138,12 +138,9 @@ public struct PostgresVaultStore: VaultStorage {
 
     // MARK: Reading
 
-    /// The vault as file bytes, read in the caller's transaction; nil when the store holds no vault.
-    func readVault(_ link: PostgresLink, forUpdate: Bool) throws -> (bytes: [UInt8], versions: [[UInt8]: Int64])? {
-        let vaults = try link.query(
-            forUpdate
-                ? "SELECT id, header, manifest, record_order FROM nicvault_vault FOR UPDATE"
-                : "SELECT id, header, manifest, record_order FROM nicvault_vault")
+    /// The vault as file bytes (for `store copy`), read in the caller's transaction; nil when the store holds no vault.
+    func readVault(_ link: PostgresLink) throws -> (bytes: [UInt8], versions: [[UInt8]: Int64])? {
+        let vaults = try link.query("SELECT id, header, manifest, record_order FROM nicvault_vault")
         guard let row = vaults.first else { return nil }
         guard vaults.count == 1 else {
             throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
@@ -215,8 +212,11 @@ public struct PostgresVaultStore: VaultStorage {
         try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: key) }
     }
 
-    private func open(acceptRollback: Bool, decrypt: ([UInt8]) throws -> OpenedVault) throws -> OpenedVault {
-        let (bytes, seen): ([UInt8], RollbackMemory.Entry?) = try withLink { link in
+    /// Opens the vault row and lists the record rows (ids, versions, lengths) in one snapshot; a record's bytes
+    /// are read when a command asks for that record (fetched by id and version: a row changed since is
+    /// "changed by another process, run it again"). `show` reads the vault row and one record row.
+    private func open(acceptRollback: Bool, decrypt: (ParsedVaultFile) throws -> OpenedVault) throws -> OpenedVault {
+        let ((prefix, listing), seen): (([UInt8], RecordListing), RollbackMemory.Entry?) = try withLink { link in
             try checkSchema(link)
             // What this machine remembers is read before the vault: writers remember a generation only after it
             // is committed, so the vault read next is never older than the memory read here (read after, a save
@@ -225,22 +225,52 @@ public struct PostgresVaultStore: VaultStorage {
                 throw StoreError.vaultMissing(path: location)
             }
             let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(try id.bytes(0).readableBytesView)))
-            let bytes = try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                guard let vault = try readVault(link, forUpdate: false) else {
-                    throw StoreError.vaultMissing(path: location)
-                }
-                return vault.bytes
+            let listed = try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                guard let vault = try readListing(link) else { throw StoreError.vaultMissing(path: location) }
+                return vault
             }
-            return (bytes, seen)
+            return (listed, seen)
         }
         let opened: OpenedVault
         do {
-            opened = try decrypt(bytes)
+            opened = try decrypt(try VaultFormat.parse(prefix: prefix, listing: listing))
         } catch let error as SealedFileError where error.isDamage {
             throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
         }
-        try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
+        try checks.checkAndRemember(opened.header, bytes: prefix, seen: seen, acceptRollback: acceptRollback)
         return opened
+    }
+
+    /// The vault row's header and sealed manifest, and what each record row is (id, version, length) in the
+    /// manifest's order, without the records' bytes; nil when the store holds no vault. A missing row leaves the
+    /// listing short, and the open says so (damaged).
+    func readListing(_ link: PostgresLink) throws -> ([UInt8], RecordListing)? {
+        let vaults = try link.query("SELECT id, header, manifest, record_order FROM nicvault_vault")
+        guard let row = vaults.first else { return nil }
+        guard vaults.count == 1 else {
+            throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
+        }
+        let id = try row.bytes(0)
+        let prefix = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
+        let order = Array(try row.bytes(3).readableBytesView)
+        let listed = try link.query(
+            """
+            SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)), ''::bytea), ''::bytea)
+            FROM nicvault_record WHERE vault_id = \(id)
+            """)
+        let table = Array(try listed.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
+        var stored: [[UInt8]: (version: UInt64, length: Int)] = [:]
+        for at in stride(from: 0, to: table.count - 27, by: 28) {
+            let version = table[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let length = table[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
+            stored[Array(table[at..<(at + 16)])] = (version, length)
+        }
+        var records: [(id: [UInt8], version: UInt64, length: Int)] = []
+        for start in stride(from: 0, to: order.count, by: RecordSet.idByteCount) {
+            let key = Array(order[start..<min(start + RecordSet.idByteCount, order.count)])
+            if let found = stored[key] { records.append((key, found.version, found.length)) }
+        }
+        return (prefix, RecordListing(records: records, source: PostgresRecordSource(store: self, vaultID: id)))
     }
 
     // MARK: Writing
@@ -278,12 +308,22 @@ public struct PostgresVaultStore: VaultStorage {
                     versions = Dictionary(
                         records.records.map { (Array($0.id), Int64($0.version)) }, uniquingKeysWith: { $1 })
                 } else {
-                    guard let (bytes, stored) = try readVault(link, forUpdate: true) else {
+                    // Changed since the open (the row is locked now): list it again; only the records this change
+                    // reads are read.
+                    guard let (prefix, listing) = try readListing(link) else {
                         throw StoreError.vaultMissing(path: location)
                     }
-                    current = try checks.reopen(
-                        bytes, as: opened, location: location, seen: checks.seen(bytes), acceptRollback: acceptRollback)
-                    versions = stored
+                    do {
+                        let parsed = try VaultFormat.parse(prefix: prefix, listing: listing)
+                        current = try checks.reopen(
+                            parsed, bytes: prefix, as: opened, location: location,
+                            seen: checks.rollbackMemory?.entry(for: parsed.header.vaultIDHex),
+                            acceptRollback: acceptRollback)
+                    } catch let error as SealedFileError where error.isDamage {
+                        throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
+                    }
+                    versions = Dictionary(
+                        listing.records.map { ($0.id, Int64(bitPattern: $0.version)) }, uniquingKeysWith: { $1 })
                 }
                 let result = try change(current)
                 guard case .records = result.contents else {
@@ -305,7 +345,7 @@ public struct PostgresVaultStore: VaultStorage {
         try withLink { link in
             try checkSchema(link)
             return try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                guard let vault = try readVault(link, forUpdate: false) else {
+                guard let vault = try readVault(link) else {
                     throw StoreError.vaultMissing(path: location)
                 }
                 return vault.bytes
@@ -413,7 +453,8 @@ public struct PostgresVaultStore: VaultStorage {
 /// The store's connection, made once per process and reused by each operation; a connection that failed is
 /// dropped so that the next operation connects again.
 final class LinkCache: @unchecked Sendable {
-    private let lock = NSLock()
+    /// Recursive: a record read while a change runs (inside the save's transaction) uses the same connection.
+    private let lock = NSRecursiveLock()
     private var link: PostgresLink?
 
     func with<R>(_ url: StoreURL, password: String?, _ body: (PostgresLink) throws -> R) throws -> R {
@@ -461,4 +502,57 @@ final class AdvisoryFlowLock: FlowLockHolder {
     }
 
     deinit { release() }
+}
+
+/// Reads the records a command asks for, by id and version, from the vault's rows: one statement per record for
+/// a few, all rows in one aggregated value for many.
+final class PostgresRecordSource: RecordSource, @unchecked Sendable {
+    private let store: PostgresVaultStore
+    private let vaultID: ByteBuffer
+
+    init(store: PostgresVaultStore, vaultID: ByteBuffer) {
+        self.store = store
+        self.vaultID = vaultID
+    }
+
+    func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] {
+        let rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = try store.withLink { link in
+            var rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = [:]
+            if records.count <= 16 {
+                for record in records {
+                    let id = ByteBuffer(bytes: record.id)
+                    let found = try link.query(
+                        "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
+                    if let row = found.first {
+                        rows[record.id] = (
+                            UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)
+                        )
+                    }
+                }
+                return rows
+            }
+            let all = try link.query(
+                """
+                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
+                    ''::bytea) FROM nicvault_record WHERE vault_id = \(vaultID)
+                """)
+            let bytes = Array(try all.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
+            var at = 0
+            while bytes.count - at >= 28 {
+                let version = bytes[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                let length = bytes[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
+                guard bytes.count - at - 28 >= length else { break }
+                rows[Array(bytes[at..<(at + 16)])] = (version, Array(bytes[(at + 28)..<(at + 28 + length)]))
+                at += 28 + length
+            }
+            return rows
+        }
+        return try records.map { record in
+            // Changed (or removed) since this command listed it: another writer's doing; run it again.
+            guard let row = rows[record.id], row.version == record.version else {
+                throw StoreError.vaultReplaced(path: store.location)
+            }
+            return row.sealed
+        }
+    }
 }

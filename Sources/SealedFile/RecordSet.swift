@@ -13,8 +13,53 @@ public struct SealedRecord: Sendable {
     public let version: UInt64
     /// BLAKE2b-256 of `framed`, as the manifest names it.
     public let hash: ArraySlice<UInt8>
-    /// The record's bytes in the file.
+    /// The record's bytes in the file; empty until read from a store that reads records when they are asked
+    /// for (`source`).
     public let framed: ArraySlice<UInt8>
+    /// The length of `framed`, known before it is read.
+    public let length: Int
+    /// Where `framed` is read from when it is empty.
+    let source: (any RecordSource)?
+
+    public init(id: ArraySlice<UInt8>, version: UInt64, hash: ArraySlice<UInt8>, framed: ArraySlice<UInt8>) {
+        self.init(id: id, version: version, hash: hash, framed: framed, length: framed.count, source: nil)
+    }
+
+    init(
+        id: ArraySlice<UInt8>, version: UInt64, hash: ArraySlice<UInt8>, framed: ArraySlice<UInt8>, length: Int,
+        source: (any RecordSource)?
+    ) {
+        self.id = id
+        self.version = version
+        self.hash = hash
+        self.framed = framed
+        self.length = length
+        self.source = source
+    }
+
+    /// True when its bytes are still in the store.
+    var isUnread: Bool { framed.isEmpty && length > 0 }
+}
+
+/// A store that reads a record's bytes when it is asked for (PostgreSQL): `read` returns the bytes of each
+/// record named (id, version), in that order, or throws when one is no longer at that version.
+public protocol RecordSource: AnyObject, Sendable {
+    func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]]
+}
+
+/// What a store that reads records when they are asked for knows of them at open: each record's id, version
+/// and length, in the manifest's order, and where to read them.
+public struct RecordListing: Sendable {
+    public let records: [(id: [UInt8], version: UInt64, length: Int)]
+    public let source: any RecordSource
+
+    public init(records: [(id: [UInt8], version: UInt64, length: Int)], source: any RecordSource) {
+        self.records = records
+        self.source = source
+    }
+
+    /// The length of the records section these records make.
+    public var totalLength: Int { records.reduce(0) { $0 + $1.length } }
 }
 
 /// What a version 2 save puts at one position: a record kept as it stands (sealed under the same vault key),
@@ -42,7 +87,7 @@ public struct RecordSet: Sendable {
     let manifest: SecureBytes
     let indexRange: Range<Int>
     /// The records in file order.
-    public let records: [SealedRecord]
+    public private(set) var records: [SealedRecord]
     let vaultID: [UInt8]
     let recordKey: SymmetricKey
     /// The header and sealed manifest these records were opened from (or sealed as).
@@ -86,6 +131,37 @@ public struct RecordSet: Sendable {
         var seen = Set<RecordKey>(minimumCapacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
+        if let listing = parsed.listing {
+            // Step 10 against the store's listing (ids, versions and lengths; the bytes are read when asked for).
+            guard listing.records.count == count else {
+                throw SealedFileError.recordDamaged(
+                    "the store holds \(listing.records.count) of the \(count) records the manifest names")
+            }
+            for (position, stored) in listing.records.enumerated() {
+                let entry = position * Self.entryByteCount
+                let id = table[entry..<(entry + 16)]
+                let version = table[(entry + 16)..<(entry + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                guard seen.insert(RecordKey(Array(id))).inserted else { throw SealedFileError.manifestDamaged }
+                guard stored.id.elementsEqual(id), stored.version == version else {
+                    throw SealedFileError.recordDamaged(
+                        "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+                }
+                guard stored.length >= Self.minimumFramedLength else {
+                    throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                }
+                records.append(
+                    SealedRecord(
+                        id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [],
+                        length: stored.length, source: listing.source))
+            }
+            self.records = records
+            self.manifest = manifest
+            indexRange = indexStart..<length
+            vaultID = parsed.header.vaultID
+            recordKey = try Self.recordKey(from: vaultKey)
+            source = (parsed.headerBytes, parsed.ciphertext)
+            return
+        }
         let section = parsed.records
         let base = section.startIndex
         var offset = base
@@ -212,14 +288,15 @@ public struct RecordSet: Sendable {
     /// The plaintexts of several records in one locked buffer (one allocation, however many records: Linux
     /// limits how many locked buffers a process may hold), with the range of each record's content in it.
     public func open(_ positions: [Int]) throws -> (SecureBytes, [Range<Int>]) {
+        let records = try read(positions)
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(positions.count)
-        let sizes = positions.map { records[$0].framed.count - Self.framingByteCount - 16 }
+        let sizes = positions.map { records[$0]!.length - Self.framingByteCount - 16 }
         let arena = try SecureBytes(count: sizes.reduce(0, +)) { out in
             var start = 0
             for (position, size) in zip(positions, sizes) {
                 let target = UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + size)])
-                try decrypt(records[position], into: target)
+                try decrypt(records[position]!, into: target)
                 let content: Int
                 do {
                     content = try Padding.unpaddedLength(
@@ -232,6 +309,47 @@ public struct RecordSet: Sendable {
             }
         }
         return (arena, ranges)
+    }
+
+    /// The records at `positions` with their bytes, reading from the store those not read yet (in one request).
+    private func read(_ positions: [Int]) throws -> [Int: SealedRecord] {
+        var found: [Int: SealedRecord] = [:]
+        var unread: [Int] = []
+        for position in positions {
+            if records[position].isUnread { unread.append(position) } else { found[position] = records[position] }
+        }
+        guard let first = unread.first else { return found }
+        guard let source = records[first].source else {
+            throw SealedFileError.recordDamaged("a record's bytes are missing")
+        }
+        let bytes = try source.read(unread.map { (Array(records[$0].id), records[$0].version) })
+        guard bytes.count == unread.count else {
+            throw SealedFileError.recordDamaged("the store returned \(bytes.count) of \(unread.count) records")
+        }
+        for (position, framed) in zip(unread, bytes) {
+            let record = records[position]
+            guard framed.count == record.length, framed.count >= Self.minimumFramedLength,
+                framed[0..<16].elementsEqual(record.id),
+                framed[16..<24].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == record.version
+            else {
+                throw SealedFileError.recordDamaged(
+                    "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+            }
+            found[position] = SealedRecord(
+                id: record.id, version: record.version, hash: record.hash, framed: framed[...], length: framed.count,
+                source: record.source)
+        }
+        return found
+    }
+
+    /// This set with the records at `positions` read from the store (before they are opened on several threads).
+    public func reading(_ positions: [Int]) throws -> RecordSet {
+        guard positions.contains(where: { records[$0].isUnread }) else { return self }
+        var copy = self
+        var all = records
+        for (position, record) in try read(positions) { all[position] = record }
+        copy.records = all
+        return copy
     }
 
     private func decrypt(_ record: SealedRecord, into target: UnsafeMutableRawBufferPointer) throws {

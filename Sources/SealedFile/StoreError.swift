@@ -48,7 +48,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .vaultExists(let path): "a vault already exists at \(path); nothing was changed"
         case .vaultMissing(let path): "no vault at \(path); create one with: nicvault init"
         case .vaultReplaced(let path):
-            "\(path) was replaced or re-keyed by another process while this command ran; run the command again"
+            "\(path) was changed, replaced or re-keyed by another process while this command ran; run the command again"
         case .kdfAboveAllowance(let mem, let ops, let allowance):
             "the vault asks Argon2id for \(mem >> 20) MiB and \(ops) passes, more than "
                 + (allowance == nil ? "libsodium's SENSITIVE (1024 MiB, 4 passes)" : "--allow-kdf-memory allows")

@@ -119,8 +119,11 @@ public struct ParsedVaultFile: Sendable {
     public let headerBytes: [UInt8]
     /// The sealed payload (version 1) or manifest (version 2), sharing the file's storage.
     public let ciphertext: ArraySlice<UInt8>
-    /// Version 2: the records section, exactly `header.recordsLength` bytes (shares the file's storage).
+    /// Version 2: the records section, exactly `header.recordsLength` bytes (shares the file's storage); empty
+    /// when `listing` stands for it.
     public let records: ArraySlice<UInt8>
+    /// Version 2 from a store that reads records when they are asked for: what it holds of each record.
+    public var listing: RecordListing? = nil
 }
 
 /// What an opened vault holds: version 1's one payload, or version 2's manifest index and sealed records.
@@ -189,7 +192,19 @@ public enum VaultFormat {
         try parse(bytes, headerOnly: true).header
     }
 
-    static func parse(_ bytes: [UInt8], headerOnly: Bool) throws(SealedFileError) -> ParsedVaultFile {
+    /// A version 2 file from a store that keeps the header and sealed manifest (`prefix`) apart from records it
+    /// reads when they are asked for: checked as `parse` checks a whole file, the listing's lengths standing
+    /// for the records section.
+    public static func parse(prefix: [UInt8], listing: RecordListing) throws(SealedFileError) -> ParsedVaultFile {
+        var parsed = try parse(prefix, headerOnly: false, recordsElsewhere: listing.totalLength)
+        guard parsed.header.formatVersion >= 2 else { throw .malformedHeader("version 1 in a store of records") }
+        parsed.listing = listing
+        return parsed
+    }
+
+    static func parse(_ bytes: [UInt8], headerOnly: Bool, recordsElsewhere: Int = 0) throws(SealedFileError)
+        -> ParsedVaultFile
+    {
         var reader = ByteReader(bytes)
         let magicCount = VaultHeader.magic.count
         if bytes.count < magicCount {
@@ -255,8 +270,9 @@ public enum VaultFormat {
         if headerOnly { return ParsedVaultFile(header: header, headerBytes: headerBytes, ciphertext: [], records: []) }
         let length = Int(ciphertextLength)
         let total = length + Int(recordsLength)
-        if reader.remaining < total { throw .truncated(needed: reader.offset + total, actual: bytes.count) }
-        if reader.remaining > total { throw .trailingBytes(count: reader.remaining - total) }
+        let available = reader.remaining + recordsElsewhere
+        if available < total { throw .truncated(needed: reader.offset + total, actual: bytes.count + recordsElsewhere) }
+        if available > total { throw .trailingBytes(count: available - total) }
         let ciphertext = try reader.take(length)
         return ParsedVaultFile(
             header: header, headerBytes: headerBytes, ciphertext: ciphertext, records: bytes[reader.offset...])
@@ -399,7 +415,7 @@ public enum VaultFormat {
             records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
         let manifest = try RecordSet.manifest(of: sealed, index: index)
         let padded = try Padding.pad(manifest)
-        let recordsLength = sealed.reduce(0) { $0 + $1.framed.count }
+        let recordsLength = sealed.reduce(0) { $0 + $1.length }
         header.keyCommitment = KeyCommitment.compute(key: key, vaultID: header.vaultID)
         header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
         header.ciphertextLength = UInt64(padded.count + XChaCha20Poly1305.tagByteCount)
@@ -413,6 +429,8 @@ public enum VaultFormat {
         bytes.reserveCapacity(headerBytes.count + ciphertext.count + recordsLength)
         bytes += headerBytes
         bytes += ciphertext
+        // A record kept unread (a store that reads records when asked) stays where it is and is not in `bytes`:
+        // such a store writes only the header, the manifest and the new records.
         for record in sealed { bytes += record.framed }
         // Each record's bytes, now in the file.
         var offset = headerBytes.count + ciphertext.count
@@ -420,7 +438,7 @@ public enum VaultFormat {
             defer { offset += record.framed.count }
             return SealedRecord(
                 id: record.id, version: record.version, hash: record.hash,
-                framed: bytes[offset..<(offset + record.framed.count)])
+                framed: bytes[offset..<(offset + record.framed.count)], length: record.length, source: record.source)
         }
         let set = try RecordSet(
             manifest: padded, indexRange: (manifest.count - index.count)..<manifest.count, records: placed,

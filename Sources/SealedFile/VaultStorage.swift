@@ -95,7 +95,11 @@ public struct OpenChecks: Sendable {
 
     /// Parses and opens, refusing a passphrase slot above the allowance before deriving anything.
     public func open(_ bytes: [UInt8], with unlocker: Unlocker) throws -> OpenedVault {
-        let parsed = try VaultFormat.parse(bytes)
+        try open(try VaultFormat.parse(bytes), with: unlocker)
+    }
+
+    /// As `open(_:with:)`, for a file already parsed.
+    public func open(_ parsed: ParsedVaultFile, with unlocker: Unlocker) throws -> OpenedVault {
         if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
             !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
         {
@@ -138,7 +142,17 @@ public struct OpenChecks: Sendable {
     public func reopen(
         _ bytes: [UInt8], as opened: OpenedVault, location: String, seen: RollbackMemory.Entry?, acceptRollback: Bool
     ) throws -> OpenedVault {
-        let parsed = try VaultFormat.parse(bytes)
+        try reopen(
+            try VaultFormat.parse(bytes), bytes: bytes, as: opened, location: location, seen: seen,
+            acceptRollback: acceptRollback)
+    }
+
+    /// As `reopen(_:as:location:seen:acceptRollback:)` for a file already parsed (`bytes`: what was read of it,
+    /// for the rollback memory of a version 1 file).
+    public func reopen(
+        _ parsed: ParsedVaultFile, bytes: [UInt8], as opened: OpenedVault, location: String,
+        seen: RollbackMemory.Entry?, acceptRollback: Bool
+    ) throws -> OpenedVault {
         guard parsed.header.vaultID == opened.header.vaultID else { throw StoreError.vaultReplaced(path: location) }
         let current: OpenedVault
         do {

@@ -1,6 +1,9 @@
 import Foundation
+import GST
+import NICVault
 import PostgresStore
 import SealedFile
+import Sodium
 import Testing
 
 /// The PostgreSQL store over the real binary and a real server (started by the test as an unprivileged user on a
@@ -232,6 +235,36 @@ extension PostgresCLITests {
         Thread.sleep(forTimeInterval: 0.3)  // the closing reaches the client
         #expect(try store.exists())
         _ = try store.currentHeader()
+    }
+
+    /// A command reads the vault row and a listing of the record rows when it opens, and a record's bytes when
+    /// it reads that record (by id and version). A record another process changed in between is "changed by
+    /// another process, run it again" (exit 4), never damage; one nobody changed reads as it was.
+    @Test func aRecordChangedAfterTheOpenIsAConflictNotDamage() throws {
+        let server = try PostgresServer()
+        let (box, env) = try storeWithVault(server)
+        for gstin in ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4"] {
+            let added = try box.run(
+                ["add", gstin, "--kind", "portal", "--env", "sandbox", "--user-id", "USER" + gstin.prefix(6)],
+                environment: env, stdin: "Pw@\(gstin.prefix(8))x\n")
+            #expect(added.code == 0, "\(added.err)")
+        }
+        let store = PostgresVaultStore(
+            url: try StoreURL(server.url), checks: OpenChecks(rollbackMemory: nil), flowLockFolder: "",
+            password: nil)
+        let vault = try Vault.open(
+            store: store, unlocker: .passphrase(SecureBytes(copying: Array(CLISandbox.passphrase.utf8))))
+        // Another process changes one credential after this open.
+        #expect(try box.run(["set", "29AAGCB7383J1Z4", "--every", "30d"], environment: env).code == 0)
+        let changed = try GSTIN(parsing: "29AAGCB7383J1Z4", environment: .sandbox)
+        #expect {
+            _ = try vault.credential(gstin: changed)
+        } throws: { error in
+            guard case StoreError.vaultReplaced = error else { return false }
+            return true
+        }
+        let untouched = try vault.credential(gstin: GSTIN(parsing: "27AAPFU0939F1ZV", environment: .sandbox))
+        #expect(untouched.userID == "USER27AAPF")
     }
 
     @Test func aServerThatNeverAnswersIsAClearFailureNotAHang() throws {
