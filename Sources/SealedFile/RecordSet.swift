@@ -132,76 +132,49 @@ public struct RecordSet: Sendable {
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
         if let listing = parsed.listing {
-            // Step 10 against the store's listing (ids, versions and lengths; the bytes are read when asked for).
-            guard listing.records.count == count else {
-                throw SealedFileError.recordDamaged(
-                    "the store holds \(listing.records.count) of the \(count) records the manifest names")
-            }
-            for (position, stored) in listing.records.enumerated() {
-                let entry = position * Self.entryByteCount
-                let id = table[entry..<(entry + 16)]
-                let version = table[(entry + 16)..<(entry + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                guard seen.insert(RecordKey(Array(id))).inserted else { throw SealedFileError.manifestDamaged }
-                guard stored.id.elementsEqual(id), stored.version == version else {
-                    throw SealedFileError.recordDamaged(
-                        "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
-                }
-                guard stored.length >= Self.minimumFramedLength else {
-                    throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-                }
-                records.append(
-                    SealedRecord(
-                        id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [],
-                        length: stored.length, source: listing.source))
-            }
-            self.records = records
-            self.manifest = manifest
-            indexRange = indexStart..<length
-            vaultID = parsed.header.vaultID
-            recordKey = try Self.recordKey(from: vaultKey)
-            source = (parsed.headerBytes, parsed.ciphertext)
-            return
-        }
-        let section = parsed.records
-        let base = section.startIndex
-        var offset = base
-        try table.withUnsafeBufferPointer { entries in
-            try section.withUnsafeBufferPointer { file in
-                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
-                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
-                }
-                for position in 0..<count {
-                    let entry = position * Self.entryByteCount
-                    guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
-                        throw SealedFileError.manifestDamaged
+            records = try Self.listed(listing, table: table, count: count)
+        } else {
+            let section = parsed.records
+            let base = section.startIndex
+            var offset = base
+            try table.withUnsafeBufferPointer { entries in
+                try section.withUnsafeBufferPointer { file in
+                    func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+                        (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
                     }
-                    let at = offset - base
-                    guard section.endIndex - offset >= Self.framingByteCount else {
-                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    for position in 0..<count {
+                        let entry = position * Self.entryByteCount
+                        guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
+                            throw SealedFileError.manifestDamaged
+                        }
+                        let at = offset - base
+                        guard section.endIndex - offset >= Self.framingByteCount else {
+                            throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                        }
+                        let version = u64(file, at + 16)
+                        let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
+                        let end = offset + Self.framingByteCount + length
+                        guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
+                            throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                        }
+                        guard version == u64(entries, entry + 16),
+                            memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
+                        else {
+                            throw SealedFileError.recordDamaged(
+                                "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
+                            )
+                        }
+                        records.append(
+                            SealedRecord(
+                                id: table[entry..<(entry + 16)], version: version,
+                                hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
+                        offset = end
                     }
-                    let version = u64(file, at + 16)
-                    let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
-                    let end = offset + Self.framingByteCount + length
-                    guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
-                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-                    }
-                    guard version == u64(entries, entry + 16),
-                        memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
-                    else {
-                        throw SealedFileError.recordDamaged(
-                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
-                        )
-                    }
-                    records.append(
-                        SealedRecord(
-                            id: table[entry..<(entry + 16)], version: version,
-                            hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
-                    offset = end
                 }
             }
-        }
-        guard offset == section.endIndex else {
-            throw SealedFileError.recordDamaged("\(section.endIndex - offset) bytes after the last record")
+            guard offset == section.endIndex else {
+                throw SealedFileError.recordDamaged("\(section.endIndex - offset) bytes after the last record")
+            }
         }
         self.records = records
         self.manifest = manifest
@@ -209,6 +182,31 @@ public struct RecordSet: Sendable {
         vaultID = parsed.header.vaultID
         recordKey = try Self.recordKey(from: vaultKey)
         source = (parsed.headerBytes, parsed.ciphertext)
+    }
+
+    /// Step 10 against a store's listing (ids, versions and lengths; the bytes are read when asked for).
+    static func listed(_ listing: RecordListing, table: [UInt8], count: Int) throws -> [SealedRecord] {
+        guard listing.records.count == count else {
+            throw SealedFileError.recordDamaged(
+                "the store holds \(listing.records.count) of the \(count) records the manifest names")
+        }
+        var seen = Set<RecordKey>(minimumCapacity: count)
+        return try listing.records.enumerated().map { position, stored in
+            let entry = position * Self.entryByteCount
+            let id = table[entry..<(entry + 16)]
+            let version = table[(entry + 16)..<(entry + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard seen.insert(RecordKey(Array(id))).inserted else { throw SealedFileError.manifestDamaged }
+            guard stored.id.elementsEqual(id), stored.version == version else {
+                throw SealedFileError.recordDamaged(
+                    "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+            }
+            guard stored.length >= Self.minimumFramedLength else {
+                throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+            }
+            return SealedRecord(
+                id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [], length: stored.length,
+                source: listing.source)
+        }
     }
 
     /// True when `parsed` has the very header and sealed manifest these records came from: then it holds
