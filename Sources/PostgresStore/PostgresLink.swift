@@ -11,6 +11,8 @@ import SealedFile
 final class PostgresLink: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The store's schema was found at the version this nicvault knows (checked once per connection).
+    var schemaChecked = false
     /// How long one statement (or the connection) may take before the command gives up: `NICVAULT_STORE_TIMEOUT`
     /// seconds, 30 by default. A server that never answers must not hang a job.
     static let timeout: Int64 = {

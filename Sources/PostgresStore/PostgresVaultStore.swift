@@ -96,6 +96,8 @@ public struct PostgresVaultStore: VaultStorage {
 
     /// Refuses a store without the schema, or with another version of it.
     func checkSchema(_ link: PostgresLink) throws {
+        // Once per connection: a command opens, reads and saves through one.
+        guard !link.schemaChecked else { return }
         let rows: [PostgresRow]
         do {
             rows = try link.query("SELECT version FROM nicvault_schema")
@@ -112,6 +114,7 @@ public struct PostgresVaultStore: VaultStorage {
         if version < Self.schemaVersion {
             throw StoreError.database("the store's schema is version \(version); run: nicvault store init")
         }
+        link.schemaChecked = true
     }
 
     /// A session-level advisory lock on a connection of the flow's own (not the command's, which is dropped
