@@ -625,7 +625,8 @@ class Postgres:
     """A throwaway PostgreSQL server: initdb in a temporary folder, pg_ctl on a loopback port, as `nobody` when
     this process is root (PostgreSQL refuses root); stopped and removed by close()."""
 
-    def __init__(self):
+    def __init__(self, fsync=False):
+        self.fsync = fsync  # off for the harnesses (speed); on for benchmarks (scripts/bench-postgres.py)
         versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()) \
             if os.path.isdir("/usr/lib/postgresql") else []
         if not versions:
@@ -649,7 +650,7 @@ class Postgres:
                               env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
 
     def start(self):
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}" + ("" if self.fsync else " -c fsync=off")
         self.as_user("pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o", options, "start")
 
     def restart(self):

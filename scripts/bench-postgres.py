@@ -36,10 +36,7 @@ def run(*args, extra=None, check=True):
     return done
 
 
-harness.Postgres.start = lambda self: self.as_user(
-    "pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o",
-    f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}", "start")
-server = harness.Postgres()
+server = harness.Postgres(fsync=True)
 try:
     subprocess.run([GEN, "generate", str(count), vault, work + "/pass"], env=env, check=True, capture_output=True)
     store = {"NICVAULT_STORE": server.url}

@@ -105,3 +105,85 @@ func wipe(_ buffer: inout WipingBuffer) {
     buffer = WipingBuffer()
     wipe(&bytes)
 }
+
+extension JSONWriter {
+    /// Compact JSON (as this writer makes it: no whitespace outside strings) laid out as Foundation's
+    /// `.prettyPrinted` does: two spaces per level, `"key" : value`, one element per line, and an empty
+    /// array or object as its brackets around an empty line. Measured first, so the buffer that holds the
+    /// secrets is never reallocated (a reallocation would leave a copy behind that nobody wipes).
+    static func prettyPrinted(_ compact: [UInt8]) -> [UInt8] {
+        var counter = ByteCounter()
+        layOut(compact, into: &counter)
+        var buffer = ByteBuffer()
+        buffer.out.reserveCapacity(counter.count + 1)
+        layOut(compact, into: &buffer)
+        return buffer.out
+    }
+
+    private static func layOut(_ compact: [UInt8], into sink: inout some ByteSink) {
+        var depth = 0
+        var index = 0
+        while index < compact.count {
+            let byte = compact[index]
+            switch byte {
+            case 0x22:  // a string, escapes and all, as it stands
+                sink.append(byte)
+                index += 1
+                while compact[index] != 0x22 {
+                    if compact[index] == 0x5c {
+                        sink.append(compact[index])
+                        index += 1
+                    }
+                    sink.append(compact[index])
+                    index += 1
+                }
+                sink.append(0x22)
+            case 0x7b, 0x5b:
+                let close: UInt8 = byte == 0x7b ? 0x7d : 0x5d
+                sink.append(byte)
+                if compact[index + 1] == close {
+                    sink.append(0x0a)
+                    sink.newline(indent: depth)
+                    sink.append(close)
+                    index += 1
+                } else {
+                    depth += 1
+                    sink.newline(indent: depth)
+                }
+            case 0x7d, 0x5d:
+                depth -= 1
+                sink.newline(indent: depth)
+                sink.append(byte)
+            case 0x2c:
+                sink.append(byte)
+                sink.newline(indent: depth)
+            case 0x3a:
+                sink.append(0x20)
+                sink.append(0x3a)
+                sink.append(0x20)
+            default: sink.append(byte)
+            }
+            index += 1
+        }
+    }
+}
+
+private protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func newline(indent depth: Int)
+}
+
+private struct ByteCounter: ByteSink {
+    var count = 0
+    mutating func append(_ byte: UInt8) { count += 1 }
+    mutating func newline(indent depth: Int) { count += 1 + 2 * depth }
+}
+
+private struct ByteBuffer: ByteSink {
+    var out: [UInt8] = []
+    mutating func append(_ byte: UInt8) { out.append(byte) }
+    mutating func newline(indent depth: Int) {
+        out.append(0x0a)
+        for _ in 0..<(2 * depth) { out.append(0x20) }
+    }
+}

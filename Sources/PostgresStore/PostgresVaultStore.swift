@@ -10,9 +10,11 @@ import Sodium
 /// times; the database can make an open fail, but a record or manifest swapped, replayed, dropped or rolled back
 /// is refused as the file's would be (the same checks, the same client-side rollback memory).
 ///
-/// Every save is one transaction that locks the vault row (`SELECT ... FOR UPDATE`), re-reads the vault, applies
-/// the change to it as it is now, writes only the records whose version changed, and commits: a second writer
-/// waits, then applies its change to the result, as two writers of one file do under its lock.
+/// An open reads the vault row and a listing of the record rows (id, version, length); a record's bytes are read
+/// when a command reads that record. Every save is one transaction that locks the vault row (`SELECT ... FOR
+/// UPDATE`), lists the vault again if it moved on since the open, applies the change to it as it is now, writes
+/// only the records whose version changed, and commits: a second writer waits, then applies its change to the
+/// result, as two writers of one file do under its lock.
 public struct PostgresVaultStore: VaultStorage {
     /// The schema version this build creates and reads (`nicvault store init` migrates up to it).
     public static let schemaVersion = 1
@@ -141,44 +143,62 @@ public struct PostgresVaultStore: VaultStorage {
 
     // MARK: Reading
 
-    /// The vault as file bytes (for `store copy`), read in the caller's transaction; nil when the store holds no vault.
-    func readVault(_ link: PostgresLink) throws -> (bytes: [UInt8], versions: [[UInt8]: Int64])? {
+    /// The vault row: its id, its header and sealed manifest (the file's first bytes, in one array), and the
+    /// record ids in the manifest's order; nil when the store holds no vault.
+    func vaultRow(_ link: PostgresLink) throws -> (id: ByteBuffer, prefix: [UInt8], order: [[UInt8]])? {
         let vaults = try link.query("SELECT id, header, manifest, record_order FROM nicvault_vault")
         guard let row = vaults.first else { return nil }
         guard vaults.count == 1 else {
             throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
         }
-        let id = try row.bytes(0)
-        var bytes = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
+        let prefix = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
         let order = Array(try row.bytes(3).readableBytesView)
-        // Every record row as one value (id, version, length, bytes, one after another): one row to receive,
-        // not one per record (10,000 rows cost more than their 5 MB); put in the manifest's order here. A missing
-        // row leaves the bytes short, and the open says so (damaged).
-        let joined = try link.query(
-            """
-            SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
-                ''::bytea) FROM nicvault_record WHERE vault_id = \(id)
-            """)
-        guard let all = joined.first else { throw StoreError.database("the store returned no records") }
-        let rows = Array(try all.bytes(0).readableBytesView)
-        var sealed: [[UInt8]: Range<Int>] = [:]
-        var versions: [[UInt8]: Int64] = [:]
+        let ids = stride(from: 0, to: order.count, by: RecordSet.idByteCount).map {
+            Array(order[$0..<min($0 + RecordSet.idByteCount, order.count)])
+        }
+        return (try row.bytes(0), prefix, ids)
+    }
+
+    /// Every record row of a vault, read as one aggregated value (one row to receive, not one per record:
+    /// 10,000 rows cost more than their 5 MB): id → version, length and, with `bytes`, the sealed bytes (empty
+    /// without).
+    static func recordRows(_ link: PostgresLink, vaultID: ByteBuffer, bytes: Bool) throws -> [[UInt8]: (
+        version: UInt64, length: Int, sealed: ArraySlice<UInt8>
+    )] {
+        let rows =
+            bytes
+            ? try link.query(
+                """
+                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
+                    ''::bytea) FROM nicvault_record WHERE vault_id = \(vaultID)
+                """)
+            : try link.query(
+                """
+                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)), ''::bytea), ''::bytea)
+                FROM nicvault_record WHERE vault_id = \(vaultID)
+                """)
+        let all = Array(try rows.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
+        var found: [[UInt8]: (version: UInt64, length: Int, sealed: ArraySlice<UInt8>)] = [:]
         var at = 0
-        while rows.count - at >= 28 {
-            let key = Array(rows[at..<(at + 16)])
-            let version = rows[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let length = rows[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
-            guard rows.count - at - 28 >= length else { break }
-            versions[key] = Int64(bitPattern: version)
-            sealed[key] = (at + 28)..<(at + 28 + length)
-            at += 28 + length
+        while all.count - at >= 28 {
+            let version = all[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let length = all[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
+            let end = at + 28 + (bytes ? length : 0)
+            guard end <= all.count else { break }
+            found[Array(all[at..<(at + 16)])] = (version, length, all[(at + 28)..<end])
+            at = end
         }
-        bytes.reserveCapacity(bytes.count + rows.count)
-        for start in stride(from: 0, to: order.count, by: RecordSet.idByteCount) {
-            let key = Array(order[start..<min(start + RecordSet.idByteCount, order.count)])
-            if let range = sealed[key] { bytes += rows[range] }
-        }
-        return (bytes, versions)
+        return found
+    }
+
+    /// The vault as file bytes (for `store copy`), read in the caller's transaction; nil when the store holds no
+    /// vault. A missing row leaves the bytes short, and whoever opens them says so (damaged).
+    func readVault(_ link: PostgresLink) throws -> [UInt8]? {
+        guard let vault = try vaultRow(link) else { return nil }
+        let rows = try Self.recordRows(link, vaultID: vault.id, bytes: true)
+        var bytes = vault.prefix
+        for id in vault.order { if let row = rows[id] { bytes += row.sealed } }
+        return bytes
     }
 
     /// Locks the vault row and tells whether it still holds the header and sealed manifest `records` came from.
@@ -248,32 +268,12 @@ public struct PostgresVaultStore: VaultStorage {
     /// manifest's order, without the records' bytes; nil when the store holds no vault. A missing row leaves the
     /// listing short, and the open says so (damaged).
     func readListing(_ link: PostgresLink) throws -> ([UInt8], RecordListing)? {
-        let vaults = try link.query("SELECT id, header, manifest, record_order FROM nicvault_vault")
-        guard let row = vaults.first else { return nil }
-        guard vaults.count == 1 else {
-            throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
-        }
-        let id = try row.bytes(0)
-        let prefix = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
-        let order = Array(try row.bytes(3).readableBytesView)
-        let listed = try link.query(
-            """
-            SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)), ''::bytea), ''::bytea)
-            FROM nicvault_record WHERE vault_id = \(id)
-            """)
-        let table = Array(try listed.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
-        var stored: [[UInt8]: (version: UInt64, length: Int)] = [:]
-        for at in stride(from: 0, to: table.count - 27, by: 28) {
-            let version = table[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let length = table[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
-            stored[Array(table[at..<(at + 16)])] = (version, length)
-        }
-        var records: [(id: [UInt8], version: UInt64, length: Int)] = []
-        for start in stride(from: 0, to: order.count, by: RecordSet.idByteCount) {
-            let key = Array(order[start..<min(start + RecordSet.idByteCount, order.count)])
-            if let found = stored[key] { records.append((key, found.version, found.length)) }
-        }
-        return (prefix, RecordListing(records: records, source: PostgresRecordSource(store: self, vaultID: id)))
+        guard let vault = try vaultRow(link) else { return nil }
+        let rows = try Self.recordRows(link, vaultID: vault.id, bytes: false)
+        let records = vault.order.compactMap { id in rows[id].map { (id: id, version: $0.version, length: $0.length) } }
+        return (
+            vault.prefix, RecordListing(records: records, source: PostgresRecordSource(store: self, vaultID: vault.id))
+        )
     }
 
     // MARK: Writing
@@ -348,10 +348,8 @@ public struct PostgresVaultStore: VaultStorage {
         try withLink { link in
             try checkSchema(link)
             return try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                guard let vault = try readVault(link) else {
-                    throw StoreError.vaultMissing(path: location)
-                }
-                return vault.bytes
+                guard let bytes = try readVault(link) else { throw StoreError.vaultMissing(path: location) }
+                return bytes
             }
         }
     }
@@ -520,33 +518,21 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
 
     func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] {
         let rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = try store.withLink { link in
-            var rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = [:]
-            if records.count <= 16 {
-                for record in records {
-                    let id = ByteBuffer(bytes: record.id)
-                    let found = try link.query(
-                        "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
-                    if let row = found.first {
-                        rows[record.id] = (
-                            UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)
-                        )
-                    }
+            guard records.count <= 16 else {
+                return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
+                    ($0.version, Array($0.sealed))
                 }
-                return rows
             }
-            let all = try link.query(
-                """
-                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
-                    ''::bytea) FROM nicvault_record WHERE vault_id = \(vaultID)
-                """)
-            let bytes = Array(try all.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
-            var at = 0
-            while bytes.count - at >= 28 {
-                let version = bytes[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                let length = bytes[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
-                guard bytes.count - at - 28 >= length else { break }
-                rows[Array(bytes[at..<(at + 16)])] = (version, Array(bytes[(at + 28)..<(at + 28 + length)]))
-                at += 28 + length
+            var rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = [:]
+            for record in records {
+                let id = ByteBuffer(bytes: record.id)
+                let found = try link.query(
+                    "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
+                if let row = found.first {
+                    rows[record.id] = (
+                        UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)
+                    )
+                }
             }
             return rows
         }

@@ -128,60 +128,65 @@ public struct RecordSet: Sendable {
             guard stated == count, length >= indexStart else { throw SealedFileError.manifestDamaged }
             return Array(raw[4..<indexStart])
         }
-        var seen = Set<RecordKey>(minimumCapacity: count)
-        var records: [SealedRecord] = []
-        records.reserveCapacity(count)
         if let listing = parsed.listing {
             records = try Self.listed(listing, table: table, count: count)
         } else {
-            let section = parsed.records
-            let base = section.startIndex
-            var offset = base
-            try table.withUnsafeBufferPointer { entries in
-                try section.withUnsafeBufferPointer { file in
-                    func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
-                        (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
-                    }
-                    for position in 0..<count {
-                        let entry = position * Self.entryByteCount
-                        guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
-                            throw SealedFileError.manifestDamaged
-                        }
-                        let at = offset - base
-                        guard section.endIndex - offset >= Self.framingByteCount else {
-                            throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-                        }
-                        let version = u64(file, at + 16)
-                        let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
-                        let end = offset + Self.framingByteCount + length
-                        guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
-                            throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-                        }
-                        guard version == u64(entries, entry + 16),
-                            memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
-                        else {
-                            throw SealedFileError.recordDamaged(
-                                "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
-                            )
-                        }
-                        records.append(
-                            SealedRecord(
-                                id: table[entry..<(entry + 16)], version: version,
-                                hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
-                        offset = end
-                    }
-                }
-            }
-            guard offset == section.endIndex else {
-                throw SealedFileError.recordDamaged("\(section.endIndex - offset) bytes after the last record")
-            }
+            records = try Self.walked(parsed.records, table: table, count: count)
         }
-        self.records = records
         self.manifest = manifest
         indexRange = indexStart..<length
         vaultID = parsed.header.vaultID
         recordKey = try Self.recordKey(from: vaultKey)
         source = (parsed.headerBytes, parsed.ciphertext)
+    }
+
+    /// Step 10 over a file's records section: each record's framing against the manifest entry at its position,
+    /// nothing after the last.
+    static func walked(_ section: ArraySlice<UInt8>, table: [UInt8], count: Int) throws -> [SealedRecord] {
+        var seen = Set<RecordKey>(minimumCapacity: count)
+        var records: [SealedRecord] = []
+        records.reserveCapacity(count)
+        let base = section.startIndex
+        var offset = base
+        try table.withUnsafeBufferPointer { entries in
+            try section.withUnsafeBufferPointer { file in
+                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
+                }
+                for position in 0..<count {
+                    let entry = position * Self.entryByteCount
+                    guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
+                        throw SealedFileError.manifestDamaged
+                    }
+                    let at = offset - base
+                    guard section.endIndex - offset >= Self.framingByteCount else {
+                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    }
+                    let version = u64(file, at + 16)
+                    let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
+                    let end = offset + Self.framingByteCount + length
+                    guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
+                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    }
+                    guard version == u64(entries, entry + 16),
+                        memcmp(file.baseAddress! + at, entries.baseAddress! + entry, 16) == 0
+                    else {
+                        throw SealedFileError.recordDamaged(
+                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
+                        )
+                    }
+                    records.append(
+                        SealedRecord(
+                            id: table[entry..<(entry + 16)], version: version,
+                            hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
+                    offset = end
+                }
+            }
+        }
+        guard offset == section.endIndex else {
+            throw SealedFileError.recordDamaged("\(section.endIndex - offset) bytes after the last record")
+        }
+        return records
     }
 
     /// Step 10 against a store's listing (ids, versions and lengths; the bytes are read when asked for).
