@@ -13,6 +13,9 @@ final class PostgresLink: @unchecked Sendable {
     let logger: Logger
     /// The store's schema was found at the version this nicvault knows (checked once per connection).
     var schemaChecked = false
+    /// The id of the vault this connection last read (a store holds one): an open reads its rollback memory
+    /// before its snapshot, and need not ask for the id again.
+    var vaultID: ByteBuffer?
     /// How long one statement (or the connection) may take before the command gives up: `NICVAULT_STORE_TIMEOUT`
     /// seconds, 30 by default. A server that never answers must not hang a job.
     static let timeout: Int64 = {
@@ -35,6 +38,9 @@ final class PostgresLink: @unchecked Sendable {
                 tls: try Self.tls(url.sslMode))
         }
         configuration.options.connectTimeout = .seconds(10)
+        // A name the administrator sees in pg_stat_activity; no JIT compilation: every statement here is small,
+        // and a server's planner that guesses a tiny table large compiles for 20 ms to save microseconds.
+        configuration.options.additionalStartupParameters = [("application_name", "nicvault"), ("jit", "off")]
         do {
             connection = try Self.wait(
                 PostgresConnection.connect(

@@ -144,51 +144,78 @@ public struct PostgresVaultStore: VaultStorage {
     // MARK: Reading
 
     /// The vault row: its id, its header and sealed manifest (the file's first bytes, in one array), and the
-    /// record ids in the manifest's order; nil when the store holds no vault.
-    func vaultRow(_ link: PostgresLink) throws -> (id: ByteBuffer, prefix: [UInt8], order: [[UInt8]])? {
-        let vaults = try link.query("SELECT id, header, manifest, record_order FROM nicvault_vault")
+    /// record ids in the manifest's order (16 bytes each, one after another); nil when the store holds no vault.
+    /// With `records`, the same statement (one snapshot, no transaction needed) also lists the record rows
+    /// (ids, versions, lengths: `recordRows`).
+    func vaultRow(_ link: PostgresLink, records: Bool = false) throws -> (
+        id: ByteBuffer, prefix: [UInt8], order: [UInt8], rows: [RecordID: (version: UInt64, length: Int)]
+    )? {
+        let vaults = try link.query(
+            records
+                ? """
+                SELECT v.id, v.header, v.manifest, v.record_order, (\(unescaped: Self.listing(bytes: false)) v.id)
+                FROM nicvault_vault v
+                """
+                : "SELECT id, header, manifest, record_order FROM nicvault_vault")
         guard let row = vaults.first else { return nil }
         guard vaults.count == 1 else {
             throw StoreError.database("\(location) holds \(vaults.count) vaults; expected one")
         }
         let prefix = Array(try row.bytes(1).readableBytesView) + Array(try row.bytes(2).readableBytesView)
         let order = Array(try row.bytes(3).readableBytesView)
-        let ids = stride(from: 0, to: order.count, by: RecordSet.idByteCount).map {
-            Array(order[$0..<min($0 + RecordSet.idByteCount, order.count)])
+        let id = try row.bytes(0)
+        link.vaultID = id
+        var rows: [RecordID: (version: UInt64, length: Int)] = [:]
+        if records {
+            let all = try row.bytes(4)
+            rows.reserveCapacity(all.readableBytes / 28)
+            Self.eachRow(all, bytes: false) { id, version, length, _ in rows[id] = (version, length) }
         }
-        return (try row.bytes(0), prefix, ids)
+        return (id, prefix, order, rows)
+    }
+
+    /// A record row as `recordRows` reads it.
+    typealias RecordRow = (version: UInt64, length: Int, sealed: ArraySlice<UInt8>)
+
+    /// The statement that aggregates every record row of a vault into one value, up to the vault id it compares
+    /// `vault_id` with.
+    static func listing(bytes: Bool) -> String {
+        """
+        SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed))\(bytes ? " || sealed" : ""),
+            ''::bytea), ''::bytea) FROM nicvault_record WHERE vault_id =
+        """
     }
 
     /// Every record row of a vault, read as one aggregated value (one row to receive, not one per record:
     /// 10,000 rows cost more than their 5 MB): id → version, length and, with `bytes`, the sealed bytes (empty
     /// without).
-    static func recordRows(_ link: PostgresLink, vaultID: ByteBuffer, bytes: Bool) throws -> [[UInt8]: (
-        version: UInt64, length: Int, sealed: ArraySlice<UInt8>
-    )] {
-        let rows =
-            bytes
-            ? try link.query(
-                """
-                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)) || sealed, ''::bytea),
-                    ''::bytea) FROM nicvault_record WHERE vault_id = \(vaultID)
-                """)
-            : try link.query(
-                """
-                SELECT coalesce(string_agg(id || int8send(version) || int4send(length(sealed)), ''::bytea), ''::bytea)
-                FROM nicvault_record WHERE vault_id = \(vaultID)
-                """)
-        let all = Array(try rows.first?.bytes(0).readableBytesView ?? ByteBuffer().readableBytesView)
-        var found: [[UInt8]: (version: UInt64, length: Int, sealed: ArraySlice<UInt8>)] = [:]
+    static func recordRows(_ link: PostgresLink, vaultID: ByteBuffer, bytes: Bool) throws -> [RecordID: RecordRow] {
+        let rows = try link.query(
+            "\(unescaped: listing(bytes: bytes)) \(vaultID)")
+        return parseRows(try rows.first?.bytes(0) ?? ByteBuffer(), bytes: bytes)
+    }
+
+    /// The aggregated value of `listing` as rows by id.
+    static func parseRows(_ value: ByteBuffer, bytes: Bool) -> [RecordID: RecordRow] {
+        var found = [RecordID: RecordRow](minimumCapacity: value.readableBytes / (bytes ? 512 : 28))
+        eachRow(value, bytes: bytes) { id, version, length, sealed in found[id] = (version, length, sealed) }
+        return found
+    }
+
+    /// Each row of the aggregated value of `listing`: its id, version, length and (with `bytes`) sealed bytes.
+    static func eachRow(
+        _ value: ByteBuffer, bytes: Bool, _ body: (RecordID, UInt64, Int, ArraySlice<UInt8>) -> Void
+    ) {
+        let all = Array(value.readableBytesView)
         var at = 0
         while all.count - at >= 28 {
             let version = all[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let length = all[(at + 24)..<(at + 28)].reduce(0) { $0 << 8 | Int($1) }
             let end = at + 28 + (bytes ? length : 0)
             guard end <= all.count else { break }
-            found[Array(all[at..<(at + 16)])] = (version, length, all[(at + 28)..<end])
+            body(RecordID(all[at..<(at + 16)]), version, length, bytes ? all[(at + 28)..<end] : [])
             at = end
         }
-        return found
     }
 
     /// The vault as file bytes (for `store copy`), read in the caller's transaction; nil when the store holds no
@@ -197,7 +224,9 @@ public struct PostgresVaultStore: VaultStorage {
         guard let vault = try vaultRow(link) else { return nil }
         let rows = try Self.recordRows(link, vaultID: vault.id, bytes: true)
         var bytes = vault.prefix
-        for id in vault.order { if let row = rows[id] { bytes += row.sealed } }
+        for at in stride(from: 0, to: vault.order.count - RecordSet.idByteCount + 1, by: RecordSet.idByteCount) {
+            if let row = rows[RecordID(vault.order[at...])] { bytes += row.sealed }
+        }
         return bytes
     }
 
@@ -213,17 +242,20 @@ public struct PostgresVaultStore: VaultStorage {
     public func exists() throws -> Bool {
         try withLink { link in
             try checkSchema(link)
-            return try !link.query("SELECT id FROM nicvault_vault").isEmpty
+            guard let row = try link.query("SELECT id FROM nicvault_vault").first else { return false }
+            link.vaultID = try row.bytes(0)
+            return true
         }
     }
 
     public func currentHeader() throws -> VaultHeader {
         try withLink { link in
             try checkSchema(link)
-            guard let row = try link.query("SELECT header FROM nicvault_vault").first else {
+            guard let row = try link.query("SELECT id, header FROM nicvault_vault").first else {
                 throw StoreError.vaultMissing(path: location)
             }
-            return try VaultFormat.parseHeader(Array(try row.bytes(0).readableBytesView))
+            link.vaultID = try row.bytes(0)
+            return try VaultFormat.parseHeader(Array(try row.bytes(1).readableBytesView))
         }
     }
 
@@ -235,23 +267,29 @@ public struct PostgresVaultStore: VaultStorage {
         try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: key) }
     }
 
-    /// Opens the vault row and lists the record rows (ids, versions, lengths) in one snapshot; a record's bytes
-    /// are read when a command asks for that record (fetched by id and version: a row changed since is
-    /// "changed by another process, run it again"). `show` reads the vault row and one record row.
+    /// Opens the vault row and lists the record rows (ids, versions, lengths) in one statement (one snapshot);
+    /// a record's bytes are read when a command asks for that record (fetched by id and version: a row changed
+    /// since is "changed by another process, run it again"). `show` reads the vault row and one record row.
     private func open(acceptRollback: Bool, decrypt: (ParsedVaultFile) throws -> OpenedVault) throws -> OpenedVault {
         let ((prefix, listing), seen): (([UInt8], RecordListing), RollbackMemory.Entry?) = try withLink { link in
             try checkSchema(link)
             // What this machine remembers is read before the vault: writers remember a generation only after it
             // is committed, so the vault read next is never older than the memory read here (read after, a save
-            // committed in between would look like a rollback).
-            guard let id = try link.query("SELECT id FROM nicvault_vault").first else {
-                throw StoreError.vaultMissing(path: location)
+            // committed in between would look like a rollback). The vault's id is known when this command has
+            // asked whether the vault exists or read its header (a session) on this connection.
+            let knownID: ByteBuffer
+            if let id = link.vaultID {
+                knownID = id
+            } else {
+                guard let row = try link.query("SELECT id FROM nicvault_vault").first else {
+                    throw StoreError.vaultMissing(path: location)
+                }
+                knownID = try row.bytes(0)
             }
-            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(try id.bytes(0).readableBytesView)))
-            let listed = try link.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                guard let vault = try readListing(link) else { throw StoreError.vaultMissing(path: location) }
-                return vault
-            }
+            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView)))
+            guard let (id, listed) = try readListing(link) else { throw StoreError.vaultMissing(path: location) }
+            // Another vault was put in this store since (store copy after a drop): its memory was not read.
+            guard id == knownID else { throw StoreError.vaultReplaced(path: location) }
             return (listed, seen)
         }
         let opened: OpenedVault
@@ -267,13 +305,25 @@ public struct PostgresVaultStore: VaultStorage {
     /// The vault row's header and sealed manifest, and what each record row is (id, version, length) in the
     /// manifest's order, without the records' bytes; nil when the store holds no vault. A missing row leaves the
     /// listing short, and the open says so (damaged).
-    func readListing(_ link: PostgresLink) throws -> ([UInt8], RecordListing)? {
-        guard let vault = try vaultRow(link) else { return nil }
-        let rows = try Self.recordRows(link, vaultID: vault.id, bytes: false)
-        let records = vault.order.compactMap { id in rows[id].map { (id: id, version: $0.version, length: $0.length) } }
-        return (
-            vault.prefix, RecordListing(records: records, source: PostgresRecordSource(store: self, vaultID: vault.id))
-        )
+    func readListing(_ link: PostgresLink) throws -> (id: ByteBuffer, listed: ([UInt8], RecordListing))? {
+        guard let vault = try vaultRow(link, records: true) else { return nil }
+        var ids: [UInt8] = []
+        var versions: [UInt64] = []
+        var lengths: [Int] = []
+        ids.reserveCapacity(vault.order.count)
+        versions.reserveCapacity(vault.rows.count)
+        lengths.reserveCapacity(vault.rows.count)
+        for at in stride(from: 0, to: vault.order.count - RecordSet.idByteCount + 1, by: RecordSet.idByteCount) {
+            let id = vault.order[at..<(at + RecordSet.idByteCount)]
+            guard let row = vault.rows[RecordID(id)] else { continue }
+            ids += id
+            versions.append(row.version)
+            lengths.append(row.length)
+        }
+        let listing = RecordListing(
+            ids: ids, versions: versions, lengths: lengths,
+            source: PostgresRecordSource(store: self, vaultID: vault.id))
+        return (vault.id, (vault.prefix, listing))
     }
 
     // MARK: Writing
@@ -300,7 +350,7 @@ public struct PostgresVaultStore: VaultStorage {
             try checkSchema(link)
             return try link.transaction {
                 let current: OpenedVault
-                let versions: [[UInt8]: Int64]
+                let versions: [RecordID: UInt64]
                 if let records = opened.records, try unchanged(link, since: records) {
                     // The vault row (locked now) is the one this command opened: its records are those it read
                     // (the manifest names each by id, version and hash), so none is read again.
@@ -309,11 +359,11 @@ public struct PostgresVaultStore: VaultStorage {
                         acceptRollback: acceptRollback)
                     current = opened
                     versions = Dictionary(
-                        records.records.map { (Array($0.id), Int64($0.version)) }, uniquingKeysWith: { $1 })
+                        records.records.map { (RecordID($0.id), $0.version) }, uniquingKeysWith: { $1 })
                 } else {
                     // Changed since the open (the row is locked now): list it again; only the records this change
                     // reads are read.
-                    guard let (prefix, listing) = try readListing(link) else {
+                    guard let (_, (prefix, listing)) = try readListing(link) else {
                         throw StoreError.vaultMissing(path: location)
                     }
                     do {
@@ -325,8 +375,7 @@ public struct PostgresVaultStore: VaultStorage {
                     } catch let error as SealedFileError where error.isDamage {
                         throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
                     }
-                    versions = Dictionary(
-                        listing.records.map { ($0.id, Int64(bitPattern: $0.version)) }, uniquingKeysWith: { $1 })
+                    versions = listing.versionsByID
                 }
                 let result = try change(current)
                 guard case .records = result.contents else {
@@ -381,7 +430,7 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
-    private func write(_ link: PostgresLink, _ saved: OpenedVault, bytes: [UInt8], versions: [[UInt8]: Int64]?)
+    private func write(_ link: PostgresLink, _ saved: OpenedVault, bytes: [UInt8], versions: [RecordID: UInt64]?)
         throws
     {
         guard let records = saved.records else { throw StoreError.database("a PostgreSQL store holds version 2") }
@@ -394,7 +443,7 @@ public struct PostgresVaultStore: VaultStorage {
     /// the save in the audit table.
     private func write(
         _ link: PostgresLink, _ vaultHeader: VaultHeader, bytes: [UInt8],
-        records: [(id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>)], versions: [[UInt8]: Int64]?
+        records: [(id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>)], versions: [RecordID: UInt64]?
     ) throws {
         let headerLength = vaultHeader.serialized().count
         let manifestEnd = headerLength + Int(vaultHeader.ciphertextLength)
@@ -421,13 +470,13 @@ public struct PostgresVaultStore: VaultStorage {
         }
         var written = 0
         var writtenBytes = 0
-        var kept = Set<[UInt8]>()
+        var kept = Set<RecordID>()
         for record in records {
-            let key = record.id
+            let key = RecordID(record.id)
             kept.insert(key)
+            if versions?[key] == record.version { continue }
             let version = Int64(record.version)
-            if versions?[key] == version { continue }
-            let recordID = ByteBuffer(bytes: key)
+            let recordID = ByteBuffer(bytes: record.id)
             let sealed = ByteBuffer(bytes: record.framed)
             try link.query(
                 """
@@ -438,7 +487,7 @@ public struct PostgresVaultStore: VaultStorage {
             writtenBytes += record.framed.count
         }
         for gone in (versions ?? [:]).keys where !kept.contains(gone) {
-            let recordID = ByteBuffer(bytes: gone)
+            let recordID = ByteBuffer(bytes: gone.bytes)
             try link.query("DELETE FROM nicvault_record WHERE vault_id = \(id) AND id = \(recordID)")
         }
         let count = Int32(written)
@@ -517,20 +566,20 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
     }
 
     func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] {
-        let rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = try store.withLink { link in
+        let rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = try store.withLink { link in
             guard records.count <= 16 else {
                 return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
-                    ($0.version, Array($0.sealed))
+                    ($0.version, $0.sealed)
                 }
             }
-            var rows: [[UInt8]: (version: UInt64, sealed: [UInt8])] = [:]
+            var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
             for record in records {
                 let id = ByteBuffer(bytes: record.id)
                 let found = try link.query(
                     "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
                 if let row = found.first {
-                    rows[record.id] = (
-                        UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)
+                    rows[RecordID(record.id)] = (
+                        UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)[...]
                     )
                 }
             }
@@ -538,10 +587,10 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
         }
         return try records.map { record in
             // Changed (or removed) since this command listed it: another writer's doing; run it again.
-            guard let row = rows[record.id], row.version == record.version else {
+            guard let row = rows[RecordID(record.id)], row.version == record.version else {
                 throw StoreError.vaultReplaced(path: store.location)
             }
-            return row.sealed
+            return Array(row.sealed)
         }
     }
 }

@@ -50,16 +50,61 @@ public protocol RecordSource: AnyObject, Sendable {
 /// What a store that reads records when they are asked for knows of them at open: each record's id, version
 /// and length, in the manifest's order, and where to read them.
 public struct RecordListing: Sendable {
-    public let records: [(id: [UInt8], version: UInt64, length: Int)]
+    /// The records' ids, 16 bytes each, one after another.
+    public let ids: [UInt8]
+    public let versions: [UInt64]
+    public let lengths: [Int]
     public let source: any RecordSource
 
-    public init(records: [(id: [UInt8], version: UInt64, length: Int)], source: any RecordSource) {
-        self.records = records
+    public init(ids: [UInt8], versions: [UInt64], lengths: [Int], source: any RecordSource) {
+        precondition(ids.count == versions.count * RecordSet.idByteCount && versions.count == lengths.count)
+        self.ids = ids
+        self.versions = versions
+        self.lengths = lengths
         self.source = source
     }
 
+    public var count: Int { versions.count }
+
+    /// The id of the record at `position`.
+    public func id(_ position: Int) -> ArraySlice<UInt8> {
+        ids[(position * RecordSet.idByteCount)..<((position + 1) * RecordSet.idByteCount)]
+    }
+
+    /// Each record's version by id.
+    public var versionsByID: [RecordID: UInt64] {
+        var out = [RecordID: UInt64](minimumCapacity: count)
+        for position in 0..<count { out[RecordID(id(position))] = versions[position] }
+        return out
+    }
+
     /// The length of the records section these records make.
-    public var totalLength: Int { records.reduce(0) { $0 + $1.length } }
+    public var totalLength: Int { lengths.reduce(0, +) }
+}
+
+/// A record id as two integers: a dictionary key that hashes two words, not sixteen bytes one by one.
+public struct RecordID: Hashable, Sendable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ high: UInt64, _ low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The first 16 bytes of `id`.
+    public init(_ id: ArraySlice<UInt8>) {
+        let start = id.startIndex
+        high = (0..<8).reduce(0) { $0 << 8 | UInt64(id[start + $1]) }
+        low = (8..<16).reduce(0) { $0 << 8 | UInt64(id[start + $1]) }
+    }
+
+    public init(_ id: [UInt8]) { self.init(id[...]) }
+
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
 }
 
 /// What a version 2 save puts at one position: a record kept as it stands (sealed under the same vault key),
@@ -143,7 +188,7 @@ public struct RecordSet: Sendable {
     /// Step 10 over a file's records section: each record's framing against the manifest entry at its position,
     /// nothing after the last.
     static func walked(_ section: ArraySlice<UInt8>, table: [UInt8], count: Int) throws -> [SealedRecord] {
-        var seen = Set<RecordKey>(minimumCapacity: count)
+        var seen = Set<RecordID>(minimumCapacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
         let base = section.startIndex
@@ -155,7 +200,7 @@ public struct RecordSet: Sendable {
                 }
                 for position in 0..<count {
                     let entry = position * Self.entryByteCount
-                    guard seen.insert(RecordKey(u64(entries, entry), u64(entries, entry + 8))).inserted else {
+                    guard seen.insert(RecordID(u64(entries, entry), u64(entries, entry + 8))).inserted else {
                         throw SealedFileError.manifestDamaged
                     }
                     let at = offset - base
@@ -191,27 +236,31 @@ public struct RecordSet: Sendable {
 
     /// Step 10 against a store's listing (ids, versions and lengths; the bytes are read when asked for).
     static func listed(_ listing: RecordListing, table: [UInt8], count: Int) throws -> [SealedRecord] {
-        guard listing.records.count == count else {
+        guard listing.count == count else {
             throw SealedFileError.recordDamaged(
-                "the store holds \(listing.records.count) of the \(count) records the manifest names")
+                "the store holds \(listing.count) of the \(count) records the manifest names")
         }
-        var seen = Set<RecordKey>(minimumCapacity: count)
-        return try listing.records.enumerated().map { position, stored in
+        var seen = Set<RecordID>(minimumCapacity: count)
+        var records: [SealedRecord] = []
+        records.reserveCapacity(count)
+        for position in 0..<count {
             let entry = position * Self.entryByteCount
             let id = table[entry..<(entry + 16)]
             let version = table[(entry + 16)..<(entry + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard seen.insert(RecordKey(Array(id))).inserted else { throw SealedFileError.manifestDamaged }
-            guard stored.id.elementsEqual(id), stored.version == version else {
+            guard seen.insert(RecordID(id)).inserted else { throw SealedFileError.manifestDamaged }
+            guard listing.id(position).elementsEqual(id), listing.versions[position] == version else {
                 throw SealedFileError.recordDamaged(
                     "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
             }
-            guard stored.length >= Self.minimumFramedLength else {
+            guard listing.lengths[position] >= Self.minimumFramedLength else {
                 throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
             }
-            return SealedRecord(
-                id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [], length: stored.length,
-                source: listing.source)
+            records.append(
+                SealedRecord(
+                    id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [],
+                    length: listing.lengths[position], source: listing.source))
         }
+        return records
     }
 
     /// True when `parsed` has the very header and sealed manifest these records came from: then it holds
@@ -266,20 +315,6 @@ public struct RecordSet: Sendable {
         self.vaultID = vaultID
         recordKey = try Self.recordKey(from: vaultKey)
         self.source = source
-    }
-
-    /// A record id as two integers, for the duplicate check.
-    struct RecordKey: Hashable {
-        let high: UInt64
-        let low: UInt64
-        init(_ high: UInt64, _ low: UInt64) {
-            self.high = high
-            self.low = low
-        }
-        init(_ id: [UInt8]) {
-            high = id[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-            low = id[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-        }
     }
 
     /// The plaintext of record `position`, without padding, after checking its hash and tag.
@@ -386,7 +421,7 @@ public struct RecordSet: Sendable {
         _ writes: [RecordWrite], key: SymmetricKey, vaultID: [UInt8], version: UInt64, random: some RandomSource
     ) throws -> [SealedRecord] {
         let recordKey = try recordKey(from: key)
-        var seen = Set<RecordKey>(minimumCapacity: writes.count)
+        var seen = Set<RecordID>(minimumCapacity: writes.count)
         var layout: [(content: Int, padded: Int)] = []
         for write in writes {
             let id: [UInt8]
@@ -397,7 +432,7 @@ public struct RecordSet: Sendable {
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }
-            guard id.count == idByteCount, seen.insert(RecordKey(id)).inserted else {
+            guard id.count == idByteCount, seen.insert(RecordID(id)).inserted else {
                 throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
             }
         }

@@ -116,4 +116,21 @@ struct FormatV2Tests {
             try VaultFormat.open(readFile(store.path), with: created.key)
         }
     }
+
+    @Test func aRecordIDKeepsItsBytesAndAListingFindsVersionsByID() {
+        let ids: [[UInt8]] = [Array(0..<16), Array(repeating: 0xFF, count: 16), (0..<16).map { UInt8($0 * 17) }]
+        for id in ids { #expect(RecordID(id).bytes == id) }
+        #expect(RecordID(ids[0]) != RecordID(ids[2]))
+        // A slice that does not start at 0 reads from its own start.
+        let flat = ids.flatMap { $0 }
+        #expect(RecordID(flat[16..<32]) == RecordID(ids[1]))
+        final class NoSource: RecordSource {
+            func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] { [] }
+        }
+        let listing = RecordListing(ids: flat, versions: [3, 1, 2], lengths: [300, 200, 100], source: NoSource())
+        #expect(listing.count == 3)
+        #expect(listing.id(2).elementsEqual(ids[2]))
+        #expect(listing.versionsByID == [RecordID(ids[0]): 3, RecordID(ids[1]): 1, RecordID(ids[2]): 2])
+        #expect(listing.totalLength == 600)
+    }
 }
