@@ -286,6 +286,11 @@ public struct Credential: Sendable, Equatable, Codable {
 /// An API client id and secret, issued to a GSP or to a direct taxpayer (serving every GSTIN of one PAN),
 /// stored once per name and environment and referred to by credentials.
 public struct APIClient: Sendable, Equatable, Codable {
+    /// What a client may be called (it is typed after --client and in export files): letters, digits, - _ and .
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+    }
+
     public var name: String
     public var environment: Environment
     /// "direct", or the GSP's name.

@@ -37,4 +37,6 @@ public protocol RotationLedger: AnyObject {
     func adoptUnconfirmed(_ key: CredentialKey, password: Secret) throws -> Credential
     /// The credential as stored now.
     func current(_ key: CredentialKey) throws -> Credential
+    /// The credential as stored now, refused when it has no staged rotation to settle.
+    func pendingRotation(_ key: CredentialKey) throws -> Credential
 }

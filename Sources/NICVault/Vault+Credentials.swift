@@ -104,6 +104,46 @@ extension Vault {
         }
     }
 
+    /// Sets a credential's rotation interval (check-and-set on `expectedVersion`).
+    @discardableResult
+    public mutating func setRotationDays(_ key: CredentialKey, days: Int, expectedVersion: Int) throws -> Credential {
+        try update(key, expectedVersion: expectedVersion, note: "rotation interval set to \(days) days") {
+            $0.rotationDays = days
+        }
+    }
+
+    /// Links a credential to the API client `name` of its environment (which must exist), or unlinks it (nil).
+    @discardableResult
+    public mutating func linkClient(_ key: CredentialKey, to name: String?, expectedVersion: Int) throws -> Credential {
+        if let name { _ = try client(named: name, environment: key.environment) }
+        let note = name.map { "linked to API client \($0)" } ?? "API client unlinked"
+        return try update(key, expectedVersion: expectedVersion, note: note) { $0.client = name }
+    }
+
+    /// The credentials (of `kind` and `environment`, all when nil) whose interval is not `days`: those
+    /// `setDefaultRotation(days:applyingToAll:)` changes.
+    public func credentials(notEvery days: Int, kind: CredentialKind?, environment: Environment?) throws
+        -> [Credential]
+    {
+        try credentials(kind: kind, environment: environment).filter { $0.rotationDays != days }
+    }
+
+    /// Sets the interval new credentials get and gives it to `existing` too (in one save: their versions go up,
+    /// their history says so).
+    public mutating func setDefaultRotation(days: Int, alsoFor existing: [Credential]) throws {
+        let keys = Set(existing.map(\.key))
+        let time = now
+        let subject = existing.isEmpty ? "vault" : "vault and \(existing.count) credential(s)"
+        try modify(audit: ("default interval set to \(days) days", subject)) { payload in
+            payload.settings.defaultRotationDays = days
+            for index in payload.credentials.indices where keys.contains(payload.credentials[index].key) {
+                payload.credentials[index].note("rotation interval set to \(days) days (all)", at: time)
+                payload.credentials[index].rotationDays = days
+                payload.credentials[index].version += 1
+            }
+        }
+    }
+
     /// Removes a credential if its version is still `expectedVersion`.
     public mutating func remove(_ key: CredentialKey, expectedVersion: Int) throws {
         try modifyCredential(key, audit: ("removed", key.description)) { stored, _ in
@@ -123,8 +163,19 @@ extension Vault {
         return client
     }
 
-    /// Adds an API client record; the name must be new in its environment.
+    /// The API client `credential` is linked to; refused, with what to do, when it has none.
+    public func client(of credential: Credential) throws -> APIClient {
+        guard let name = credential.client else {
+            throw VaultError.noClientLinked(
+                credential.key.description, gstin: credential.gstin.value,
+                environment: credential.environment.rawValue)
+        }
+        return try client(named: name, environment: credential.environment)
+    }
+
+    /// Adds an API client record; the name must be a valid one (`APIClient.isValidName`), new in its environment.
     public mutating func addClient(_ client: APIClient) throws {
+        guard APIClient.isValidName(client.name) else { throw VaultError.badClientName(client.name) }
         try modify(audit: ("API client added", "\(client.name) (\(client.environment.rawValue))")) { payload in
             guard !payload.clients.contains(where: { $0.name == client.name && $0.environment == client.environment })
             else { throw VaultError.alreadyExists("API client \(client.name) (\(client.environment.rawValue))") }

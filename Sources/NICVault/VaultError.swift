@@ -21,6 +21,13 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case badIdentity(String)
     case noSuchRecipientLabel(String)
     case needsPassphrase(String)
+    case noPendingRegistration(String)
+    /// A credential, its pending registration's start, its GSTIN.
+    case registrationPending(String, since: String, gstin: String)
+    case noPendingRotation(String)
+    case badClientName(String)
+    /// A credential, its GSTIN and its environment.
+    case noClientLinked(String, gstin: String, environment: String)
 
     public var description: String {
         switch self {
@@ -46,6 +53,14 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .rotationBlocked(let what, let why):
             "cannot rotate \(what): \(why)"
         case .notPending(let what): "\(what) has no pending registration; nothing to resume"
+        case .noPendingRegistration(let what): "no pending registration for \(what)"
+        case .registrationPending(let what, let since, let gstin):
+            "\(what) has a pending registration since \(since); settle it first: nicvault register \(gstin) --resume"
+        case .noPendingRotation(let what): "\(what) has no pending rotation"
+        case .badClientName(let name): "\(name) is not a client name: letters, digits, - _ and . only"
+        case .noClientLinked(let what, let gstin, let environment):
+            "\(what) has no API client; add one with nicvault client add NAME --env \(environment), then "
+                + "nicvault set \(gstin) --client NAME"
         case .lastSlot: "this is the vault's only key slot; add another before removing it"
         case .noSuchRecipient: "that public key is not a recipient of this vault"
         case .nothingToChange(let why): "\(why); nothing was changed"

@@ -116,7 +116,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     }
 
     public func commitRotation(_ key: CredentialKey) throws -> Credential {
-        let current = try stagedRotation(key)
+        let current = try pendingRotation(key)
         let time = vault.now
         return try vault.update(key, expectedVersion: current.version, note: "password rotated") { credential in
             credential.replacePassword(with: current.staged!.password, at: time)
@@ -124,7 +124,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     }
 
     public func dropRotation(_ key: CredentialKey) throws -> Credential {
-        let current = try stagedRotation(key)
+        let current = try pendingRotation(key)
         let time = vault.now
         return try vault.update(
             key, expectedVersion: current.version, note: "staged password dropped (kept in history, never confirmed)"
@@ -149,18 +149,34 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
 
     public func current(_ key: CredentialKey) throws -> Credential { try stored(key) }
 
-    private func stagedRotation(_ key: CredentialKey) throws -> Credential {
+    public func pendingRotation(_ key: CredentialKey) throws -> Credential {
         let credential = try stored(key)
-        guard credential.staged != nil else { throw VaultError.notPending(key.description) }
+        guard credential.staged != nil else { throw VaultError.noPendingRotation(key.description) }
         return credential
+    }
+
+    /// What `register` works on for `key`, read as stored now: with `settling` (--resume, --restart) the
+    /// pending registration, refused when there is none; else nil for a new registration, refused where a
+    /// credential exists (a pending one is to be settled first).
+    public func registration(of key: CredentialKey, settling: Bool) throws -> Credential? {
+        try vault.reload()
+        let existing = try vault.credentials(gstin: key.gstin, kind: key.kind, environment: key.environment).first
+        if settling {
+            guard let existing, existing.pendingSince != nil else {
+                throw VaultError.noPendingRegistration(key.description)
+            }
+            return existing
+        }
+        guard let existing else { return nil }
+        if let since = existing.pendingSince {
+            throw VaultError.registrationPending(existing.key.description, since: "\(since)", gstin: key.gstin.value)
+        }
+        throw VaultError.alreadyExists(existing.key.description)
     }
 
     /// Sets the rotation interval of a credential (after a rotation that asked for it).
     public func setRotationDays(_ key: CredentialKey, days: Int) throws {
-        let credential = try stored(key)
-        try vault.update(key, expectedVersion: credential.version, note: "rotation interval set to \(days) days") {
-            $0.rotationDays = days
-        }
+        try vault.setRotationDays(key, days: days, expectedVersion: try stored(key).version)
     }
 
     /// The pending credential as stored now (re-read, so a change by another process is seen).

@@ -1,22 +1,24 @@
 import GST
 
-/// One portal driver per environment, made on first use and kept for the rest of a batch (the embedded
-/// sandbox starts once, the assisted driver asks once). `stop` ends what the factory started.
-public final class DriverPool {
-    public typealias Factory = (Environment) async throws -> (driver: any PortalDriver, stop: () -> Void)
+/// One portal driver (or verifier) per environment, made on first use and kept for the rest of a batch (the
+/// embedded sandbox starts once, the assisted driver asks once). `stop` ends what the factory started.
+public final class EnvironmentPool<Made> {
+    public typealias Factory = (Environment) async throws -> (made: Made, stop: () -> Void)
     private let make: Factory
-    private var made: [Environment: any PortalDriver] = [:]
+    private var made: [Environment: Made] = [:]
     private var stops: [() -> Void] = []
 
     public init(make: @escaping Factory) { self.make = make }
 
-    public func driver(for environment: Environment) async throws -> any PortalDriver {
-        if let driver = made[environment] { return driver }
-        let (driver, stop) = try await make(environment)
-        made[environment] = driver
+    public func get(_ environment: Environment) async throws -> Made {
+        if let found = made[environment] { return found }
+        let (new, stop) = try await make(environment)
+        made[environment] = new
         stops.append(stop)
-        return driver
+        return new
     }
+
+    public func driver(for environment: Environment) async throws -> Made { try await get(environment) }
 
     public func stop() {
         stops.forEach { $0() }
@@ -24,6 +26,9 @@ public final class DriverPool {
         made = [:]
     }
 }
+
+/// The portal drivers of a batch.
+public typealias DriverPool = EnvironmentPool<any PortalDriver>
 
 /// What a batch did, failures as values: one item's failure never stops the others.
 public struct BatchReport: Sendable {

@@ -81,7 +81,9 @@ public struct RotationFlow<Ledger: RotationLedger> {
 
     /// Settles a rotation left pending by a crash or a lost answer: whichever password the portal accepts wins.
     /// When it accepts none, every password is kept and the error says how to find out which one it has.
-    public func resume(_ credential: Credential) async throws -> RotationResumeOutcome {
+    public func resume(_ target: Credential) async throws -> RotationResumeOutcome {
+        // As stored now (another process may have settled it); refused when nothing is staged.
+        let credential = try ledger.pendingRotation(target.key)
         guard let staged = credential.staged else { throw PortalError.badAnswer("no rotation is pending") }
         if try await driver.checkLogin(userID: credential.userID, password: staged.password) == .accepted {
             _ = try ledger.commitRotation(credential.key)

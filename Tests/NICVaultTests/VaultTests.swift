@@ -139,6 +139,78 @@ struct VaultTests {
         #expect(try vault.client(named: "demo-gsp", environment: .sandbox).clientSecret == secret("client-secret-1"))
     }
 
+    @Test func clientRulesLiveInTheVault() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        func client(_ name: String) -> APIClient {
+            APIClient(
+                name: name, environment: .sandbox, issuer: "direct", clientID: "AAACD29GSPB5H8G",
+                clientSecret: secret("client-secret-1"), createdAt: vault.now)
+        }
+        for bad in ["", "two words", "semi;colon", "slash/name"] {
+            #expect(throws: VaultError.badClientName(bad)) { try vault.addClient(client(bad)) }
+        }
+        try vault.addClient(client("erp-keys_2.0"))
+        var record = try credential("27AAPFU0939F1ZV", kind: .api, at: vault.now)
+        try vault.add(record)
+        // The client of a credential: refused with what to do when none is linked.
+        #expect(
+            throws: VaultError.noClientLinked(record.key.description, gstin: "27AAPFU0939F1ZV", environment: "sandbox")
+        ) {
+            try vault.client(of: record)
+        }
+        #expect(throws: VaultError.clientNotFound("nope")) {
+            try vault.linkClient(record.key, to: "nope", expectedVersion: 1)
+        }
+        record = try vault.linkClient(record.key, to: "erp-keys_2.0", expectedVersion: 1)
+        #expect(try vault.client(of: record).name == "erp-keys_2.0")
+        record = try vault.linkClient(record.key, to: nil, expectedVersion: record.version)
+        #expect(record.client == nil && record.version == 3)
+    }
+
+    @Test func theDefaultIntervalReachesTheCredentialsAskedFor() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        try vault.add(try credential("27AAPFU0939F1ZV", at: vault.now))
+        var other = try credential("29AACCK5521H1ZK", at: vault.now)
+        other.rotationDays = 60
+        try vault.add(other)
+        let changing = try vault.credentials(notEvery: 60, kind: nil, environment: nil)
+        #expect(changing.map(\.gstin.value) == ["27AAPFU0939F1ZV"])
+        try vault.setDefaultRotation(days: 60, alsoFor: changing)
+        #expect(vault.settings.defaultRotationDays == 60)
+        #expect(try vault.credentials().map(\.rotationDays) == [60, 60])
+        #expect(try vault.credentials().map(\.version) == [2, 1])
+        try vault.setDefaultRotation(days: 30, alsoFor: [])
+        #expect(try vault.credentials().map(\.rotationDays) == [60, 60])
+    }
+
+    @Test func registerAndRotateRefusalsAreTheLedgers() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let ledger = VaultLedger(vault: try makeVault(folder))
+        let record = try credential("27AAPFU0939F1ZV", at: ledger.vault.now)
+        #expect(try ledger.registration(of: record.key, settling: false) == nil)
+        #expect(throws: VaultError.noPendingRegistration(record.key.description)) {
+            try ledger.registration(of: record.key, settling: true)
+        }
+        let staged = try ledger.stage(record)
+        #expect(try ledger.registration(of: record.key, settling: true)?.userID == record.userID)
+        #expect(
+            throws: VaultError.registrationPending(
+                record.key.description, since: "\(staged.pendingSince!)", gstin: "27AAPFU0939F1ZV")
+        ) { try ledger.registration(of: record.key, settling: false) }
+        _ = try ledger.commitPending(record.key)
+        #expect(throws: VaultError.alreadyExists(record.key.description)) {
+            try ledger.registration(of: record.key, settling: false)
+        }
+        #expect(throws: VaultError.noPendingRotation(record.key.description)) {
+            try ledger.pendingRotation(record.key)
+        }
+    }
+
     @Test func unknownPayloadSchemaIsRefused() throws {
         let json = #"{"schema":2,"credentials":[],"clients":[],"settings":{"defaultRotationDays":90}}"#
         #expect(throws: VaultError.unsupportedSchema(2)) {

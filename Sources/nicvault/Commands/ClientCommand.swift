@@ -42,9 +42,8 @@ struct ClientCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw CLIError("a client name is letters, digits, - _ and . only", code: Exit.usage)
-            }
+            // Refused before the secret is asked for.
+            guard APIClient.isValidName(name) else { throw VaultError.badClientName(name) }
             var vault = try options.openVault()
             let (clientID, secret) = try ClientCommand.readIDAndSecret()
             var client = APIClient(

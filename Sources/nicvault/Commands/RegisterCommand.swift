@@ -84,21 +84,7 @@ struct RegisterCommand: AsyncParsableCommand {
         // One process at a time talks to the portal about a credential; the others are refused, not queued.
         let lock = try FlowLock.acquire(key, in: vault)
         defer { lock.release() }
-        try ledger.reload()
-        let existing = try ledger.vault.credentials(gstin: gstin, kind: kind, environment: env).first
-        let pending = existing?.pendingSince != nil ? existing : nil
-        if (resume || restart) && pending == nil {
-            throw CLIError(
-                "no pending registration for \(gstin) (\(kind.rawValue), \(env.rawValue))", code: Exit.notFound)
-        }
-        if !resume && !restart, let existing {
-            if existing.pendingSince != nil {
-                throw CLIError(
-                    "\(existing.key) has a pending registration since \(existing.pendingSince!); settle it first: "
-                        + "nicvault register \(gstin.value) --resume", code: Exit.conflict)
-            }
-            throw VaultError.alreadyExists(existing.key.description)
-        }
+        let pending = try ledger.registration(of: key, settling: resume || restart)
         if let client { _ = try ledger.vault.client(named: client, environment: env) }
         let (driver, embedded) = try await portalOptions.makeDriver(environment: env)
         defer { embedded?.stop() }

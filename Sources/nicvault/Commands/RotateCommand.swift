@@ -85,17 +85,14 @@ struct RotateCommand: AsyncParsableCommand {
         if dryRun {
             return plan(pending.map { ($0, "would resume") } + due.map { ($0, "would rotate") })
         }
-        let total = pending.count + due.count
+        let output = BatchOutput(json: json, total: pending.count + due.count)
         Interruption.watch()
-        var counted = 0
         var reports: [BatchReport] = []
         for (targets, resuming) in [(pending, true), (due, false)] where !targets.isEmpty {
-            if !json {
-                Console.note(
-                    resuming
-                        ? "\(targets.count) pending rotation(s) to settle first."
-                        : "\(targets.count) credential(s) due for rotation.")
-            }
+            output.note(
+                resuming
+                    ? "\(targets.count) pending rotation(s) to settle first."
+                    : "\(targets.count) credential(s) due for rotation.")
             let report = await RotationBatch.run(targets) { target in
                 // A credential settled just before may no longer be due: read it again under its flow lock.
                 try await rotateOne(
@@ -103,44 +100,17 @@ struct RotateCommand: AsyncParsableCommand {
             } stop: {
                 Interruption.requested
             } finished: { _, key, error in
-                counted += 1
-                let outcome = resuming ? "settled" : "rotated"
-                if json {
-                    JSONOutput.line(error.map { ItemResult(key, error: $0) } ?? ItemResult(key, outcome: outcome))
-                } else {
-                    Console.note(
-                        "\(counted)/\(total) \(key): "
-                            + (error.map { "failed: " + ErrorReport.message(for: $0) } ?? outcome))
-                }
+                output.item(key, outcome: resuming ? "settled" : "rotated", error: error)
             }
-            if !json {
-                Console.note(
-                    resuming
-                        ? "Settled \(report.done.count) of \(report.total); \(report.failures.count) failed."
-                        : report.summary)
-            }
+            output.note(
+                resuming
+                    ? "Settled \(report.done.count) of \(report.total); \(report.failures.count) failed."
+                    : report.summary)
             reports.append(report)
         }
-        if self.due && due.isEmpty && !json { Console.note("0 credential(s) due for rotation.") }
-        if !self.due && pending.isEmpty && !json { Console.note("No rotation is pending.") }
-        let failures = reports.flatMap(\.failures)
-        let skipped = reports.flatMap(\.skipped).count
-        let summary = BatchSummary.Counts(
-            total: total, done: reports.map(\.done.count).reduce(0, +), failed: failures.count, skipped: skipped)
-        if json {
-            JSONOutput.line(BatchSummary(summary: summary))
-        } else if total > 0 {
-            Console.note(
-                "Done \(summary.done), failed \(summary.failed), skipped \(summary.skipped) of \(summary.total).")
-        }
-        if Interruption.requested {
-            throw CLIError("stopped by Ctrl-C after \(counted) of \(total); run it again for the rest", code: 130)
-        }
-        if let first = failures.first {
-            throw CLIError(
-                "\(failures.count) failed: " + failures.map { $0.key.description }.joined(separator: ", "),
-                code: ErrorReport.exitCode(for: first.error))
-        }
+        if self.due && due.isEmpty { output.note("0 credential(s) due for rotation.") }
+        if !self.due && pending.isEmpty { output.note("No rotation is pending.") }
+        try output.finish(reports) { "Done \($0.done), failed \($0.failed), skipped \($0.skipped) of \($0.total)." }
     }
 
     /// --dry-run: what would be done, one line (or JSON line) per credential.
@@ -170,9 +140,6 @@ struct RotateCommand: AsyncParsableCommand {
         }
         flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)
         if resuming {
-            guard target.staged != nil else {
-                throw CLIError("\(target.key) has no pending rotation", code: Exit.notFound)
-            }
             _ = try await flow.resume(target)
             return
         }

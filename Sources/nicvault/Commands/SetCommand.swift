@@ -53,10 +53,7 @@ struct SetCommand: ParsableCommand {
         if let defaultEvery {
             let changing =
                 applyAll
-                ? try vault.credentials(kind: filter.kind, environment: filter.env).filter {
-                    $0.rotationDays != defaultEvery.days
-                }
-                : []
+                ? try vault.credentials(notEvery: defaultEvery.days, kind: filter.kind, environment: filter.env) : []
             if dryRun {
                 for credential in changing {
                     Console.out(
@@ -65,18 +62,7 @@ struct SetCommand: ParsableCommand {
                 }
                 return Console.note("Dry run: \(changing.count) credential(s) would change; nothing was changed.")
             }
-            let time = vault.now
-            let subject = applyAll ? "vault and \(changing.count) credential(s)" : "vault"
-            try vault.modify(audit: ("default interval set to \(defaultEvery.days) days", subject)) { payload in
-                payload.settings.defaultRotationDays = defaultEvery.days
-                for index in payload.credentials.indices
-                where changing.contains(where: { $0.key == payload.credentials[index].key }) {
-                    payload.credentials[index].note(
-                        "rotation interval set to \(defaultEvery.days) days (all)", at: time)
-                    payload.credentials[index].rotationDays = defaultEvery.days
-                    payload.credentials[index].version += 1
-                }
-            }
+            try vault.setDefaultRotation(days: defaultEvery.days, alsoFor: changing)
             Console.note(
                 "New credentials will be due every \(defaultEvery.days) days"
                     + (applyAll ? "; \(changing.count) existing credential(s) too." : "."))
@@ -84,19 +70,14 @@ struct SetCommand: ParsableCommand {
         if let gstin, let client {
             let credential = try filter.credential(gstin, in: vault)
             let name = client == "none" ? nil : client
-            if let name { _ = try vault.client(named: name, environment: credential.environment) }
-            let note = name.map { "linked to API client \($0)" } ?? "API client unlinked"
-            try vault.update(credential.key, expectedVersion: credential.version, note: note) { $0.client = name }
+            try vault.linkClient(credential.key, to: name, expectedVersion: credential.version)
             Console.note(
                 name.map { "\(credential.key) uses API client \($0)." } ?? "\(credential.key) has no API client now.")
         }
         if let gstin, let every {
             let credential = try filter.credential(gstin, in: vault)
-            let updated = try vault.update(
-                credential.key, expectedVersion: credential.version, note: "rotation interval set to \(every.days) days"
-            ) {
-                $0.rotationDays = every.days
-            }
+            let updated = try vault.setRotationDays(
+                credential.key, days: every.days, expectedVersion: credential.version)
             Console.note("\(updated.key) is due every \(every.days) days; next due \(updated.dueAt.dateString).")
         }
     }

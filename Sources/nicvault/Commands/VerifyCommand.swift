@@ -52,14 +52,13 @@ struct VerifyCommand: AsyncParsableCommand {
                 try vault.credential(gstin: GSTIN(parsing: $0, environment: .sandbox), kind: .api, environment: env)
             }
         // One verifier per environment (the embedded sandbox starts once), stopped at the end.
-        var verifiers: [Environment: (CredentialVerifier, EmbeddedSandbox?)] = [:]
-        defer { verifiers.values.forEach { $0.1?.stop() } }
-        func verifier(_ environment: Environment) async throws -> CredentialVerifier {
-            if let made = verifiers[environment] { return made.0 }
-            let made = try await Self.verifier(for: environment, authURL: authURL, portal: portal, timeout: timeout)
-            verifiers[environment] = made
-            return made.0
+        let verifiers = EnvironmentPool<CredentialVerifier> { environment in
+            let (verifier, embedded) = try await Self.verifier(
+                for: environment, authURL: authURL, portal: portal, timeout: timeout)
+            return (verifier, { embedded?.stop() })
         }
+        defer { verifiers.stop() }
+        let verifier = verifiers.get
         if gstins.count == 1 {
             let credential = targets[0]
             let result = try await Self.verify(
@@ -68,31 +67,16 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         // A batch: one line per credential as it finishes, then the counts; a failure never stops the rest.
         Interruption.watch()
+        let output = BatchOutput(json: json, total: targets.count)
         let report = await RotationBatch.run(targets) { credential in
             _ = try await Self.verify(credential, in: vault, with: verifier(credential.environment), announce: false)
         } stop: {
             Interruption.requested
-        } finished: { index, key, error in
-            if json {
-                JSONOutput.line(error.map { ItemResult(key, error: $0) } ?? ItemResult(key, outcome: "verified"))
-            } else {
-                Console.note(
-                    "\(index)/\(targets.count) \(key): "
-                        + (error.map { "failed: " + ErrorReport.message(for: $0) } ?? "verified"))
-            }
+        } finished: { _, key, error in
+            output.item(key, outcome: "verified", error: error)
         }
-        let (done, failed, skipped) = (report.done.count, report.failures.count, report.skipped.count)
-        if json {
-            JSONOutput.line(
-                BatchSummary(summary: .init(total: targets.count, done: done, failed: failed, skipped: skipped)))
-        } else {
-            Console.note("Verified \(done) of \(targets.count); \(failed) failed, \(skipped) skipped.")
-        }
-        if Interruption.requested { throw CLIError("stopped by Ctrl-C; \(skipped) not verified", code: 130) }
-        if let first = report.failures.first {
-            throw CLIError(
-                "\(failed) failed: " + report.failures.map { $0.key.description }.joined(separator: ", "),
-                code: ErrorReport.exitCode(for: first.error))
+        try output.finish([report]) {
+            "Verified \($0.done) of \($0.total); \($0.failed) failed, \($0.skipped) skipped."
         }
     }
 
@@ -123,13 +107,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static func verify(_ credential: Credential, in vault: Vault, with verifier: CredentialVerifier, announce: Bool)
         async throws -> VerificationResult
     {
-        guard let clientName = credential.client else {
-            throw CLIError(
-                "\(credential.key) has no API client; add one with nicvault client add NAME --env "
-                    + "\(credential.environment.rawValue), then nicvault set \(credential.gstin.value) --client NAME",
-                code: Exit.usage)
-        }
-        let client = try vault.client(named: clientName, environment: credential.environment)
+        let client = try vault.client(of: credential)
         if announce {
             Console.note(
                 "Authenticating \(credential.userID) for \(credential.gstin.value) at "
@@ -139,9 +117,6 @@ struct VerifyCommand: AsyncParsableCommand {
             return try await verifier.verify(credential, client: client)
         } catch let error as NICAuthError {
             throw CLIError("verification failed: " + error.description, code: Exit.portalRefused)
-        } catch let error as VerifierError {
-            if case .noPublicKey = error { throw CLIError(error.description, code: Exit.usage) }
-            throw CLIError(error.description, code: Exit.portalRefused)
         }
     }
 

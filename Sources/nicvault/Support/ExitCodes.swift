@@ -53,11 +53,14 @@ enum ErrorReport {
             }
         case let e as VaultError:
             switch e {
-            case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient, .noSuchRecipientLabel:
+            case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient, .noSuchRecipientLabel,
+                .noPendingRegistration, .noPendingRotation:
                 return Exit.notFound
-            case .ambiguous, .passphraseTooShort, .nothingToChange, .badIdentity: return Exit.usage
+            case .ambiguous, .passphraseTooShort, .nothingToChange, .badIdentity, .badClientName, .noClientLinked:
+                return Exit.usage
             case .needsPassphrase: return Exit.wrongPassphrase
-            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress:
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress,
+                .registrationPending:
                 return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
@@ -67,6 +70,9 @@ enum ErrorReport {
             return Exit.usage
         case is ExportError, is ImportFileError: return Exit.usage
         case is NICAuthError: return Exit.portalRefused
+        case let e as VerifierError:
+            if case .noPublicKey = e { return Exit.usage }
+            return Exit.portalRefused
         case let e as PortalError:
             if case .stoppedByUser = e { return Exit.failure }
             return Exit.portalRefused
