@@ -118,7 +118,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "ExportTests", dependencies: ["Export", "NICVault", "GST", "Sodium", "TestSupport"],
+            name: "ExportTests", dependencies: ["Export", "NICVault", "GST", "Sodium", "NICCrypto", "TestSupport"],
             exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(

@@ -17,10 +17,15 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
     case needsAPIUser(credential: String, profile: String, gsp: String)
     /// An API user made through another GSP: the tool's GSP would answer NIC's 1018.
     case wrongGSP(credential: String, profile: String, has: String, needs: String)
+    case encryptNeedsNICAuth
+    case encryptNeedsPublicKey
 
     public var description: String {
         switch self {
         case .nothingSelected: "no credential matches; see: nicvault list"
+        case .encryptNeedsNICAuth: "--encrypt applies to --profile nic-auth"
+        case .encryptNeedsPublicKey:
+            "--encrypt needs NIC's public key: --public-key FILE, or a client added with --public-key"
         case .mixedEnvironments:
             "the selection holds sandbox and production credentials; export one environment at a time with --env"
         case .oneCredentialOnly(let profile, let count):
@@ -88,8 +93,9 @@ public struct ExportOptions: Sendable {
     public var company: String?
     /// Where the AppKey of nic-auth comes from.
     public var random: any RandomSource = SystemRandom()
-    /// nic-auth only: also encrypt the body as NIC requires, with this public key (PEM), ready to post.
-    public var encryptWithPEM: String?
+    /// nic-auth only: also encrypt the body as NIC requires, ready to post, with `publicKeyPEM`, else the
+    /// public key stored with the credential's client.
+    public var encrypt = false
 
     public init(publicKeyPEM: String? = nil, company: String? = nil) {
         self.publicKeyPEM = publicKeyPEM
@@ -118,6 +124,10 @@ public struct Exporter: Sendable {
             throw ExportError.clientMissing(credential: missing.credential.key.description, profile: profile.rawValue)
         }
         if profile == .indiaCompliance && (options.company ?? "").isEmpty { throw ExportError.companyMissing }
+        if options.encrypt {
+            guard profile == .nicAuth else { throw ExportError.encryptNeedsNICAuth }
+            guard encryptionKey(items) != nil else { throw ExportError.encryptNeedsPublicKey }
+        }
         if let tool = profile.toolGSP {
             for item in items {
                 let key = item.credential.key.description
@@ -130,6 +140,11 @@ public struct Exporter: Sendable {
                 }
             }
         }
+    }
+
+    /// The public key nic-auth's --encrypt seals with: the one given, else the client's.
+    func encryptionKey(_ items: [ExportItem]) -> String? {
+        options.publicKeyPEM ?? items.first?.client?.publicKeyPEM
     }
 
     /// The environment variables of one credential, for `env`, `dotenv`, `gst-irn` and `exec`, in output order.
@@ -233,7 +248,7 @@ public struct Exporter: Sendable {
                 body: .init(
                     UserName: item.credential.userID, Password: item.credential.password.unsafeStringValue(),
                     AppKey: appKey, ForceRefreshAccessToken: false))
-            guard let pem = options.encryptWithPEM else { return try json(request) }
+            guard options.encrypt, let pem = encryptionKey(items) else { return try json(request) }
             // {"Data": base64(RSA-PKCS#1-v1.5(base64(JSON)))}, with the AppKey beside it to decrypt the Sek.
             let plain = try JSONEncoder().encode(request.body)
             let sealed = try NICCrypto.rsaEncrypt(Array(plain.base64EncodedString().utf8), publicKeyPEM: pem)

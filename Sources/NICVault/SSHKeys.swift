@@ -74,6 +74,15 @@ public enum Recipients {
         return trimmed.hasPrefix("ssh-ed25519 ") ? SSHKeys.parseRecipient(trimmed) : AgeKeys.parseRecipient(trimmed)
     }
 
+    /// `age1...` or an `ssh-ed25519 AAAA... [comment]` line, refused with what to give; with the text a vault keeps
+    /// for an ssh key (its type and key, without the comment), nil for age.
+    public static func parseOrExplain(_ text: String) throws -> (key: X25519PublicKey, sshText: String?) {
+        guard let key = parse(text) else { throw VaultError.badRecipient }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let ssh = trimmed.hasPrefix("ssh-ed25519 ")
+        return (key, ssh ? trimmed.split(separator: " ").prefix(2).joined(separator: " ") : nil)
+    }
+
     /// An age identity file, or an unencrypted OpenSSH ed25519 private key.
     public static func parseIdentity(_ text: String) throws -> X25519PrivateKey {
         text.contains("BEGIN OPENSSH PRIVATE KEY")

@@ -26,6 +26,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case registrationPending(String, since: String, gstin: String)
     case noPendingRotation(String)
     case badClientName(String)
+    case badRecipient
     /// A credential, its GSTIN and its environment.
     case noClientLinked(String, gstin: String, environment: String)
 
@@ -57,6 +58,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .registrationPending(let what, let since, let gstin):
             "\(what) has a pending registration since \(since); settle it first: nicvault register \(gstin) --resume"
         case .noPendingRotation(let what): "\(what) has no pending rotation"
+        case .badRecipient:
+            "not a recipient: give age1... or an ssh-ed25519 public key line (\"ssh-ed25519 AAAA...\")"
         case .badClientName(let name): "\(name) is not a client name: letters, digits, - _ and . only"
         case .noClientLinked(let what, let gstin, let environment):
             "\(what) has no API client; add one with nicvault client add NAME --env \(environment), then "

@@ -1,6 +1,7 @@
 import Export
 import Foundation
 import GST
+import NICCrypto
 import NICVault
 import Sodium
 import TestSupport
@@ -153,6 +154,33 @@ struct ExportTests {
             item(environment: .production, gstin: "27AAPFU0939F1ZV")
         ])
         #expect(production.contains("https://api.einvoice1.gst.gov.in/eivital/v1.04/auth"))
+    }
+
+    @Test func nicAuthEncryptsWithTheGivenKeyElseTheClientsAndRefusesWithoutOne() throws {
+        let (privatePEM, publicPEM) = try NICCrypto.generateRSAKeyPair()
+        func encrypting(_ item: ExportItem, key: String?, profile: ExportProfile = .nicAuth) -> Exporter {
+            var options = ExportOptions(publicKeyPEM: key)
+            options.encrypt = true
+            return Exporter(profile: profile, options: options)
+        }
+        var keyed = item().client!
+        keyed.publicKeyPEM = publicPEM
+        let withClientKey = ExportItem(credential: item().credential, client: keyed)
+        for (chosen, key) in [(item(), publicPEM as String?), (withClientKey, nil)] {
+            let text = try encrypting(chosen, key: key).render([chosen])
+            #expect(!text.contains("Xk7@pQ2mRt9#vLw"))
+            let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+            let sealed = Data(base64Encoded: (json["body"] as! [String: String])["Data"]!)!
+            // What NIC decrypts: base64 of the JSON body, under RSA PKCS#1 v1.5.
+            let opened = try NICCrypto.rsaDecrypt(Array(sealed), privateKeyPEM: privatePEM)
+            let body = try JSONSerialization.jsonObject(with: Data(base64Encoded: Data(opened))!) as! [String: Any]
+            #expect(body["Password"] as? String == "Xk7@pQ2mRt9#vLw")
+            #expect(body["AppKey"] as? String == json["appKey"] as? String)
+        }
+        #expect(throws: ExportError.encryptNeedsPublicKey) { try encrypting(item(), key: nil).render([item()]) }
+        #expect(throws: ExportError.encryptNeedsNICAuth) {
+            try encrypting(item(), key: publicPEM, profile: .gstIRN).render([item()])
+        }
     }
 
     /// The json export is written by the payload's own writers and laid out by hand; it must be the bytes

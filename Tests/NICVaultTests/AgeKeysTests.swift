@@ -32,4 +32,19 @@ struct AgeKeysTests {
         #expect(AgeKeys.parseRecipient("age1" + String(recipient.dropFirst(5))) == nil)
         #expect(throws: VaultError.self) { try AgeKeys.parseIdentityFile("# nothing here\n") }
     }
+
+    @Test func aRecipientIsAgeOrAnSSHLineAndAnythingElseSaysWhatToGive() throws {
+        let key = try X25519PrivateKey()
+        let age = try Recipients.parseOrExplain("  " + AgeKeys.recipient(key.publicKey) + "\n")
+        #expect(age.key == key.publicKey && age.sshText == nil)
+        // A public key line as ssh-keygen writes it (made for this test), comment and all: the vault keeps
+        // its type and key.
+        let line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII7HVcAaU7DkFdZxButNmcIrCR1jaq/eytm0WzSPdhna asha@laptop"
+        let ssh = try Recipients.parseOrExplain(line)
+        #expect(ssh.sshText == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII7HVcAaU7DkFdZxButNmcIrCR1jaq/eytm0WzSPdhna")
+        #expect(ssh.key == Recipients.parse(line))
+        for junk in ["", "age1nothing", "ssh-rsa AAAAB3NzaC1yc2E", "AGE-SECRET-KEY-1QQQQ"] {
+            #expect(throws: VaultError.badRecipient) { try Recipients.parseOrExplain(junk) }
+        }
+    }
 }

@@ -45,7 +45,7 @@ struct ClientCommand: ParsableCommand {
             // Refused before the secret is asked for.
             guard APIClient.isValidName(name) else { throw VaultError.badClientName(name) }
             var vault = try options.openVault()
-            let (clientID, secret) = try ClientCommand.readIDAndSecret()
+            let (clientID, secret) = try SecretPrompt.clientIDAndSecret()
             var client = APIClient(
                 name: name, environment: env, issuer: issuer, clientID: clientID, clientSecret: secret,
                 createdAt: vault.now)
@@ -79,31 +79,10 @@ struct ClientCommand: ParsableCommand {
         func run() throws {
             var vault = try options.openVault()
             _ = try vault.client(named: name, environment: env)
-            let (clientID, secret) = try ClientCommand.readIDAndSecret()
+            let (clientID, secret) = try SecretPrompt.clientIDAndSecret()
             try vault.updateClient(named: name, environment: env, clientID: clientID, secret: secret)
             Console.note("Updated API client \(name) (\(env.rawValue)).")
         }
-    }
-
-    /// A client id (echoed) and secret (not), from the terminal or two lines of stdin.
-    static func readIDAndSecret() throws -> (String, Secret) {
-        let id: String
-        let secret: Secret
-        if isatty(0) == 0 {
-            id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-            secret = Secret(try SecretReader.readLine(fd: 0))
-        } else {
-            guard let typed = try Terminal.readLine(prompt: "Client id: "),
-                let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
-            else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
-            id = typed
-            secret = Secret(typedSecret)
-        }
-        let clientID = id.trimmingCharacters(in: .whitespaces)
-        guard !clientID.isEmpty, secret.byteCount > 0 else {
-            throw CLIError("the client id and secret must not be empty; nothing was stored", code: Exit.usage)
-        }
-        return (clientID, secret)
     }
 
     struct List: ParsableCommand {

@@ -62,6 +62,7 @@ struct ExportCommand: ParsableCommand {
         }
         let vault = try options.openVault()
         var exportOptions = ExportOptions(company: company)
+        exportOptions.encrypt = encrypt
         if let publicKey {
             exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
                 in: .whitespacesAndNewlines)
@@ -69,17 +70,6 @@ struct ExportCommand: ParsableCommand {
             Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
         }
         let items = try filter.selection(vault, gstins: gstins)
-        if encrypt {
-            guard profile == .nicAuth else {
-                throw CLIError("--encrypt applies to --profile nic-auth", code: Exit.usage)
-            }
-            exportOptions.encryptWithPEM = exportOptions.publicKeyPEM ?? items.first?.client?.publicKeyPEM
-            if exportOptions.encryptWithPEM == nil {
-                throw CLIError(
-                    "--encrypt needs NIC's public key: --public-key FILE, or a client added with --public-key",
-                    code: Exit.usage)
-            }
-        }
         let exporter = Exporter(profile: profile, options: exportOptions)
         if dryRun {
             // The profile's own checks, then the list: GSTIN, kind, environment, user id, client; no secret.

@@ -33,12 +33,7 @@ struct InitCommand: ParsableCommand {
         if try store.exists() {
             throw CLIError("a vault already exists at \(store.location); nothing was changed", code: Exit.conflict)
         }
-        let recipients = try recipient.map { text -> X25519PublicKey in
-            guard let key = Recipients.parse(text) else {
-                throw CLIError("\(text) is not an age recipient (age1...)", code: Exit.usage)
-            }
-            return key
-        }
+        let recipients = try recipient.map { try Recipients.parseOrExplain($0).key }
         if noPassphrase {
             guard !recipients.isEmpty else { throw CLIError("--no-passphrase needs a --recipient", code: Exit.usage) }
             let vault = try Vault.create(

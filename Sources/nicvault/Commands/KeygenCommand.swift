@@ -58,16 +58,9 @@ struct RecipientCommand: ParsableCommand {
         var label: String
 
         func run() throws {
-            guard let key = Recipients.parse(recipient) else {
-                throw CLIError(
-                    "not a recipient: give age1... or an ssh-ed25519 public key line (\"ssh-ed25519 AAAA...\")",
-                    code: Exit.usage)
-            }
+            let (key, sshText) = try Recipients.parseOrExplain(recipient)
             var vault = try options.openVault()
-            let text =
-                recipient.hasPrefix("ssh-ed25519 ")
-                ? recipient.split(separator: " ").prefix(2).joined(separator: " ") : nil
-            try vault.addRecipient(key, label: label, as: text)
+            try vault.addRecipient(key, label: label, as: sshText)
             Console.note(
                 "\(label) can open the vault now with its identity (--identity FILE or NICVAULT_IDENTITY_FILE).")
         }

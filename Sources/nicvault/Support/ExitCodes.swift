@@ -56,7 +56,8 @@ enum ErrorReport {
             case .notFound, .notFoundDidYouMean, .clientNotFound, .noSuchRecipient, .noSuchRecipientLabel,
                 .noPendingRegistration, .noPendingRotation:
                 return Exit.notFound
-            case .ambiguous, .passphraseTooShort, .nothingToChange, .badIdentity, .badClientName, .noClientLinked:
+            case .ambiguous, .passphraseTooShort, .nothingToChange, .badIdentity, .badClientName, .noClientLinked,
+                .badRecipient:
                 return Exit.usage
             case .needsPassphrase: return Exit.wrongPassphrase
             case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress,

@@ -33,4 +33,25 @@ enum SecretPrompt {
             throw CLIError("not confirmed; nothing was removed", code: Exit.usage)
         }
     }
+
+    /// A client id (echoed) and secret (not), from the terminal or two lines of stdin.
+    static func clientIDAndSecret() throws -> (String, Secret) {
+        let id: String
+        let secret: Secret
+        if isatty(0) == 0 {
+            id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            secret = Secret(try SecretReader.readLine(fd: 0))
+        } else {
+            guard let typed = try Terminal.readLine(prompt: "Client id: "),
+                let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
+            else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
+            id = typed
+            secret = Secret(typedSecret)
+        }
+        let clientID = id.trimmingCharacters(in: .whitespaces)
+        guard !clientID.isEmpty, secret.byteCount > 0 else {
+            throw CLIError("the client id and secret must not be empty; nothing was stored", code: Exit.usage)
+        }
+        return (clientID, secret)
+    }
 }
