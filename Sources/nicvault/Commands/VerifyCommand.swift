@@ -91,15 +91,18 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             return (CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout), nil)
         }
+        // Production credentials are verified with NIC's API, whatever --portal says for the sandbox ones.
         if environment == .production { return (.nic(production: true, timeout: timeout), nil) }
-        if let portal, portal != "sandbox" {
-            guard let url = URL(string: portal), url.scheme != nil else {
-                throw CLIError("--portal takes sandbox or a URL", code: Exit.usage)
-            }
+        switch try PortalChoice.resolve(portal, environment: .sandbox) {
+        case .sandbox(let url):
             return (CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout), nil)
+        case .embeddedSandbox:
+            let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
+            return (CredentialVerifier(baseURL: embedded.url, isSandboxPortal: true, timeout: timeout), embedded)
+        case .assisted:
+            throw CLIError(
+                "verify talks to NIC's auth API; --portal takes sandbox or a sandbox portal's URL", code: Exit.usage)
         }
-        let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
-        return (CredentialVerifier(baseURL: embedded.url, isSandboxPortal: true, timeout: timeout), embedded)
     }
 
     /// Authenticates `credential` with NIC's auth API and reads its GSTIN back; NIC's refusals become CLI errors

@@ -23,32 +23,20 @@ struct PortalOptions: ParsableArguments {
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
-    /// The driver for `environment`: the embedded sandbox for sandbox, assisted for production, unless
-    /// `--portal` says otherwise. The embedded sandbox must be stopped by the caller.
+    /// The driver for `environment` (`PortalChoice`). The embedded sandbox must be stopped by the caller.
     func makeDriver(environment: Environment) async throws -> (any PortalDriver, EmbeddedSandbox?) {
-        let choice = portal ?? (environment == .sandbox ? "sandbox" : "assisted")
-        switch choice {
-        case "sandbox":
-            guard environment == .sandbox else {
-                throw CLIError(
-                    "the sandbox portal cannot hold production credentials; use --portal assisted", code: Exit.usage)
-            }
+        switch try PortalChoice.resolve(portal, environment: environment) {
+        case .embeddedSandbox:
             let embedded = try await EmbeddedSandbox.start(stateFile: sandboxState ?? EmbeddedSandbox.defaultStateFile)
             return (SandboxDriver(baseURL: embedded.url, timeout: timeout), embedded)
-        case "assisted":
+        case .sandbox(let url):
+            return (SandboxDriver(baseURL: url, timeout: timeout), nil)
+        case .assisted:
             guard Terminal.isAvailable else {
                 throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
             }
             let url = NICEndpoints.portal(production: environment == .production)
             return (AssistedDriver(portalURL: url, conversation: TerminalConversation()), nil)
-        default:
-            guard let url = URL(string: choice), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw CLIError("--portal takes sandbox, assisted or a URL, not \(choice)", code: Exit.usage)
-            }
-            guard environment == .sandbox else {
-                throw CLIError("a sandbox portal URL cannot hold production credentials", code: Exit.usage)
-            }
-            return (SandboxDriver(baseURL: url, timeout: timeout), nil)
         }
     }
 }
