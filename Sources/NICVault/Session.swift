@@ -42,8 +42,24 @@ public struct SessionStore: Sendable {
         self.fileSystem = fileSystem
     }
 
-    /// Starts a session for `vault`, valid for `seconds`, and returns the value of `NICVAULT_SESSION`.
+    /// The longest a session may last: a day.
+    public static let maximumSeconds: Int64 = 86_400
+
+    /// A session lifetime as typed: 30m, 2h, 900s, or a bare number of minutes (as --every takes a bare number
+    /// of days); nil when it is not one, not positive or longer than `maximumSeconds`.
+    public static func lifetime(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
+        let (value, scale): (Int64?, Int64?) =
+            Int64(text) != nil ? (Int64(text), 60) : (Int64(text.dropLast()), text.last.flatMap { units[$0] })
+        guard let value, let scale else { return nil }
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: scale)
+        return !overflow && seconds > 0 && seconds <= maximumSeconds ? seconds : nil
+    }
+
+    /// Starts a session for `vault`, valid for `seconds` (at most `maximumSeconds`), and returns the value of
+    /// `NICVAULT_SESSION`.
     public func start(for vault: Vault, seconds: Int64, random: some RandomSource = SystemRandom()) throws -> String {
+        precondition(seconds > 0 && seconds <= Self.maximumSeconds, "a session lasts from a second to a day")
         try fileSystem.makeDirectories(folder, mode: 0o700)
         try fileSystem.setMode(folder, mode: 0o700)
         let id = random.bytes(count: 16)

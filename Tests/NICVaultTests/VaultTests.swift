@@ -211,6 +211,17 @@ struct VaultTests {
         }
     }
 
+    @Test func aSessionLastsFromASecondToADay() {
+        #expect(SessionStore.lifetime("15m") == 900)
+        #expect(SessionStore.lifetime("90") == 5400)
+        #expect(SessionStore.lifetime("2h") == 7200)
+        #expect(SessionStore.lifetime("1s") == 1)
+        #expect(SessionStore.lifetime("24h") == 86_400)
+        for refused in ["", "0", "0m", "-5m", "25h", "86401s", "1441", "2d", "h", "9223372036854775807h"] {
+            #expect(SessionStore.lifetime(refused) == nil, "\(refused)")
+        }
+    }
+
     @Test func unknownPayloadSchemaIsRefused() throws {
         let json = #"{"schema":2,"credentials":[],"clients":[],"settings":{"defaultRotationDays":90}}"#
         #expect(throws: VaultError.unsupportedSchema(2)) {

@@ -7,17 +7,9 @@ import NICVault
 struct SessionTTL: ExpressibleByArgument, CustomStringConvertible {
     let seconds: Int64
 
-    /// 30m, 2h, 900s, or a bare number of minutes (as --every takes a bare number of days).
     init?(argument: String) {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
-        if let minutes = Int64(argument), minutes > 0 {
-            seconds = minutes * 60
-        } else {
-            guard let unit = argument.last, let scale = units[unit], let value = Int64(argument.dropLast()), value > 0
-            else { return nil }
-            seconds = value * scale
-        }
-        guard seconds <= 86_400 else { return nil }
+        guard let seconds = SessionStore.lifetime(argument) else { return nil }
+        self.seconds = seconds
     }
 
     var description: String { seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s" }

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import GST
+import NICVault
+import Sodium
+
+struct RekeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rekey",
+        abstract: "Draw a new vault key, re-wrapped for the passphrase and every recipient.",
+        discussion: """
+            What a key unwrapped from an older copy could open stops with this generation; the copies \
+            themselves still open with their old keys. Needs the passphrase where the vault has one. Sessions \
+            end.
+            Example:
+              nicvault rekey
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    func run() throws {
+        var vault = try options.openVault()
+        try Self.rekey(&vault, options: options, removing: nil)
+        Console.note("Re-keyed the vault (generation \(vault.generation)); sessions of this vault ended.")
+    }
+
+    /// The passphrase (when the vault has a passphrase slot) and the re-key; sessions end.
+    static func rekey(_ vault: inout Vault, options: VaultOptions, removing label: String?) throws {
+        var passphrase: SecureBytes?
+        if vault.opened.header.passphraseSlot != nil {
+            passphrase = try options.passphrase(prompt: "Vault passphrase (to re-wrap the new key): ")
+        }
+        try vault.rekey(passphrase: passphrase, removing: label)
+        Locations.sessions().end(vaultID: vault.opened.header.vaultID)
+    }
+}
