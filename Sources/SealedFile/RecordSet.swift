@@ -270,6 +270,15 @@ public struct RecordSet: Sendable {
         isSealed(header: parsed.headerBytes, manifest: parsed.ciphertext)
     }
 
+    /// How many bytes the header and the sealed manifest these records came from take at the start of a file.
+    public var sealedPrefixLength: Int { source.header.count + source.manifest.count }
+
+    /// As `isSealed(as:)`, from the first `sealedPrefixLength` bytes of a file.
+    public func isSealed(prefix: [UInt8]) -> Bool {
+        prefix.count == sealedPrefixLength
+            && isSealed(header: prefix[..<source.header.count], manifest: prefix[source.header.count...])
+    }
+
     /// As `isSealed(as:)`, from the header's and the sealed manifest's bytes (a store that keeps them apart).
     public func isSealed(header: some Collection<UInt8>, manifest: some Collection<UInt8>) -> Bool {
         guard header.elementsEqual(source.header), manifest.count == source.manifest.count else { return false }
@@ -424,11 +433,11 @@ public struct RecordSet: Sendable {
         var seen = Set<RecordID>(minimumCapacity: writes.count)
         var layout: [(content: Int, padded: Int)] = []
         for write in writes {
-            let id: [UInt8]
+            let id: ArraySlice<UInt8>
             switch write {
-            case .keep(let record): id = Array(record.id)
+            case .keep(let record): id = record.id
             case .seal(let newID, let plaintext, let range):
-                id = newID
+                id = newID[...]
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }

@@ -235,9 +235,23 @@ public struct VaultStore: VaultStorage {
     ) throws -> OpenedVault {
         let lock = try FileLock(path: lockPath, timeout: lockTimeout)
         defer { lock.release() }
-        let bytes = try readChecked()
-        let current = try checks.reopen(
-            bytes, as: opened, location: path, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+        let current: OpenedVault
+        if let records = opened.records,
+            let prefix = Self.readPrefix(path, count: records.sealedPrefixLength), records.isSealed(prefix: prefix)
+        {
+            // The file still starts with the header and sealed manifest this command opened (the manifest nonce
+            // is fresh on every save): the same save wrote it, and its records are those checked at the open.
+            // Nothing is read or decrypted again.
+            try checkPermissions()
+            try checks.checkAndRemember(
+                opened.header, bytes: [], seen: checks.rollbackMemory?.entry(for: opened.header.vaultIDHex),
+                acceptRollback: acceptRollback)
+            current = opened
+        } else {
+            let bytes = try readChecked()
+            current = try checks.reopen(
+                bytes, as: opened, location: path, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+        }
         let result = try change(current)
         if let newKey = result.newKey {
             // Re-keying: the backup is the current generation sealed again under the new key and slots (written
@@ -255,13 +269,18 @@ public struct VaultStore: VaultStorage {
 
     /// The vault bytes, after refusing a vault or backup that group or others can read.
     func readChecked() throws -> [UInt8] {
+        try checkPermissions()
+        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
+        return bytes
+    }
+
+    /// Refuses a vault or backup that group or others can read.
+    func checkPermissions() throws {
         for file in [path, backupPath] {
             if let mode = try fileSystem.mode(of: file), mode & 0o077 != 0 {
                 throw StoreError.unsafePermissions(path: file, mode: mode)
             }
         }
-        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
-        return bytes
     }
 
     /// The vault bytes and what the rollback memory held for them, read together under a shared lock:

@@ -117,6 +117,55 @@ struct FormatV2Tests {
         }
     }
 
+    /// A save whose file still holds the header and manifest it opened reads only that prefix; one whose file
+    /// moved on (another save) reads and opens it again and applies its change to it; permissions and the
+    /// rollback memory are checked either way.
+    @Test func aSaveReadsTheWholeFileOnlyWhenItMovedOn() throws {
+        let folder = TemporaryFolder()
+        let store = VaultStore(
+            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
+        let a = [UInt8](repeating: 1, count: 16)
+        let created = try store.create(
+            .records(index: passphrase("index"), records: [.seal(id: a, plaintext: passphrase("0"))])
+        ) {
+            key, id in
+            [
+                try PassphraseSlot(
+                    wrapping: key, passphrase: passphrase("correct horse"), parameters: .interactive, vaultID: id)
+            ]
+        }
+        func appending(_ text: String) -> (OpenedVault) throws -> VaultChange {
+            { current in
+                let old = String(decoding: bytes(try current.records!.open(0)), as: UTF8.self)
+                return VaultChange(
+                    index: try current.records!.index, records: [.seal(id: a, plaintext: passphrase(old + text))])
+            }
+        }
+        let second = try store.update(created, change: appending("1"))
+        // From the stale open: the file moved on, so the change applies to generation 2.
+        let third = try store.update(created, change: appending("2"))
+        #expect(third.header.generation == 3)
+        #expect(String(decoding: bytes(try third.records!.open(0)), as: UTF8.self) == "012")
+        #expect(second.header.generation == 2)
+        // From the current open: the shortcut, and the file opens to what it wrote.
+        let fourth = try store.update(third, change: appending("3"))
+        let reopened = try store.open(with: .passphrase(passphrase("correct horse")))
+        #expect(reopened.header.generation == 4 && fourth.header.generation == 4)
+        #expect(String(decoding: bytes(try reopened.records!.open(0)), as: UTF8.self) == "0123")
+        chmod(store.path, 0o644)
+        #expect(throws: StoreError.unsafePermissions(path: store.path, mode: 0o644)) {
+            try store.update(fourth, change: appending("4"))
+        }
+        chmod(store.path, 0o600)
+        // A file put back to an older generation under the command: the rollback memory refuses the save.
+        let older = try Data(contentsOf: URL(fileURLWithPath: store.backupPath))
+        let current = try Data(contentsOf: URL(fileURLWithPath: store.path))
+        try older.write(to: URL(fileURLWithPath: store.path))
+        #expect(throws: StoreError.self) { try store.update(fourth, change: appending("4")) }
+        try current.write(to: URL(fileURLWithPath: store.path))
+        #expect(try store.update(fourth, change: appending("4")).header.generation == 5)
+    }
+
     @Test func aRecordIDKeepsItsBytesAndAListingFindsVersionsByID() {
         let ids: [[UInt8]] = [Array(0..<16), Array(repeating: 0xFF, count: 16), (0..<16).map { UInt8($0 * 17) }]
         for id in ids { #expect(RecordID(id).bytes == id) }
