@@ -65,6 +65,9 @@ public struct Vault: Sendable {
         get throws { try index.payload() }
     }
 
+    /// The vault's log, oldest first, decrypting only its record.
+    public func logEntries() throws -> [VaultLogEntry] { try index.log() ?? [] }
+
     /// Creates a new vault at the store's path with a passphrase slot and optional recipients.
     public static func create(
         store: any VaultStorage, passphrase: SecureBytes?, parameters: Argon2idParameters = .moderate,

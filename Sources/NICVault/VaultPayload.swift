@@ -17,6 +17,12 @@ public struct VaultSettings: Codable, Sendable, Equatable {
 /// by which user on which host. `hash` chains it to the entry before (see `VaultPayload.appendAudit`). Never a
 /// secret.
 public struct VaultLogEntry: Codable, Sendable, Equatable {
+    /// True when the entry is about the credential `key` (its subject starts with it).
+    public func isAbout(_ key: CredentialKey) -> Bool { subject.hasPrefix(key.description) }
+
+    /// True when the entry names `gstin` (one of its credentials, or an event about several).
+    public func mentions(_ gstin: GSTIN) -> Bool { subject.contains(gstin.value) }
+
     public var at: Timestamp
     public var action: String
     public var subject: String
@@ -96,8 +102,11 @@ public struct VaultPayload: Codable, Sendable, Equatable {
 
     /// Where the chain breaks: the index of the first entry whose hash does not follow from the one before
     /// (the first kept entry is the anchor: older ones may have been dropped past `logLimit`); nil when intact.
-    public var firstBrokenLogEntry: Int? {
-        guard let entries = log, entries.count > 1 else { return nil }
+    public var firstBrokenLogEntry: Int? { Self.firstBroken(in: log ?? []) }
+
+    /// Where the chain of `entries` breaks (as `firstBrokenLogEntry`); nil when intact.
+    public static func firstBroken(in entries: [VaultLogEntry]) -> Int? {
+        guard entries.count > 1 else { return nil }
         for index in 1..<entries.count
         where entries[index].hash != entries[index].chainHash(after: entries[index - 1].hash ?? "") {
             return index

@@ -222,6 +222,24 @@ struct VaultTests {
         }
     }
 
+    @Test func theLogSaysWhatHappenedToEachCredential() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        let first = try vault.add(try credential("27AAPFU0939F1ZV", at: vault.now))
+        let other = try vault.add(try credential("27AAPFU0939F1ZV", kind: .api, at: vault.now))
+        try vault.setRotationDays(first.key, days: 30, expectedVersion: first.version)
+        let log = try vault.logEntries()
+        #expect(log == (try vault.payload.log))
+        #expect(log.filter { $0.isAbout(first.key) }.count == 2)
+        #expect(log.filter { $0.isAbout(other.key) }.count == 1)
+        #expect(log.filter { $0.mentions(first.gstin) }.count == 3)
+        #expect(VaultPayload.firstBroken(in: log) == nil)
+        var edited = log
+        edited[1].subject += " (edited)"
+        #expect(VaultPayload.firstBroken(in: edited) == 1)
+    }
+
     @Test func unknownPayloadSchemaIsRefused() throws {
         let json = #"{"schema":2,"credentials":[],"clients":[],"settings":{"defaultRotationDays":90}}"#
         #expect(throws: VaultError.unsupportedSchema(2)) {

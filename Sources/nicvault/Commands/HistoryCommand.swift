@@ -71,7 +71,7 @@ struct HistoryCommand: ParsableCommand {
         if let staged = credential.staged {
             Console.out("staged since \(staged.stagedAt)" + (reveal ? ": \(staged.password.unsafeStringValue())" : ""))
         }
-        let who = (try vault.payload.log ?? []).filter { $0.subject.hasPrefix(credential.key.description) }
+        let who = try vault.logEntries().filter { $0.isAbout(credential.key) }
         if !who.isEmpty {
             Console.out("who (from the vault's log):")
             for entry in who { Console.out("  " + LogCommand.line(entry)) }

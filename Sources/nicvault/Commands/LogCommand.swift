@@ -34,11 +34,10 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         let vault = try options.openVault()
-        let payload = try vault.payload
-        let all = payload.log ?? []
-        let broken = payload.firstBrokenLogEntry
-        let filter = try gstin.map { try GSTIN(parsing: $0, environment: .sandbox).value }
-        let entries = all.filter { entry in filter.map { entry.subject.contains($0) } ?? true }
+        let all = try vault.logEntries()
+        let broken = VaultPayload.firstBroken(in: all)
+        let filter = try gstin.map { try GSTIN(parsing: $0, environment: .sandbox) }
+        let entries = all.filter { entry in filter.map { entry.mentions($0) } ?? true }
         if json { return try JSONOutput.print(Output(entries: entries, intact: broken == nil, brokenAt: broken)) }
         for entry in entries { Console.out(Self.line(entry)) }
         if let broken {
