@@ -36,6 +36,10 @@ public protocol VaultStorage: Sendable {
     /// using this store sees, for a store that several machines share; a file store has none (its flow locks
     /// are files beside the vault, in `flowLockFolder`).
     func sharedFlowLock(_ name: [UInt8]) throws -> SharedFlowLock
+    /// The vault's bytes exactly as stored (the bytes of its file), without opening it: `store copy`.
+    func rawBytes() throws -> [UInt8]
+    /// Stores a vault's bytes as they are (same vault id, generation, records and log) where no vault is yet.
+    func importRaw(_ bytes: [UInt8]) throws
 }
 
 /// The answer of `VaultStorage.sharedFlowLock`.

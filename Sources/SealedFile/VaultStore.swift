@@ -267,6 +267,20 @@ public struct VaultStore: VaultStorage {
         return saved
     }
 
+    public func rawBytes() throws -> [UInt8] {
+        guard let bytes = try fileSystem.read(path) else { throw StoreError.vaultMissing(path: path) }
+        return bytes
+    }
+
+    /// Writes the bytes of a vault file (any version, parsed first) to a new file (0600, its folder 0700).
+    public func importRaw(_ bytes: [UInt8]) throws {
+        _ = try VaultFormat.parse(bytes)
+        let lock = try FileLock(path: lockPath, timeout: lockTimeout)
+        defer { lock.release() }
+        guard try !exists() else { throw StoreError.vaultExists(path: path) }
+        try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: fileSystem)
+    }
+
     /// The vault bytes, after refusing a vault or backup that group or others can read.
     func readChecked() throws -> [UInt8] {
         try checkPermissions()

@@ -144,6 +144,22 @@ struct StoreTests {
         }
     }
 
+    @Test func aVaultCopiedByItsBytesIsTheSameVaultAndNeverOverwritesOne() throws {
+        let folder = TemporaryFolder()
+        let (store, _) = try makeVault(in: folder)
+        let bytes = try store.rawBytes()
+        let copy = VaultStore(path: folder.file("copy.nicv"), rollbackMemory: nil)
+        try copy.importRaw(bytes)
+        #expect(try copy.rawBytes() == bytes)
+        #expect(
+            try copy.open(with: .passphrase(passphrase(pass))).header.vaultID == (try store.currentHeader()).vaultID)
+        #expect(throws: StoreError.vaultExists(path: copy.path)) { try copy.importRaw(bytes) }
+        let other = VaultStore(path: folder.file("other.nicv"), rollbackMemory: nil)
+        #expect(throws: SealedFileError.self) { try other.importRaw(Array("not a vault".utf8)) }
+        #expect(try !other.exists())
+        #expect(throws: StoreError.vaultMissing(path: other.path)) { try other.rawBytes() }
+    }
+
     @Test func readableVaultOrBackupIsRefusedWithTheFix() throws {
         let folder = TemporaryFolder()
         let (store, opened) = try makeVault(in: folder)

@@ -70,30 +70,23 @@ struct StoreCommand: ParsableCommand {
         var to: String
 
         func run() throws {
-            let bytes: [UInt8]
-            if from.hasPrefix("postgres") {
-                bytes = try database(from).rawBytes()
-            } else {
-                guard let read = try POSIXFileSystem().read(Locations.realPath(from)) else {
-                    throw StoreError.vaultMissing(path: from)
-                }
-                bytes = read
-            }
+            let bytes = try store(from).rawBytes()
             let header = try VaultFormat.parse(bytes).header
-            if to.hasPrefix("postgres") {
-                try database(to).importRaw(bytes)
-            } else {
-                let file = VaultStore(path: to, rollbackMemory: nil)
-                guard try !file.exists() else { throw StoreError.vaultExists(path: to) }
-                try POSIXFileSystem().makeDirectories(Path.directory(of: to), mode: 0o700)
-                try AtomicFile.replace(to, with: bytes, backup: nil, fileSystem: POSIXFileSystem())
-            }
+            let destination = try store(to, isDestination: true)
+            try destination.importRaw(bytes)
             Console.note(
                 "Copied vault \(header.vaultIDHex) (generation \(header.generation), \(header.recordCount) records) "
-                    + "to \(to.hasPrefix("postgres") ? try StoreURL(to).description : to).")
+                    + "to \(destination.location).")
         }
 
-        func database(_ text: String) throws -> PostgresVaultStore {
+        /// A file (its folder made, 0700, for a destination) or a database, as given; nothing is opened, so no
+        /// rollback memory is involved.
+        func store(_ text: String, isDestination: Bool = false) throws -> any VaultStorage {
+            guard text.hasPrefix("postgres") else {
+                let path = Locations.realPath(text)
+                if isDestination { try POSIXFileSystem().makeDirectories(Path.directory(of: path), mode: 0o700) }
+                return VaultStore(path: path, rollbackMemory: nil)
+            }
             let url = try StoreURL(text)
             return PostgresVaultStore(
                 url: url, checks: OpenChecks(rollbackMemory: nil), flowLockFolder: "", password: try url.password())
