@@ -338,12 +338,12 @@ public struct RecordSet: Sendable {
         let records = try read(positions)
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(positions.count)
-        let sizes = positions.map { records[$0]!.length - Self.framingByteCount - 16 }
+        let sizes = records.map { $0.length - Self.framingByteCount - 16 }
         let arena = try SecureBytes(count: sizes.reduce(0, +)) { out in
             var start = 0
-            for (position, size) in zip(positions, sizes) {
+            for (record, size) in zip(records, sizes) {
                 let target = UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + size)])
-                try decrypt(records[position]!, into: target)
+                try decrypt(record, into: target)
                 let content: Int
                 do {
                     content = try Padding.unpaddedLength(
@@ -358,23 +358,22 @@ public struct RecordSet: Sendable {
         return (arena, ranges)
     }
 
-    /// The records at `positions` with their bytes, reading from the store those not read yet (in one request).
-    private func read(_ positions: [Int]) throws -> [Int: SealedRecord] {
-        var found: [Int: SealedRecord] = [:]
-        var unread: [Int] = []
-        for position in positions {
-            if records[position].isUnread { unread.append(position) } else { found[position] = records[position] }
-        }
+    /// The records at `positions`, in that order, with their bytes, reading from the store those not read yet
+    /// (in one request).
+    private func read(_ positions: [Int]) throws -> [SealedRecord] {
+        var found = positions.map { records[$0] }
+        let unread = positions.indices.filter { found[$0].isUnread }
         guard let first = unread.first else { return found }
-        guard let source = records[first].source else {
+        guard let source = found[first].source else {
             throw SealedFileError.recordDamaged("a record's bytes are missing")
         }
-        let bytes = try source.read(unread.map { (Array(records[$0].id), records[$0].version) })
+        let bytes = try source.read(unread.map { (Array(found[$0].id), found[$0].version) })
         guard bytes.count == unread.count else {
             throw SealedFileError.recordDamaged("the store returned \(bytes.count) of \(unread.count) records")
         }
-        for (position, framed) in zip(unread, bytes) {
-            let record = records[position]
+        for (index, framed) in zip(unread, bytes) {
+            let record = found[index]
+            let position = positions[index]
             guard framed.count == record.length, framed.count >= Self.minimumFramedLength,
                 framed[0..<16].elementsEqual(record.id),
                 framed[16..<24].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == record.version
@@ -382,7 +381,7 @@ public struct RecordSet: Sendable {
                 throw SealedFileError.recordDamaged(
                     "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
             }
-            found[position] = SealedRecord(
+            found[index] = SealedRecord(
                 id: record.id, version: record.version, hash: record.hash, framed: framed[...], length: framed.count,
                 source: record.source)
         }
@@ -394,7 +393,7 @@ public struct RecordSet: Sendable {
         guard positions.contains(where: { records[$0].isUnread }) else { return self }
         var copy = self
         var all = records
-        for (position, record) in try read(positions) { all[position] = record }
+        for (position, record) in zip(positions, try read(positions)) { all[position] = record }
         copy.records = all
         return copy
     }
