@@ -65,6 +65,9 @@ struct RegisterCLITests {
         let production = try box.run(
             ["register", "27AABCD1234E1Z8", "--env", "production", "--portal", "sandbox"] + box.vaultFlags)
         #expect(production.code == 64)
+        #expect(production.err.contains("cannot hold production credentials"), "\(production.err)")
+        let notAPortal = try box.run(["register", "27AABCD1234E1Z8", "--portal", "ftp://127.0.0.1"] + box.vaultFlags)
+        #expect(notAPortal.code == 64 && notAPortal.err.contains("--portal takes"), "\(notAPortal.err)")
         #expect(try box.listJSON().isEmpty)
     }
 
