@@ -4,6 +4,11 @@ import NICCrypto
 import PortalWire
 import Sodium
 
+/// The sandbox sent no client message to read (`issueClientReadingTheMessage`).
+public struct NoClientMessage: Error, CustomStringConvertible {
+    public var description: String { "the sandbox sent no client message that could be read" }
+}
+
 /// A refusal in NIC's envelope.
 public struct NICFailure: Error, Sendable, Equatable {
     public let code: String
@@ -72,8 +77,8 @@ extension PortalState {
                     gsp: gsp.flatMap { $0.isEmpty ? nil : $0 }, pan: pan, issuedAt: clock.now()))
             state.nic = nic
             let text =
-                "Your e-invoice API client id is \(clientID) and client secret is \(secret)"
-                + (gsp.map { " (for GSP \($0))" } ?? " (direct access, all GSTINs of PAN \(pan))") + ". - NIC (sandbox)"
+                Self.clientMessageStart + clientID + Self.clientMessageMiddle + secret + " "
+                + (gsp.map { "(for GSP \($0))" } ?? "(direct access, all GSTINs of PAN \(pan))") + ". - NIC (sandbox)"
             state.outbox.append(
                 .init(
                     id: state.nextMessageID, gstin: taxpayer.gstin, to: taxpayer.maskedMobile, text: text,
@@ -83,6 +88,31 @@ extension PortalState {
             changed()
             logger.info("SMS to \(taxpayer.maskedMobile): API client \(clientID) issued")
         }
+    }
+
+    static let clientMessageStart = "Your e-invoice API client id is "
+    static let clientMessageMiddle = " and client secret is "
+
+    /// The client id and secret in the message `issueClient` sends, read as the person at the registered mobile
+    /// reads it; nil for any other text.
+    public static func clientMessage(_ text: String) -> (clientID: String, secret: Secret)? {
+        guard text.hasPrefix(clientMessageStart), let middle = text.range(of: clientMessageMiddle) else { return nil }
+        let clientID = text[text.index(text.startIndex, offsetBy: clientMessageStart.count)..<middle.lowerBound]
+        let secret = text[middle.upperBound...].prefix { $0 != " " }
+        guard !clientID.isEmpty, !secret.isEmpty, let sealed = try? Secret(utf8Bytes: Array(secret.utf8)) else {
+            return nil
+        }
+        return (String(clientID), sealed)
+    }
+
+    /// Issues a client (`issueClient`) and reads its message from the outbox, once, as the person at the
+    /// registered mobile would (the sandbox forgets the secret then): `sandbox client issue`.
+    public func issueClientReadingTheMessage(gstin: String, gsp: String?) throws -> (clientID: String, secret: Secret) {
+        let before = try outbox(gstin: gstin, after: 0).map(\.id).max() ?? 0
+        try issueClient(gstin: gstin, gsp: gsp)
+        guard let message = try outbox(gstin: gstin, after: before).last, let issued = Self.clientMessage(message.text)
+        else { throw NoClientMessage() }
+        return issued
     }
 
     func client(id: String?, secret: String?) throws(NICFailure) -> NICState.Client {

@@ -325,12 +325,18 @@ struct SandboxPortalTests {
         let id = gstin("36AAECH1122J1ZW")
         try await portal.state.issueClient(gstin: id.value, gsp: nil)
         let first = try await portal.driver.outbox(gstin: id, after: 0)
-        #expect(first.last?.text.contains("client secret is") == true)
-        let secretText = String(first.last!.text.split(separator: " ")[11])
+        let (clientID, secret) = try #require(PortalState.clientMessage(first.last!.text))
+        #expect(clientID.hasPrefix("AAAAE36TXP") && secret.byteCount == 20)
+        let secretText = secret.unsafeStringValue()
         let again = try await portal.driver.outbox(gstin: id, after: 0)
         #expect(again.last?.text.contains("no longer kept") == true)
+        #expect(PortalState.clientMessage(again.last!.text) == nil)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: stateFile))
         #expect(bytes.range(of: Data(secretText.utf8)) == nil)
+        // Issued and read in one step, as `sandbox client issue` does: the message is read once, by that step.
+        let (gspID, gspSecret) = try await portal.state.issueClientReadingTheMessage(gstin: id.value, gsp: "Demo GSP")
+        #expect(gspID.contains("GSP") && gspID != clientID && gspSecret != secret)
+        #expect(try await portal.driver.outbox(gstin: id, after: 0).allSatisfy { !$0.text.contains("secret is") })
     }
 
     @Test func unreachablePortalSaysSo() async throws {

@@ -126,22 +126,14 @@ struct SandboxCommand: AsyncParsableCommand {
                     taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
                     logger: SandboxLogs.http())
                 let id = try GSTIN(parsing: gstin, environment: .sandbox)
-                let before = try await portal.outbox(gstin: id.value, after: 0).map(\.id).max() ?? 0
-                try await portal.issueClient(gstin: id.value, gsp: gsp)
-                guard let message = try await portal.outbox(gstin: id.value, after: before).last else {
-                    throw CLIError("the sandbox sent no client message", code: Exit.failure)
-                }
-                let words = message.text.split(separator: " ").map(String.init)
-                guard words.count > 11, let secret = try? Secret(utf8Bytes: Array(words[11].utf8)) else {
-                    throw CLIError("the sandbox's client message was not understood", code: Exit.failure)
-                }
+                let (clientID, secret) = try await portal.issueClientReadingTheMessage(gstin: id.value, gsp: gsp)
                 var client = APIClient(
-                    name: name, environment: .sandbox, issuer: gsp ?? "direct", clientID: words[6],
+                    name: name, environment: .sandbox, issuer: gsp ?? "direct", clientID: clientID,
                     clientSecret: secret, createdAt: vault.now)
                 client.publicKeyPEM = try await portal.publicKeyPEM()
                 try vault.addClient(client)
                 Console.note(
-                    "Stored sandbox API client \(name) (\(words[6]), \(gsp ?? "direct")). Link it: nicvault set "
+                    "Stored sandbox API client \(name) (\(clientID), \(gsp ?? "direct")). Link it: nicvault set "
                         + "\(id.value) --kind api --client \(name)")
             }
         }
