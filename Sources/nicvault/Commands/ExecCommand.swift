@@ -42,8 +42,7 @@ struct ExecCommand: ParsableCommand {
         let vault = try options.openVault()
         var exportOptions = ExportOptions()
         if let publicKey {
-            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
-                in: .whitespacesAndNewlines)
+            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey)
         }
         let exporter = Exporter(profile: profile.exportProfile, options: exportOptions)
         let items = try filter.selection(vault, gstins: [gstin])

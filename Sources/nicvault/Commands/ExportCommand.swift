@@ -64,8 +64,7 @@ struct ExportCommand: ParsableCommand {
         var exportOptions = ExportOptions(company: company)
         exportOptions.encrypt = encrypt
         if let publicKey {
-            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey).trimmingCharacters(
-                in: .whitespacesAndNewlines)
+            exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey)
         } else if profile == .gstIRN {
             Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
         }

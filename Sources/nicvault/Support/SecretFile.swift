@@ -12,7 +12,8 @@ enum PublicKeyFile {
         guard let data = FileManager.default.contents(atPath: path),
             let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN PUBLIC KEY-----")
         else { throw CLIError("\(path) is not a PEM public key", code: Exit.usage) }
-        return text
+        // Stored and exported the same way whoever reads it (client add, export, exec).
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
