@@ -110,4 +110,32 @@ struct ExportCLITests {
         let company = try box.run(["export", "--profile", "india-compliance"] + box.vaultFlags)
         #expect(company.code == 64)
     }
+
+    /// NIC's public key given to client add is the one export and exec see, stored as read (trimmed), and
+    /// nic-auth --encrypt seals with it when no --public-key is given.
+    @Test func aClientsPublicKeyIsStoredTrimmedAndUsedByEncrypt() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let pem = try box.run(["sandbox", "public-key"])
+        #expect(pem.code == 0 && pem.out.contains("BEGIN PUBLIC KEY"), "\(pem.err)")
+        box.write(pem.out + "\n\n", to: box.root + "/nic.pem")
+        let added = try box.run(
+            ["client", "add", "keyed", "--env", "sandbox", "--public-key", box.root + "/nic.pem"] + box.vaultFlags,
+            stdin: "AACCT29GSPB5H8G\nclient-secret-XYZ\n")
+        #expect(added.code == 0, "\(added.err)")
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let api = try box.run(
+            ["register", "27AABCD1234E1Z8", "--kind", "api", "--client", "keyed", "--otp-from-outbox"] + box.vaultFlags)
+        #expect(api.code == 0, "\(api.err)")
+        let json = try box.run(["export", "--profile", "json", "--env", "sandbox", "--force"] + box.vaultFlags)
+        #expect(json.code == 0, "\(json.err)")
+        let stored = pem.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let escaped = stored.replacingOccurrences(of: "\n", with: "\\n")
+        // (Not printed on failure: the export holds passwords.)
+        #expect(json.out.contains("\"" + escaped + "\""))
+        let sealed = try box.run(
+            ["export", "--profile", "nic-auth", "--encrypt", "--kind", "api", "--force"] + box.vaultFlags)
+        // The body is sealed: {"Data": ...}, no Password field in clear.
+        #expect(sealed.code == 0 && sealed.out.contains("\"Data\"") && !sealed.out.contains("\"Password\""))
+    }
 }
