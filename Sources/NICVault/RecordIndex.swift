@@ -109,19 +109,18 @@ final class RecordIndex: @unchecked Sendable {
     /// Where a damaged record found while reading is reported: nil for a file (whose own advice is to restore
     /// its .bak), the store's location for a database (restore the database instead).
     private var damagedStore: String?
+    /// Guards `damagedStore` alone: records are opened while `lock` is held (`payload()`), and a damaged one
+    /// must be reported from there too.
+    private let damageLock = NSLock()
 
     func reportsDamage(in store: any VaultStorage) {
-        lock.withLock { damagedStore = store.backupLocation == nil ? store.location : nil }
+        damageLock.withLock { damagedStore = store.backupLocation == nil ? store.location : nil }
     }
 
     /// Opens records, a damaged one reported as its store would report it.
     private func opening<R>(_ body: () throws -> R) throws -> R {
-        do {
-            return try body()
-        } catch let error as SealedFileError where error.isDamage {
-            guard let location = lock.withLock({ damagedStore }) else { throw error }
-            throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
-        }
+        guard let location = damageLock.withLock({ damagedStore }) else { return try body() }
+        return try StoreError.reportingDamage(in: location, body)
     }
 
     /// The keys of every credential, without decrypting one.

@@ -67,3 +67,15 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension StoreError {
+    /// Runs `body`, a damaged vault reported as a database store at `location` reports it: `damagedInStore`,
+    /// whose advice is to restore the database (a file's own advice is its .bak).
+    public static func reportingDamage<R>(in location: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as SealedFileError where error.isDamage {
+            throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
+        }
+    }
+}
