@@ -121,7 +121,7 @@ extension Vault {
     }
 
     /// The credentials (of `kind` and `environment`, all when nil) whose interval is not `days`: those
-    /// `setDefaultRotation(days:applyingToAll:)` changes.
+    /// `setDefaultRotation(days:alsoFor:)` changes.
     public func credentials(notEvery days: Int, kind: CredentialKind?, environment: Environment?) throws
         -> [Credential]
     {

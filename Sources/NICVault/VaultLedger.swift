@@ -160,7 +160,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     /// credential exists (a pending one is to be settled first).
     public func registration(of key: CredentialKey, settling: Bool) throws -> Credential? {
         try vault.reload()
-        let existing = try vault.credentials(gstin: key.gstin, kind: key.kind, environment: key.environment).first
+        let existing = try vault.index.credential(key)
         if settling {
             guard let existing, existing.pendingSince != nil else {
                 throw VaultError.noPendingRegistration(key.description)

@@ -18,8 +18,6 @@ public final class EnvironmentPool<Made> {
         return new
     }
 
-    public func driver(for environment: Environment) async throws -> Made { try await get(environment) }
-
     public func stop() {
         stops.forEach { $0() }
         stops = []

@@ -292,11 +292,8 @@ public struct PostgresVaultStore: VaultStorage {
             guard id == knownID else { throw StoreError.vaultReplaced(path: location) }
             return (listed, seen)
         }
-        let opened: OpenedVault
-        do {
-            opened = try decrypt(try VaultFormat.parse(prefix: prefix, listing: listing))
-        } catch let error as SealedFileError where error.isDamage {
-            throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
+        let opened = try StoreError.reportingDamage(in: location) {
+            try decrypt(try VaultFormat.parse(prefix: prefix, listing: listing))
         }
         try checks.checkAndRemember(opened.header, bytes: prefix, seen: seen, acceptRollback: acceptRollback)
         return opened
@@ -354,10 +351,7 @@ public struct PostgresVaultStore: VaultStorage {
                 if let records = opened.records, try unchanged(link, since: records) {
                     // The vault row (locked now) is the one this command opened: its records are those it read
                     // (the manifest names each by id, version and hash), so none is read again.
-                    try checks.checkAndRemember(
-                        opened.header, bytes: [], seen: checks.rollbackMemory?.entry(for: opened.header.vaultIDHex),
-                        acceptRollback: acceptRollback)
-                    current = opened
+                    current = try checks.stillOpened(opened, acceptRollback: acceptRollback)
                     versions = Dictionary(
                         records.records.map { (RecordID($0.id), $0.version) }, uniquingKeysWith: { $1 })
                 } else {
@@ -366,14 +360,12 @@ public struct PostgresVaultStore: VaultStorage {
                     guard let (_, (prefix, listing)) = try readListing(link) else {
                         throw StoreError.vaultMissing(path: location)
                     }
-                    do {
+                    current = try StoreError.reportingDamage(in: location) {
                         let parsed = try VaultFormat.parse(prefix: prefix, listing: listing)
-                        current = try checks.reopen(
+                        return try checks.reopen(
                             parsed, bytes: prefix, as: opened, location: location,
                             seen: checks.rollbackMemory?.entry(for: parsed.header.vaultIDHex),
                             acceptRollback: acceptRollback)
-                    } catch let error as SealedFileError where error.isDamage {
-                        throw StoreError.damagedInStore(location: location, reason: error.briefDamage)
                     }
                     versions = listing.versionsByID
                 }

@@ -119,6 +119,15 @@ public struct OpenChecks: Sendable {
         return memory.entry(for: parsed.header.vaultIDHex)
     }
 
+    /// `opened` itself, for a save whose store still holds the very header and sealed manifest it was opened
+    /// from (nothing to read or decrypt again), after the rollback memory has been checked and updated.
+    public func stillOpened(_ opened: OpenedVault, acceptRollback: Bool) throws -> OpenedVault {
+        try checkAndRemember(
+            opened.header, bytes: [], seen: rollbackMemory?.entry(for: opened.header.vaultIDHex),
+            acceptRollback: acceptRollback)
+        return opened
+    }
+
     /// Refuses a rollback (unless accepted) and remembers this generation.
     public func checkAndRemember(
         _ header: VaultHeader, bytes: [UInt8], seen: RollbackMemory.Entry?, acceptRollback: Bool

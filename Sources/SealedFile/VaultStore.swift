@@ -243,14 +243,13 @@ public struct VaultStore: VaultStorage {
             // is fresh on every save): the same save wrote it, and its records are those checked at the open.
             // Nothing is read or decrypted again.
             try checkPermissions()
-            try checks.checkAndRemember(
-                opened.header, bytes: [], seen: checks.rollbackMemory?.entry(for: opened.header.vaultIDHex),
-                acceptRollback: acceptRollback)
-            current = opened
+            current = try checks.stillOpened(opened, acceptRollback: acceptRollback)
         } else {
             let bytes = try readChecked()
+            let parsed = try VaultFormat.parse(bytes)
             current = try checks.reopen(
-                bytes, as: opened, location: path, seen: checks.seen(bytes), acceptRollback: acceptRollback)
+                parsed, bytes: bytes, as: opened, location: path,
+                seen: rollbackMemory?.entry(for: parsed.header.vaultIDHex), acceptRollback: acceptRollback)
         }
         let result = try change(current)
         if let newKey = result.newKey {
@@ -272,7 +271,7 @@ public struct VaultStore: VaultStorage {
         return bytes
     }
 
-    /// Writes the bytes of a vault file (any version, parsed first) to a new file (0600, its folder 0700).
+    /// Writes the bytes of a vault file (any version, parsed first) to a new 0600 file in an existing folder.
     public func importRaw(_ bytes: [UInt8]) throws {
         _ = try VaultFormat.parse(bytes)
         let lock = try FileLock(path: lockPath, timeout: lockTimeout)

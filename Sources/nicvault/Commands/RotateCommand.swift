@@ -76,7 +76,7 @@ struct RotateCommand: AsyncParsableCommand {
             let target = try filter.credential(gstin, in: vault)
             if dryRun { return plan([(target, resume ? "would resume" : "would rotate")]) }
             try await rotateOne(
-                target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resume)
+                target, driver: drivers.get(target.environment), ledger: ledger, resuming: resume)
             if json { JSONOutput.line(ItemResult(target.key, outcome: resume ? "settled" : "rotated")) }
             return
         }
@@ -96,7 +96,7 @@ struct RotateCommand: AsyncParsableCommand {
             let report = await RotationBatch.run(targets) { target in
                 // A credential settled just before may no longer be due: read it again under its flow lock.
                 try await rotateOne(
-                    target, driver: drivers.driver(for: target.environment), ledger: ledger, resuming: resuming)
+                    target, driver: drivers.get(target.environment), ledger: ledger, resuming: resuming)
             } stop: {
                 Interruption.requested
             } finished: { _, key, error in
@@ -129,19 +129,20 @@ struct RotateCommand: AsyncParsableCommand {
         // One process at a time talks to the portal about a credential; the others are refused, not queued.
         let lock = try FlowLock.acquire(target.key, in: ledger.vault)
         defer { lock.release() }
-        // Read again under the flow lock: what another process settled meanwhile counts.
-        let target = try ledger.current(target.key)
         var flow = RotationFlow(driver: driver, ledger: ledger)
         flow.progress = { Console.note($0) }
         flow.checkpoint = crashCheckpoint
+        flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)
+        if resuming {
+            // The flow reads the credential again under this lock itself (RotationLedger.pendingRotation).
+            _ = try await flow.resume(target)
+            return
+        }
+        // Read again under the flow lock: what another process settled meanwhile counts.
+        let target = try ledger.current(target.key)
         if target.kind == .api, let main = try ledger.vault.mainUser(of: target.gstin, environment: target.environment)
         {
             flow.mainUser = MainUser(userID: main.userID, password: main.password)
-        }
-        flow.otpCode = OTPSources.make(fromOutbox: otpFromOutbox, driver: driver, gstin: target.gstin)
-        if resuming {
-            _ = try await flow.resume(target)
-            return
         }
         let rotated = try await flow.rotate(target)
         if let every {
