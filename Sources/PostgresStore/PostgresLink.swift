@@ -173,6 +173,11 @@ extension PostgresRow {
         try Array(self)[index].decode(Int64.self)
     }
 
+    /// True when the cell is SQL NULL.
+    func isNull(_ index: Int) -> Bool {
+        Array(self)[index].bytes == nil
+    }
+
     func bool(_ index: Int) throws -> Bool {
         try Array(self)[index].decode(Bool.self)
     }

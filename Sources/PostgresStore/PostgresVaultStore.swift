@@ -100,9 +100,14 @@ public struct PostgresVaultStore: VaultStorage {
     func checkSchema(_ link: PostgresLink) throws {
         // Once per connection: a command opens, reads and saves through one.
         guard !link.schemaChecked else { return }
-        let rows: [PostgresRow]
+        let rows = try schemaQuery(link, "SELECT version FROM nicvault_schema")
+        try acceptSchema(rows.first.map { Int(try $0.integer(0)) } ?? 0, on: link)
+    }
+
+    /// Runs a statement that reads `nicvault_schema`; a store without that table is told to run `store init`.
+    private func schemaQuery(_ link: PostgresLink, _ statement: PostgresQuery) throws -> [PostgresRow] {
         do {
-            rows = try link.query("SELECT version FROM nicvault_schema")
+            return try link.query(statement)
         } catch {
             // "No schema" only when the server says the table is not there; a store that stopped answering
             // says so in its own words.
@@ -111,12 +116,37 @@ public struct PostgresVaultStore: VaultStorage {
             throw StoreError.database(
                 "\(location) has no nicvault schema (\(PostgresLink.reason(error))); run: nicvault store init")
         }
-        let version = try rows.first.map { Int(try $0.integer(0)) } ?? 0
+    }
+
+    private func acceptSchema(_ version: Int, on link: PostgresLink) throws {
         if version > Self.schemaVersion { throw Self.newerSchema(version) }
         if version < Self.schemaVersion {
             throw StoreError.database("the store's schema is version \(version); run: nicvault store init")
         }
         link.schemaChecked = true
+    }
+
+    /// The vault row's id and header, nil when the store holds no vault; on a connection whose schema is not
+    /// checked yet, the schema's version comes in the same statement (one round trip, not two: `show` with a
+    /// session asks for the header, then opens).
+    func vaultHead(_ link: PostgresLink) throws -> (id: ByteBuffer, header: ByteBuffer)? {
+        let row: PostgresRow?
+        let first: Int
+        if link.schemaChecked {
+            row = try link.query("SELECT id, header FROM nicvault_vault").first
+            first = 0
+        } else {
+            let rows = try schemaQuery(
+                link, "SELECT s.version, v.id, v.header FROM nicvault_schema s LEFT JOIN nicvault_vault v ON true")
+            try acceptSchema(rows.first.map { Int(try $0.integer(0)) } ?? 0, on: link)
+            row = rows.first
+            first = 1
+        }
+        // No vault: no row, or the LEFT JOIN's NULLs.
+        guard let row, !row.isNull(first) else { return nil }
+        let id = try row.bytes(first)
+        link.vaultID = id
+        return (id, try row.bytes(first + 1))
     }
 
     /// A session-level advisory lock on a connection of the flow's own (not the command's, which is dropped
@@ -240,22 +270,13 @@ public struct PostgresVaultStore: VaultStorage {
     }
 
     public func exists() throws -> Bool {
-        try withLink { link in
-            try checkSchema(link)
-            guard let row = try link.query("SELECT id FROM nicvault_vault").first else { return false }
-            link.vaultID = try row.bytes(0)
-            return true
-        }
+        try withLink { try vaultHead($0) != nil }
     }
 
     public func currentHeader() throws -> VaultHeader {
         try withLink { link in
-            try checkSchema(link)
-            guard let row = try link.query("SELECT id, header FROM nicvault_vault").first else {
-                throw StoreError.vaultMissing(path: location)
-            }
-            link.vaultID = try row.bytes(0)
-            return try VaultFormat.parseHeader(Array(try row.bytes(1).readableBytesView))
+            guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            return try VaultFormat.parseHeader(Array(head.header.readableBytesView))
         }
     }
 
@@ -272,19 +293,16 @@ public struct PostgresVaultStore: VaultStorage {
     /// since is "changed by another process, run it again"). `show` reads the vault row and one record row.
     private func open(acceptRollback: Bool, decrypt: (ParsedVaultFile) throws -> OpenedVault) throws -> OpenedVault {
         let ((prefix, listing), seen): (([UInt8], RecordListing), RollbackMemory.Entry?) = try withLink { link in
-            try checkSchema(link)
             // What this machine remembers is read before the vault: writers remember a generation only after it
             // is committed, so the vault read next is never older than the memory read here (read after, a save
             // committed in between would look like a rollback). The vault's id is known when this command has
             // asked whether the vault exists or read its header (a session) on this connection.
             let knownID: ByteBuffer
-            if let id = link.vaultID {
+            if let id = link.vaultID, link.schemaChecked {
                 knownID = id
             } else {
-                guard let row = try link.query("SELECT id FROM nicvault_vault").first else {
-                    throw StoreError.vaultMissing(path: location)
-                }
-                knownID = try row.bytes(0)
+                guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+                knownID = head.id
             }
             let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView)))
             guard let (id, listed) = try readListing(link) else { throw StoreError.vaultMissing(path: location) }

@@ -69,6 +69,24 @@ struct SessionCLITests {
         #expect(garbage.err.contains("not a nicvault session"))
     }
 
+    /// A session reads the vault's header before anything else (the question a database store answers with the
+    /// schema check in one statement); without a vault it still says "no vault" (6), not a prompt or a key error.
+    @Test func aSessionWithoutItsVaultSaysTheVaultIsMissing() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let session = try unlock(box)
+        try FileManager.default.moveItem(atPath: box.vault, toPath: box.vault + ".moved")
+        let gone = try box.run(["list", "--vault", box.vault], environment: ["NICVAULT_SESSION": session])
+        #expect(gone.code == 6, "\(gone.err)")
+        #expect(gone.err.contains("nicvault init") || gone.err.contains("no vault"), "\(gone.err)")
+        // A session that cannot be used falls back to the passphrase, but not before saying the vault is missing.
+        let garbage = try box.run(["list", "--vault", box.vault], environment: ["NICVAULT_SESSION": "nonsense"])
+        #expect(garbage.code == 6, "\(garbage.err)")
+        #expect(!garbage.err.contains("Vault passphrase"))
+        try FileManager.default.moveItem(atPath: box.vault + ".moved", toPath: box.vault)
+        #expect(try box.run(["list", "--vault", box.vault], environment: ["NICVAULT_SESSION": session]).code == 0)
+    }
+
     @Test func passphraseChangeEndsSessions() throws {
         let box = CLISandbox()
         try box.initVault()

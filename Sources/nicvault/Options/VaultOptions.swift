@@ -133,8 +133,21 @@ struct VaultOptions: ParsableArguments {
     /// session from `nicvault unlock`, then the terminal. A session that cannot be used falls back with a note.
     func openVault() throws -> Vault {
         let store = try store()
-        guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
-        if let (path, explicit) = identityFile() {
+        let identity = identityFile()
+        let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
+        let session = ProcessInfo.processInfo.environment["NICVAULT_SESSION"].flatMap {
+            source.isTerminal && !$0.isEmpty ? $0 : nil
+        }
+        // A session reads the vault's header first, and says so when there is no vault (one question to a
+        // database store, not two); the other ways ask before they read a key or a passphrase.
+        var asked = false
+        func mustExist() throws {
+            guard !asked else { return }
+            asked = true
+            guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
+        }
+        if identity != nil || session == nil { try mustExist() }
+        if let (path, explicit) = identity {
             let key = try IdentityFile.read(path)
             do {
                 return try Vault.open(store: store, unlocker: .identity(key), acceptRollback: acceptRollback)
@@ -142,16 +155,15 @@ struct VaultOptions: ParsableArguments {
                 Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
             }
         }
-        let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
-        if source.isTerminal, let variable = ProcessInfo.processInfo.environment["NICVAULT_SESSION"], !variable.isEmpty
-        {
+        if let session {
             do {
-                let key = try Locations.sessions().key(variable: variable, store: store, now: Timestamp.current())
+                let key = try Locations.sessions().key(variable: session, store: store, now: Timestamp.current())
                 return try Vault.open(store: store, key: key, acceptRollback: acceptRollback)
             } catch let error as SessionError {
                 Console.note("note: \(error.description); asking for the passphrase")
             }
         }
+        try mustExist()
         return try Vault.open(
             store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
             acceptRollback: acceptRollback)
