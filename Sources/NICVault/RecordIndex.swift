@@ -236,8 +236,9 @@ final class RecordIndex: @unchecked Sendable {
         guard let stored = set else { return [] }
         let entries = self.entries
         return try opening {
-            // Records a store reads when asked for are read here, all at once, not from each slice's thread.
-            let set = try stored.reading(positions)
+            // Records a store reads when asked for are read here, all at once, not from each slice's thread; one
+            // slice reads its own (without copying the set's list of every record for one or two of them).
+            let set = Self.workers(positions.count) > 1 ? try stored.reading(positions) : stored
             return try Self.inSlices(positions.count) { slice in
                 let (arena, ranges) = try set.open(Array(positions[slice]))
                 return try arena.withUnsafeBytes { raw in
@@ -269,7 +270,7 @@ final class RecordIndex: @unchecked Sendable {
     static func inSlices<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Range<Int>) throws -> [T]) throws
         -> [T]
     {
-        let workers = count < 1024 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let workers = workers(count)
         guard workers > 1 else { return try body(0..<count) }
         let slots = Slots<Result<[T], any Error>>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -280,6 +281,11 @@ final class RecordIndex: @unchecked Sendable {
         joined.reserveCapacity(count)
         for result in slots.values { joined += try result!.get() }
         return joined
+    }
+
+    /// How many threads `inSlices` uses for `count` items.
+    static func workers(_ count: Int) -> Int {
+        count < 1024 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
     }
 
     /// One result per worker, each written by its own worker only.
