@@ -23,12 +23,25 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// ISO 8601 in UTC.
     public var description: String {
+        // Years of four digits (every time a vault holds) as bytes: `list` writes 100,000 dates.
+        if let bytes = iso8601Bytes { return String(decoding: bytes, as: UTF8.self) }
         let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
         let secondOfDay = secondsSince1970 - days * 86_400
         let (y, m, d) = Self.civil(fromDays: days)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return
             "\(y)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    /// The ISO 8601 bytes of a time in the years 1000 to 9999 (`appendISO8601` writes four year digits); nil
+    /// for others.
+    private var iso8601Bytes: [UInt8]? {
+        // 1000-01-01 and 10000-01-01, in seconds.
+        guard secondsSince1970 >= -30_610_224_000, secondsSince1970 < 253_402_300_800 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        appendISO8601(to: &out)
+        return out
     }
 
     /// Appends the ISO 8601 form to a byte buffer without building a `String` (for bulk encoding).
@@ -61,7 +74,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// The date part, "2026-11-26".
-    public var dateString: String { String(description.prefix(10)) }
+    public var dateString: String {
+        if let bytes = iso8601Bytes { return String(decoding: bytes[..<10], as: UTF8.self) }
+        return String(description.prefix(10))
+    }
 
     /// Parses exactly "YYYY-MM-DDTHH:MM:SSZ".
     public init?(iso8601 text: String) {

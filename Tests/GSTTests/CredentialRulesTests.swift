@@ -151,4 +151,21 @@ struct CredentialRulesTests {
         #expect(Timestamp(iso8601: "2027-02-29T12:00:00Z") == nil)
         #expect(Timestamp(iso8601: "2026-11-26 05:39:25") == nil)
     }
+
+    /// Four-digit years are written as bytes (fast), others as before; both read back, and the date is the
+    /// first ten characters.
+    @Test func timestampTextRoundTripsAcrossTheYearsItWrites() {
+        #expect(Timestamp(secondsSince1970: -30_610_224_000).description == "1000-01-01T00:00:00Z")
+        #expect(Timestamp(secondsSince1970: 253_402_300_799).description == "9999-12-31T23:59:59Z")
+        #expect(Timestamp(secondsSince1970: 253_402_300_800).description == "10000-01-01T00:00:00Z")
+        #expect(Timestamp(secondsSince1970: -30_610_224_001).description == "999-12-31T23:59:59Z")
+        #expect(Timestamp(secondsSince1970: 1_795_671_565).dateString == "2026-11-26")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let time = Timestamp(
+                secondsSince1970: Int64.random(in: -30_610_224_000..<253_402_300_800, using: &generator))
+            #expect(Timestamp(iso8601: time.description) == time, "\(time.secondsSince1970)")
+            #expect(time.dateString == String(time.description.prefix(10)))
+        }
+    }
 }
