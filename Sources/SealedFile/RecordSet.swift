@@ -6,13 +6,15 @@ import Sodium
 
 /// One sealed record of a version 2 vault as it stands in the file:
 /// `id (16) || version (u64) || nonce (24) || length (u32) || ciphertext (length)`.
+/// Its id and hash are held as integers (a vault of 100,000 records makes 100,000 of these at every open: no
+/// array slices to retain); `id` and `hash` give them as bytes.
 public struct SealedRecord: Sendable {
     /// Random 16 bytes naming the record for as long as it lives.
-    public let id: ArraySlice<UInt8>
+    public let recordID: RecordID
     /// The generation of the save that sealed it.
     public let version: UInt64
     /// BLAKE2b-256 of `framed`, as the manifest names it.
-    public let hash: ArraySlice<UInt8>
+    let digest: Digest256
     /// The record's bytes in the file; empty until read from a store that reads records when they are asked
     /// for (`source`).
     public let framed: ArraySlice<UInt8>
@@ -22,23 +24,62 @@ public struct SealedRecord: Sendable {
     let source: (any RecordSource)?
 
     public init(id: ArraySlice<UInt8>, version: UInt64, hash: ArraySlice<UInt8>, framed: ArraySlice<UInt8>) {
-        self.init(id: id, version: version, hash: hash, framed: framed, length: framed.count, source: nil)
+        self.init(
+            recordID: RecordID(id), version: version, digest: Digest256(hash), framed: framed, length: framed.count,
+            source: nil)
     }
 
     init(
-        id: ArraySlice<UInt8>, version: UInt64, hash: ArraySlice<UInt8>, framed: ArraySlice<UInt8>, length: Int,
+        recordID: RecordID, version: UInt64, digest: Digest256, framed: ArraySlice<UInt8>, length: Int,
         source: (any RecordSource)?
     ) {
-        self.id = id
+        self.recordID = recordID
         self.version = version
-        self.hash = hash
+        self.digest = digest
         self.framed = framed
         self.length = length
         self.source = source
     }
 
+    /// The id's 16 bytes.
+    public var id: ArraySlice<UInt8> { recordID.bytes[...] }
+    /// The hash's 32 bytes.
+    public var hash: ArraySlice<UInt8> { digest.bytes[...] }
+
     /// True when its bytes are still in the store.
     var isUnread: Bool { framed.isEmpty && length > 0 }
+
+    /// The same record with its bytes.
+    func with(framed: ArraySlice<UInt8>) -> SealedRecord {
+        SealedRecord(
+            recordID: recordID, version: version, digest: digest, framed: framed, length: framed.count, source: source)
+    }
+}
+
+/// A 32-byte hash as four big-endian words.
+struct Digest256: Sendable, Equatable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ bytes: some Collection<UInt8>) {
+        let all = Array(bytes)
+        precondition(all.count == 32)
+        func word(_ at: Int) -> UInt64 { (at..<(at + 8)).reduce(0) { $0 << 8 | UInt64(all[$1]) } }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    /// The 32 bytes at `offset` of `bytes`.
+    init(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) {
+        func word(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[offset + at + $1]) } }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    var bytes: [UInt8] {
+        [words.0, words.1, words.2, words.3].flatMap { word in
+            (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) }
+        }
+    }
+
+    static func == (a: Digest256, b: Digest256) -> Bool { a.words == b.words }
 }
 
 /// A store that reads a record's bytes when it is asked for (PostgreSQL): `read` returns the bytes of each
@@ -80,6 +121,37 @@ public struct RecordListing: Sendable {
 
     /// The length of the records section these records make.
     public var totalLength: Int { lengths.reduce(0, +) }
+}
+
+/// Tells whether a record id was met before, without hashing: ids are 16 random bytes, so their own low bits
+/// spread them (the ids of a manifest are authenticated: nobody without the key picks them to collide).
+struct RecordIDSet {
+    private var highs: [UInt64]
+    private var lows: [UInt64]
+    private var used: [Bool]
+    private let mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        highs = [UInt64](repeating: 0, count: size)
+        lows = [UInt64](repeating: 0, count: size)
+        used = [Bool](repeating: false, count: size)
+        mask = size - 1
+    }
+
+    /// False when `id` was inserted before.
+    mutating func insert(_ id: RecordID) -> Bool {
+        var slot = Int(truncatingIfNeeded: id.low ^ (id.high >> 7)) & mask
+        while used[slot] {
+            if lows[slot] == id.low && highs[slot] == id.high { return false }
+            slot = (slot + 1) & mask
+        }
+        used[slot] = true
+        highs[slot] = id.high
+        lows[slot] = id.low
+        return true
+    }
 }
 
 /// A record id as two integers: a dictionary key that hashes two words, not sixteen bytes one by one.
@@ -188,7 +260,7 @@ public struct RecordSet: Sendable {
     /// Step 10 over a file's records section: each record's framing against the manifest entry at its position,
     /// nothing after the last.
     static func walked(_ section: ArraySlice<UInt8>, table: [UInt8], count: Int) throws -> [SealedRecord] {
-        var seen = Set<RecordID>(minimumCapacity: count)
+        var seen = RecordIDSet(capacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
         let base = section.startIndex
@@ -200,9 +272,8 @@ public struct RecordSet: Sendable {
                 }
                 for position in 0..<count {
                     let entry = position * Self.entryByteCount
-                    guard seen.insert(RecordID(u64(entries, entry), u64(entries, entry + 8))).inserted else {
-                        throw SealedFileError.manifestDamaged
-                    }
+                    let id = RecordID(u64(entries, entry), u64(entries, entry + 8))
+                    guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
                     let at = offset - base
                     guard section.endIndex - offset >= Self.framingByteCount else {
                         throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
@@ -222,8 +293,8 @@ public struct RecordSet: Sendable {
                     }
                     records.append(
                         SealedRecord(
-                            id: table[entry..<(entry + 16)], version: version,
-                            hash: table[(entry + 24)..<(entry + 56)], framed: section[offset..<end]))
+                            recordID: id, version: version, digest: Digest256(entries, at: entry + 24),
+                            framed: section[offset..<end], length: end - offset, source: nil))
                     offset = end
                 }
             }
@@ -240,25 +311,36 @@ public struct RecordSet: Sendable {
             throw SealedFileError.recordDamaged(
                 "the store holds \(listing.count) of the \(count) records the manifest names")
         }
-        var seen = Set<RecordID>(minimumCapacity: count)
+        var seen = RecordIDSet(capacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
-        for position in 0..<count {
-            let entry = position * Self.entryByteCount
-            let id = table[entry..<(entry + 16)]
-            let version = table[(entry + 16)..<(entry + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard seen.insert(RecordID(id)).inserted else { throw SealedFileError.manifestDamaged }
-            guard listing.id(position).elementsEqual(id), listing.versions[position] == version else {
-                throw SealedFileError.recordDamaged(
-                    "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+        try table.withUnsafeBufferPointer { entries in
+            try listing.ids.withUnsafeBufferPointer { listed in
+                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
+                }
+                for position in 0..<count {
+                    let entry = position * Self.entryByteCount
+                    let id = RecordID(u64(entries, entry), u64(entries, entry + 8))
+                    guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
+                    let version = u64(entries, entry + 16)
+                    let at = position * Self.idByteCount
+                    guard u64(listed, at) == id.high, u64(listed, at + 8) == id.low,
+                        listing.versions[position] == version
+                    else {
+                        throw SealedFileError.recordDamaged(
+                            "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)"
+                        )
+                    }
+                    guard listing.lengths[position] >= Self.minimumFramedLength else {
+                        throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
+                    }
+                    records.append(
+                        SealedRecord(
+                            recordID: id, version: version, digest: Digest256(entries, at: entry + 24), framed: [],
+                            length: listing.lengths[position], source: listing.source))
+                }
             }
-            guard listing.lengths[position] >= Self.minimumFramedLength else {
-                throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
-            }
-            records.append(
-                SealedRecord(
-                    id: id, version: version, hash: table[(entry + 24)..<(entry + 56)], framed: [],
-                    length: listing.lengths[position], source: listing.source))
         }
         return records
     }
@@ -381,9 +463,7 @@ public struct RecordSet: Sendable {
                 throw SealedFileError.recordDamaged(
                     "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
             }
-            found[index] = SealedRecord(
-                id: record.id, version: record.version, hash: record.hash, framed: framed[...], length: framed.count,
-                source: record.source)
+            found[index] = record.with(framed: framed[...])
         }
         return found
     }
@@ -401,7 +481,7 @@ public struct RecordSet: Sendable {
     private func decrypt(_ record: SealedRecord, into target: UnsafeMutableRawBufferPointer) throws {
         let damaged = SealedFileError.recordDamaged("a record failed authentication (damaged or tampered with)")
         try record.framed.withUnsafeBytes { framed in
-            guard ConstantTime.equals(BLAKE2b.hash(framed), Array(record.hash)) else { throw damaged }
+            guard ConstantTime.equals(BLAKE2b.hash(framed), record.digest.bytes) else { throw damaged }
             let nonce = UnsafeRawBufferPointer(rebasing: framed[24..<48])
             let ciphertext = UnsafeRawBufferPointer(rebasing: framed[Self.framingByteCount...])
             do {
@@ -429,7 +509,7 @@ public struct RecordSet: Sendable {
         _ writes: [RecordWrite], key: SymmetricKey, vaultID: [UInt8], version: UInt64, random: some RandomSource
     ) throws -> [SealedRecord] {
         let recordKey = try recordKey(from: key)
-        var seen = Set<RecordID>(minimumCapacity: writes.count)
+        var seen = RecordIDSet(capacity: writes.count)
         var layout: [(content: Int, padded: Int)] = []
         for write in writes {
             let id: ArraySlice<UInt8>
@@ -440,7 +520,7 @@ public struct RecordSet: Sendable {
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }
-            guard id.count == idByteCount, seen.insert(RecordID(id)).inserted else {
+            guard id.count == idByteCount, seen.insert(RecordID(id)) else {
                 throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
             }
         }

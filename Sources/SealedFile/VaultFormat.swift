@@ -436,9 +436,7 @@ public enum VaultFormat {
         var offset = headerBytes.count + ciphertext.count
         let placed = sealed.map { record in
             defer { offset += record.framed.count }
-            return SealedRecord(
-                id: record.id, version: record.version, hash: record.hash,
-                framed: bytes[offset..<(offset + record.framed.count)], length: record.length, source: record.source)
+            return record.framed.isEmpty ? record : record.with(framed: bytes[offset..<(offset + record.framed.count)])
         }
         let set = try RecordSet(
             manifest: padded, indexRange: (manifest.count - index.count)..<manifest.count, records: placed,
