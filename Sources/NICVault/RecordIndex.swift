@@ -322,7 +322,7 @@ final class RecordIndex: @unchecked Sendable {
             }
         }
         var ids: [Entry: [UInt8]] = [:]
-        if let set { for (entry, record) in zip(entries, set.records) { ids[entry] = Array(record.id) } }
+        if let set { for (entry, record) in zip(entries, set.records) { ids[entry] = record.recordID.bytes } }
 
         var newEntries: [Entry] = []
         var writer = JSONWriter()

@@ -575,7 +575,7 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
         self.vaultID = vaultID
     }
 
-    func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] {
+    func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>] {
         let rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = try store.withLink { link in
             guard records.count <= 16 else {
                 return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
@@ -584,11 +584,11 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
             }
             var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
             for record in records {
-                let id = ByteBuffer(bytes: record.id)
+                let id = ByteBuffer(bytes: record.id.bytes)
                 let found = try link.query(
                     "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
                 if let row = found.first {
-                    rows[RecordID(record.id)] = (
+                    rows[record.id] = (
                         UInt64(bitPattern: try row.integer(0)), Array(try row.bytes(1).readableBytesView)[...]
                     )
                 }
@@ -597,10 +597,10 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
         }
         return try records.map { record in
             // Changed (or removed) since this command listed it: another writer's doing; run it again.
-            guard let row = rows[RecordID(record.id)], row.version == record.version else {
+            guard let row = rows[record.id], row.version == record.version else {
                 throw StoreError.vaultReplaced(path: store.location)
             }
-            return Array(row.sealed)
+            return row.sealed
         }
     }
 }

@@ -61,11 +61,23 @@ public protocol FileSystem: Sendable {
     func makeDirectories(_ path: String, mode: UInt32) throws(FileSystemError)
     /// Sets permission bits.
     func setMode(_ path: String, mode: UInt32) throws(FileSystemError)
+    /// The file opened for reads at offsets, or nil when it does not exist. By default its bytes read whole.
+    func openForReading(_ path: String) throws(FileSystemError) -> (any ReadableFile)?
+}
+
+extension FileSystem {
+    public func openForReading(_ path: String) throws(FileSystemError) -> (any ReadableFile)? {
+        try read(path).map { MemoryFile($0) }
+    }
 }
 
 /// The real file system through Glibc.
 public struct POSIXFileSystem: FileSystem {
     public init() {}
+
+    public func openForReading(_ path: String) throws(FileSystemError) -> (any ReadableFile)? {
+        try DescriptorFile(path)
+    }
 
     public func read(_ path: String) throws(FileSystemError) -> [UInt8]? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)

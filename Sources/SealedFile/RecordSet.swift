@@ -20,18 +20,19 @@ public struct SealedRecord: Sendable {
     public let framed: ArraySlice<UInt8>
     /// The length of `framed`, known before it is read.
     public let length: Int
-    /// Where `framed` is read from when it is empty.
+    /// Where `framed` is read from when it is empty, and the record's position in that store's listing.
     let source: (any RecordSource)?
+    let listed: Int?
 
     public init(id: ArraySlice<UInt8>, version: UInt64, hash: ArraySlice<UInt8>, framed: ArraySlice<UInt8>) {
         self.init(
             recordID: RecordID(id), version: version, digest: Digest256(hash), framed: framed, length: framed.count,
-            source: nil)
+            source: nil, listed: nil)
     }
 
     init(
         recordID: RecordID, version: UInt64, digest: Digest256, framed: ArraySlice<UInt8>, length: Int,
-        source: (any RecordSource)?
+        source: (any RecordSource)?, listed: Int?
     ) {
         self.recordID = recordID
         self.version = version
@@ -39,6 +40,7 @@ public struct SealedRecord: Sendable {
         self.framed = framed
         self.length = length
         self.source = source
+        self.listed = listed
     }
 
     /// The id's 16 bytes.
@@ -52,7 +54,8 @@ public struct SealedRecord: Sendable {
     /// The same record with its bytes.
     func with(framed: ArraySlice<UInt8>) -> SealedRecord {
         SealedRecord(
-            recordID: recordID, version: version, digest: digest, framed: framed, length: framed.count, source: source)
+            recordID: recordID, version: version, digest: digest, framed: framed, length: framed.count, source: source,
+            listed: listed)
     }
 }
 
@@ -74,18 +77,22 @@ struct Digest256: Sendable, Equatable {
     }
 
     var bytes: [UInt8] {
-        [words.0, words.1, words.2, words.3].flatMap { word in
-            (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) }
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            for (at, word) in [words.0, words.1, words.2, words.3].enumerated() {
+                for index in 0..<8 { buffer[8 * at + index] = UInt8(truncatingIfNeeded: word >> (56 - 8 * index)) }
+            }
+            count = 32
         }
     }
 
     static func == (a: Digest256, b: Digest256) -> Bool { a.words == b.words }
 }
 
-/// A store that reads a record's bytes when it is asked for (PostgreSQL): `read` returns the bytes of each
-/// record named (id, version), in that order, or throws when one is no longer at that version.
+/// A store that reads a record's bytes when it is asked for (PostgreSQL, a file): `read` returns the bytes of each
+/// record named (id, version, and its position in the listing the store gave when the caller knows it), in that
+/// order, or throws when one is no longer at that version.
 public protocol RecordSource: AnyObject, Sendable {
-    func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]]
+    func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>]
 }
 
 /// What a store that reads records when they are asked for knows of them at open: each record's id, version
@@ -96,13 +103,22 @@ public struct RecordListing: Sendable {
     public let versions: [UInt64]
     public let lengths: [Int]
     public let source: any RecordSource
+    /// Where a file's walk found damage (a record cut short, bytes after the last one): the listing holds the
+    /// records before `position`, and the open reports `reason` when it gets there (step 10).
+    public let damage: Damage?
 
-    public init(ids: [UInt8], versions: [UInt64], lengths: [Int], source: any RecordSource) {
+    public struct Damage: Sendable {
+        public let position: Int
+        public let reason: String
+    }
+
+    public init(ids: [UInt8], versions: [UInt64], lengths: [Int], source: any RecordSource, damage: Damage? = nil) {
         precondition(ids.count == versions.count * RecordSet.idByteCount && versions.count == lengths.count)
         self.ids = ids
         self.versions = versions
         self.lengths = lengths
         self.source = source
+        self.damage = damage
     }
 
     public var count: Int { versions.count }
@@ -174,8 +190,13 @@ public struct RecordID: Hashable, Sendable {
     public init(_ id: [UInt8]) { self.init(id[...]) }
 
     public var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        [UInt8](unsafeUninitializedCapacity: 16) { buffer, count in
+            for index in 0..<8 {
+                buffer[index] = UInt8(truncatingIfNeeded: high >> (56 - 8 * index))
+                buffer[8 + index] = UInt8(truncatingIfNeeded: low >> (56 - 8 * index))
+            }
+            count = 16
+        }
     }
 }
 
@@ -294,7 +315,7 @@ public struct RecordSet: Sendable {
                     records.append(
                         SealedRecord(
                             recordID: id, version: version, digest: Digest256(entries, at: entry + 24),
-                            framed: section[offset..<end], length: end - offset, source: nil))
+                            framed: section[offset..<end], length: end - offset, source: nil, listed: nil))
                     offset = end
                 }
             }
@@ -307,7 +328,7 @@ public struct RecordSet: Sendable {
 
     /// Step 10 against a store's listing (ids, versions and lengths; the bytes are read when asked for).
     static func listed(_ listing: RecordListing, table: [UInt8], count: Int) throws -> [SealedRecord] {
-        guard listing.count == count else {
+        guard listing.count == count || listing.damage != nil else {
             throw SealedFileError.recordDamaged(
                 "the store holds \(listing.count) of the \(count) records the manifest names")
         }
@@ -323,6 +344,9 @@ public struct RecordSet: Sendable {
                     let entry = position * Self.entryByteCount
                     let id = RecordID(u64(entries, entry), u64(entries, entry + 8))
                     guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
+                    if let damage = listing.damage, damage.position == position {
+                        throw SealedFileError.recordDamaged(damage.reason)
+                    }
                     let version = u64(entries, entry + 16)
                     let at = position * Self.idByteCount
                     guard u64(listed, at) == id.high, u64(listed, at + 8) == id.low,
@@ -338,10 +362,11 @@ public struct RecordSet: Sendable {
                     records.append(
                         SealedRecord(
                             recordID: id, version: version, digest: Digest256(entries, at: entry + 24), framed: [],
-                            length: listing.lengths[position], source: listing.source))
+                            length: listing.lengths[position], source: listing.source, listed: position))
                 }
             }
         }
+        if let damage = listing.damage { throw SealedFileError.recordDamaged(damage.reason) }
         return records
     }
 
@@ -443,27 +468,40 @@ public struct RecordSet: Sendable {
     /// The records at `positions`, in that order, with their bytes, reading from the store those not read yet
     /// (in one request).
     private func read(_ positions: [Int]) throws -> [SealedRecord] {
-        var found = positions.map { records[$0] }
-        let unread = positions.indices.filter { found[$0].isUnread }
-        guard let first = unread.first else { return found }
-        guard let source = found[first].source else {
-            throw SealedFileError.recordDamaged("a record's bytes are missing")
-        }
-        let bytes = try source.read(unread.map { (Array(found[$0].id), found[$0].version) })
-        guard bytes.count == unread.count else {
-            throw SealedFileError.recordDamaged("the store returned \(bytes.count) of \(unread.count) records")
-        }
-        for (index, framed) in zip(unread, bytes) {
-            let record = found[index]
-            let position = positions[index]
-            guard framed.count == record.length, framed.count >= Self.minimumFramedLength,
-                framed[0..<16].elementsEqual(record.id),
-                framed[16..<24].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == record.version
-            else {
-                throw SealedFileError.recordDamaged(
-                    "record \(position + 1) is not the one the manifest names (dropped, swapped or rolled back)")
+        try Self.readingUnread(positions.map { records[$0] })
+    }
+
+    /// `records` with the bytes of those not read yet, read from their store (one request per store, each record
+    /// at its position in the store's listing). The bytes read must be the record the manifest names (id, version,
+    /// length).
+    static func readingUnread(_ records: [SealedRecord]) throws -> [SealedRecord] {
+        var found = records
+        let unread = records.indices.filter { records[$0].isUnread }
+        var bySource: [ObjectIdentifier: (source: any RecordSource, indices: [Int])] = [:]
+        for index in unread {
+            guard let source = records[index].source else {
+                throw SealedFileError.recordDamaged("a record's bytes are missing")
             }
-            found[index] = record.with(framed: framed[...])
+            bySource[ObjectIdentifier(source), default: (source, [])].indices.append(index)
+        }
+        for (source, indices) in bySource.values {
+            let bytes = try source.read(
+                indices.map { (records[$0].recordID, records[$0].version, records[$0].listed) })
+            guard bytes.count == indices.count else {
+                throw SealedFileError.recordDamaged("the store returned \(bytes.count) of \(indices.count) records")
+            }
+            for (index, framed) in zip(indices, bytes) {
+                let record = records[index]
+                guard framed.count == record.length, framed.count >= Self.minimumFramedLength,
+                    RecordID(framed.prefix(16)) == record.recordID,
+                    framed.dropFirst(16).prefix(8).reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == record.version
+                else {
+                    let position = record.listed.map { "record \($0 + 1)" } ?? "a record"
+                    throw SealedFileError.recordDamaged(
+                        "\(position) is not the one the manifest names (dropped, swapped or rolled back)")
+                }
+                found[index] = record.with(framed: framed)
+            }
         }
         return found
     }
@@ -514,7 +552,11 @@ public struct RecordSet: Sendable {
         for write in writes {
             let id: ArraySlice<UInt8>
             switch write {
-            case .keep(let record): id = record.id
+            case .keep(let record):
+                guard seen.insert(record.recordID) else {
+                    throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
+                }
+                continue
             case .seal(let newID, let plaintext, let range):
                 id = newID[...]
                 let content = (range ?? 0..<plaintext.count).count
@@ -583,9 +625,13 @@ public struct RecordSet: Sendable {
         var writer = ByteWriter()
         writer.u32(UInt32(records.count))
         for record in records {
-            writer.raw(record.id)
+            writer.u64(record.recordID.high)
+            writer.u64(record.recordID.low)
             writer.u64(record.version)
-            writer.raw(record.hash)
+            writer.u64(record.digest.words.0)
+            writer.u64(record.digest.words.1)
+            writer.u64(record.digest.words.2)
+            writer.u64(record.digest.words.3)
         }
         let table = writer.bytes
         return try SecureBytes(count: table.count + index.count) { out in

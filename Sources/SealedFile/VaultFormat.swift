@@ -195,8 +195,12 @@ public enum VaultFormat {
     /// A version 2 file from a store that keeps the header and sealed manifest (`prefix`) apart from records it
     /// reads when they are asked for: checked as `parse` checks a whole file, the listing's lengths standing
     /// for the records section.
-    public static func parse(prefix: [UInt8], listing: RecordListing) throws(SealedFileError) -> ParsedVaultFile {
-        var parsed = try parse(prefix, headerOnly: false, recordsElsewhere: listing.totalLength)
+    /// `recordsLength`: the records section's length where the store knows it apart from the listing (a file's
+    /// size), so that a short or long file is told as `parse` tells it.
+    public static func parse(prefix: [UInt8], listing: RecordListing, recordsLength: Int? = nil) throws(SealedFileError)
+        -> ParsedVaultFile
+    {
+        var parsed = try parse(prefix, headerOnly: false, recordsElsewhere: recordsLength ?? listing.totalLength)
         guard parsed.header.formatVersion >= 2 else { throw .malformedHeader("version 1 in a store of records") }
         parsed.listing = listing
         return parsed

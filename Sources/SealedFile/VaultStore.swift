@@ -74,6 +74,21 @@ public struct VaultChange: Sendable {
         return try change.sealOpening(key: newKey ?? current.key, header: header, random: random)
     }
 
+    /// The same change with the bytes of every record it keeps read from their store (a file's save writes every
+    /// record; a database's writes only new ones and needs none of this).
+    public func readingKeptRecords() throws -> VaultChange {
+        guard case .records(let index, let writes) = contents,
+            writes.contains(where: { if case .keep(let record) = $0 { record.isUnread } else { false } })
+        else { return self }
+        let kept = writes.compactMap { if case .keep(let record) = $0 { record } else { nil } }
+        var read = try RecordSet.readingUnread(kept).makeIterator()
+        let complete = writes.map { write -> RecordWrite in
+            guard case .keep = write, let record = read.next() else { return write }
+            return .keep(record)
+        }
+        return VaultChange(index: index, records: complete, slots: slots, newKey: newKey)
+    }
+
     /// The same contents with every kept record of `current` opened, ready to be sealed under another key.
     public func resealing(_ current: RecordSet?) throws -> VaultChange {
         guard case .records(let index, let records) = contents,
@@ -206,9 +221,9 @@ public struct VaultStore: VaultStorage {
         try open(acceptRollback: acceptRollback) { try VaultFormat.open($0, with: key) }
     }
 
-    private func open(acceptRollback: Bool, decrypt: ([UInt8]) throws -> OpenedVault) throws -> OpenedVault {
-        let (bytes, seen, backup) = try readSnapshot()
-        let opened = try decrypt(bytes)
+    private func open(acceptRollback: Bool, decrypt: (ParsedVaultFile) throws -> OpenedVault) throws -> OpenedVault {
+        let (parsed, bytes, seen, backup) = try readSnapshot()
+        let opened = try decrypt(parsed)
         try checkBackup(opened.header, backup: backup, acceptRollback: acceptRollback)
         try checks.checkAndRemember(opened.header, bytes: bytes, seen: seen, acceptRollback: acceptRollback)
         return opened
@@ -251,7 +266,9 @@ public struct VaultStore: VaultStorage {
                 parsed, bytes: bytes, as: opened, location: path,
                 seen: rollbackMemory?.entry(for: parsed.header.vaultIDHex), acceptRollback: acceptRollback)
         }
-        let result = try change(current)
+        // The records this command kept without reading them are read now, from the file it opened: a file's save
+        // writes them all.
+        let result = try change(current).readingKeptRecords()
         if let newKey = result.newKey {
             // Re-keying: the backup is the current generation sealed again under the new key and slots (written
             // first, so a crash leaves no copy under the old key that is newer than the old file itself).
@@ -260,6 +277,8 @@ public struct VaultStore: VaultStorage {
             try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
         }
         let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
+        // Never a file shorter or longer than its header says (a record left out would be one lost).
+        _ = try VaultFormat.parse(newBytes)
         try AtomicFile.replace(
             path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
         try checks.remember(saved.header, bytes: newBytes, force: false)
@@ -296,19 +315,48 @@ public struct VaultStore: VaultStorage {
         }
     }
 
-    /// The vault bytes and what the rollback memory held for them, read together under a shared lock:
-    /// writers record a new generation before they release the exclusive lock, so a save that lands while
-    /// this reader derives its key is never mistaken for a rollback. The key derivation runs unlocked.
-    func readSnapshot() throws -> ([UInt8], RollbackMemory.Entry?, (vaultID: [UInt8], generation: UInt64)?) {
+    /// The vault and what the rollback memory held for it, read together under a shared lock: writers record a
+    /// new generation before they release the exclusive lock, so a save that lands while this reader derives its
+    /// key is never mistaken for a rollback. The key derivation runs unlocked. Returns the parsed file, the bytes
+    /// read (a version 2 file's header and sealed manifest; any other file whole), the memory's entry and the
+    /// backup's id and generation.
+    func readSnapshot() throws -> (
+        ParsedVaultFile, [UInt8], RollbackMemory.Entry?, (vaultID: [UInt8], generation: UInt64)?
+    ) {
         guard try exists() else { throw StoreError.vaultMissing(path: path) }
         // A read needs no new file: in a folder where the lock file cannot be made, nobody can save either.
         let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
             warn("note: reading without the lock file \(lockPath) (\(reason)); nobody can save in that folder")
         }
         defer { lock?.release() }
-        let bytes = try readChecked()
+        try checkPermissions()
+        guard let file = try fileSystem.openForReading(path) else { throw StoreError.vaultMissing(path: path) }
+        let (parsed, bytes) = try Self.parse(file)
         let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-        return (bytes, checks.seen(bytes), backup)
+        return (parsed, bytes, checks.seen(bytes), backup)
+    }
+
+    /// A version 2 file as its header and sealed manifest, its records left in the file: their framing is walked
+    /// (a window at a time), their bytes are read when a command asks for them (`show` reads one record of
+    /// 100,000, not a 56 MB file). Any other file (version 1, damaged headers, not a vault) is read whole and
+    /// parsed as before, so that its errors are the same.
+    static func parse(_ file: any ReadableFile) throws -> (ParsedVaultFile, [UInt8]) {
+        let head = try file.read(at: 0, count: min(file.size, headerReadLength))
+        if let header = try? VaultFormat.parse(head, headerOnly: true), header.header.formatVersion >= 2 {
+            let prefixLength = header.headerBytes.count + Int(header.header.ciphertextLength)
+            if prefixLength <= file.size {
+                let prefix = try file.read(at: 0, count: prefixLength)
+                if prefix.count == prefixLength {
+                    let listing = try FileRecordSource.listing(
+                        of: file, from: prefixLength, count: Int(header.header.recordCount))
+                    let parsed = try VaultFormat.parse(
+                        prefix: prefix, listing: listing, recordsLength: file.size - prefixLength)
+                    return (parsed, prefix)
+                }
+            }
+        }
+        let bytes = try file.read(at: 0, count: file.size)
+        return (try VaultFormat.parse(bytes), bytes)
     }
 
     /// The first `count` bytes of a file, or nil when it is missing or shorter.

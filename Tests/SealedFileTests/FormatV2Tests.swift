@@ -166,6 +166,63 @@ struct FormatV2Tests {
         #expect(try store.update(fourth, change: appending("4")).header.generation == 5)
     }
 
+    /// The file store reads a version 2 file's header and manifest and leaves the records in the file until they
+    /// are asked for: every vector, positive or negative, opens (or is refused with its label) through it exactly
+    /// as through the reader of whole files.
+    @Test func theFileStoreReadsEveryVectorAsTheWholeFileReaderDoes() throws {
+        let folder = TemporaryFolder()
+        func write(_ bytes: [UInt8]) throws -> VaultStore {
+            let path = folder.file("v.nicv")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o600)
+            return VaultStore(path: path, rollbackMemory: nil)
+        }
+        for vector in try FormatVectorsV2.positives() {
+            let opened = try write(vector.bytes).open(with: try FormatVectorsV2.unlocker(vector.unlock))
+            let records = try #require(opened.records, "\(vector.name)")
+            #expect(String(decoding: bytes(try records.index), as: UTF8.self) == vector.index, "\(vector.name)")
+            let texts = try records.records.indices.map { String(decoding: bytes(try records.open($0)), as: UTF8.self) }
+            #expect(texts == vector.records, "\(vector.name)")
+        }
+        for vector in try FormatVectorsV2.negatives() {
+            do {
+                let opened = try write(vector.bytes).open(with: try FormatVectorsV2.unlocker(vector.unlock))
+                if let records = opened.records { for index in records.records.indices { _ = try records.open(index) } }
+                Issue.record("\(vector.name) opened")
+            } catch let error as SealedFileError {
+                #expect(FormatVectors.label(error) == FormatVectors.label(vector.error), "\(vector.name): \(error)")
+            }
+        }
+    }
+
+    /// A save from an open whose records were never read (they stay in the file) writes every record: the kept
+    /// ones are read from the file the command opened. Before that, such a save wrote a file without them.
+    @Test func aSaveKeepsTheRecordsItNeverRead() throws {
+        let folder = TemporaryFolder()
+        let store = VaultStore(
+            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
+        let ids = (1...3).map { [UInt8](repeating: UInt8($0), count: 16) }
+        try store.create(
+            .records(
+                index: passphrase("index"),
+                records: ids.enumerated().map { .seal(id: $1, plaintext: passphrase("record \($0)")) })
+        ) { key, id in
+            [try PassphraseSlot(wrapping: key, passphrase: passphrase("pw"), parameters: .interactive, vaultID: id)]
+        }
+        let opened = try store.open(with: .passphrase(passphrase("pw")))
+        let saved = try store.update(opened) { current in
+            let records = current.records!.records
+            return VaultChange(
+                index: try current.records!.index,
+                records: [.keep(records[0]), .seal(id: ids[1], plaintext: passphrase("changed")), .keep(records[2])])
+        }
+        #expect(saved.header.generation == 2)
+        let reopened = try store.open(with: .passphrase(passphrase("pw")))
+        let texts = try (0..<3).map { String(decoding: bytes(try reopened.records!.open($0)), as: UTF8.self) }
+        #expect(texts == ["record 0", "changed", "record 2"])
+        #expect(reopened.records!.records.map(\.version) == [1, 2, 1])
+    }
+
     @Test func aRecordIDKeepsItsBytesAndAListingFindsVersionsByID() {
         let ids: [[UInt8]] = [Array(0..<16), Array(repeating: 0xFF, count: 16), (0..<16).map { UInt8($0 * 17) }]
         for id in ids { #expect(RecordID(id).bytes == id) }
@@ -174,7 +231,7 @@ struct FormatV2Tests {
         let flat = ids.flatMap { $0 }
         #expect(RecordID(flat[16..<32]) == RecordID(ids[1]))
         final class NoSource: RecordSource {
-            func read(_ records: [(id: [UInt8], version: UInt64)]) throws -> [[UInt8]] { [] }
+            func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>] { [] }
         }
         let listing = RecordListing(ids: flat, versions: [3, 1, 2], lengths: [300, 200, 100], source: NoSource())
         #expect(listing.count == 3)
