@@ -80,16 +80,37 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// so only its shape is checked again (15 upper-case letters and digits, a known state code). This keeps
     /// opening a vault of 100,000 credentials from re-running every rule 100,000 times.
     public init(stored text: String) throws(GSTINError) {
-        let utf8 = text.utf8
-        guard utf8.count == 15 else { throw .wrongLength(text.count) }
-        for (index, byte) in utf8.enumerated() where !((0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte)) {
-            throw .invalidCharacter(Character(UnicodeScalar(byte)), position: index + 1)
+        var copy = text
+        let checked: Result<Bool, GSTINError> = copy.withUTF8 { bytes in
+            Result { () throws(GSTINError) in try Self.checkStored(UnsafeRawBufferPointer(bytes)) }
         }
-        let (tens, units) = (Int(utf8.first! &- 0x30), Int(utf8.dropFirst().first! &- 0x30))
-        guard tens < 10, units < 10, Self.knownStateCodes[tens * 10 + units] else {
-            throw .unknownStateCode(String(text.prefix(2)))
-        }
+        guard try checked.get() else { throw .wrongLength(text.count) }
         value = text
+    }
+
+    /// As `init(stored:)`, from the UTF-8 bytes of the text (a vault's index is read as bytes: no `String` is
+    /// made of a GSTIN that is refused).
+    public init(storedUTF8 bytes: UnsafeRawBufferPointer) throws(GSTINError) {
+        guard try Self.checkStored(bytes) else {
+            throw .wrongLength(String(decoding: bytes, as: UTF8.self).count)
+        }
+        value = String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The stored shape: false when the length is not 15; throws for a wrong character or state code.
+    private static func checkStored(_ bytes: UnsafeRawBufferPointer) throws(GSTINError) -> Bool {
+        guard bytes.count == 15 else { return false }
+        for index in 0..<15 {
+            let byte = bytes[index]
+            guard (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) else {
+                throw .invalidCharacter(Character(UnicodeScalar(byte)), position: index + 1)
+            }
+        }
+        let (tens, units) = (Int(bytes[0] &- 0x30), Int(bytes[1] &- 0x30))
+        guard tens < 10, units < 10, knownStateCodes[tens * 10 + units] else {
+            throw .unknownStateCode(String(decoding: bytes[0..<2], as: UTF8.self))
+        }
+        return true
     }
 
     /// `StateCode.table` as a look-up by the code's number: a vault of 100,000 credentials checks 100,000 stored

@@ -154,6 +154,23 @@ struct JSONScanner {
         return String(decoding: try rawString(), as: UTF8.self)
     }
 
+    /// Which of `words` the next string is (its position there), or nil for another string; no `String` is made
+    /// of it unless it has escapes.
+    mutating func oneOf(_ words: [[UInt8]]) throws -> Int? {
+        if let plain = try plainString() {
+            let text = UnsafeRawBufferPointer(rebasing: bytes[plain])
+            return words.firstIndex { $0.count == text.count && $0.elementsEqual(text) }
+        }
+        let text = try rawString()
+        return words.firstIndex(of: text)
+    }
+
+    /// The next string's bytes, as `body` reads them (escapes decoded), without making a `String` of them.
+    mutating func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if let plain = try plainString() { return try body(UnsafeRawBufferPointer(rebasing: bytes[plain])) }
+        return try rawString().withUnsafeBytes(body)
+    }
+
     /// A string's bytes in wiped memory: for passwords and secrets (no `String` is ever made of them).
     mutating func secretBytes() throws -> WipedBytes {
         if let plain = try plainString() {

@@ -452,27 +452,34 @@ extension JSONScanner {
     /// by field (an open of 100,000 credentials reads 100,000 of them).
     mutating func indexEntry() throws -> RecordIndex.Entry {
         try expect(0x5b)
-        let tag = try string()
-        func next() throws -> String {
+        // Words compared as bytes, the GSTIN checked as bytes: 100,000 entries make no `String` but the GSTINs.
+        guard let tag = try oneOf(Self.indexTags) else { throw fail("unknown index entry") }
+        func environment() throws -> Environment? {
             try expect(0x2c)
-            return try string()
+            return try oneOf(Self.environments).map { Environment.allCases[$0] }
         }
         let entry: RecordIndex.Entry
         switch tag {
-        case "credential":
-            let (environment, gstin, kind) = (Environment(rawValue: try next()), try next(), try next())
-            guard let environment, let kind = CredentialKind(rawValue: kind) else {
-                throw fail("index entry with an unknown environment or kind")
-            }
-            entry = .credential(CredentialKey(environment: environment, gstin: try GSTIN(stored: gstin), kind: kind))
-        case "client":
-            guard let environment = Environment(rawValue: try next()) else { throw fail("unknown environment") }
-            entry = .client(name: try next(), environment: environment)
-        case "log": entry = .log
-        default: throw fail("unknown index entry \(tag)")
+        case 0:
+            let environment = try environment()
+            try expect(0x2c)
+            let gstin = try withStringBytes { bytes in try GSTIN(storedUTF8: bytes) }
+            try expect(0x2c)
+            let kind = try oneOf(Self.kinds).map { CredentialKind.allCases[$0] }
+            guard let environment, let kind else { throw fail("index entry with an unknown environment or kind") }
+            entry = .credential(CredentialKey(environment: environment, gstin: gstin, kind: kind))
+        case 1:
+            guard let environment = try environment() else { throw fail("unknown environment") }
+            try expect(0x2c)
+            entry = .client(name: try string(), environment: environment)
+        default: entry = .log
         }
-        guard peek() == 0x5d else { throw fail("index entry \(tag) with more fields than it has") }
+        guard peek() == 0x5d else { throw fail("index entry \(Self.indexTags[tag]) with more fields than it has") }
         try expect(0x5d)
         return entry
     }
+
+    static let indexTags = ["credential", "client", "log"].map { Array($0.utf8) }
+    static let environments = Environment.allCases.map { Array($0.rawValue.utf8) }
+    static let kinds = CredentialKind.allCases.map { Array($0.rawValue.utf8) }
 }

@@ -42,6 +42,27 @@ struct GSTINTests {
         }
     }
 
+    /// A GSTIN read back from a vault is checked for its shape only, from a String or from the index's bytes:
+    /// both ways agree on every sample (and on a few shapes no sample has), the same error included.
+    @Test func storedShapesAreCheckedAlikeFromTextAndBytes() {
+        let extra = [
+            "27AAPFU0939F1ZV", "00AAPFU0939F1ZV", "27aapfu0939f1zv", "27AAPFU0939F1Z", "27AAPFU0939F1ZVX", "",
+            "é7AAPFU0939F1Z",
+        ]
+        for text in sampleRows.map(\.input) + extra {
+            let fromText = Result { () throws(GSTINError) in try GSTIN(stored: text) }
+            let fromBytes = Array(text.utf8).withUnsafeBytes { bytes in
+                Result { () throws(GSTINError) in try GSTIN(storedUTF8: bytes) }
+            }
+            switch (fromText, fromBytes) {
+            case (.success(let a), .success(let b)): #expect(a.value == b.value && a.value == text)
+            case (.failure(let a), .failure(let b)): #expect(a == b, "\(text)")
+            default: Issue.record("\(text): \(fromText) from text, \(fromBytes) from bytes")
+            }
+        }
+        #expect(throws: GSTINError.unknownStateCode("00")) { try GSTIN(stored: "00AAPFU0939F1ZV") }
+    }
+
     @Test func refusalsSayExactlyWhy() {
         func reason(_ text: String, _ env: Environment = .production) -> String {
             do {
