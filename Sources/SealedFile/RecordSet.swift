@@ -278,6 +278,22 @@ public struct RecordSet: Sendable {
         source = (parsed.headerBytes, parsed.ciphertext)
     }
 
+    /// The u64 at `at` of `bytes`, big-endian.
+    static func bigEndian(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+        (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
+    }
+
+    /// The offset of the manifest entry at `position` in the table and its id, refused when an earlier entry
+    /// named the same id (step 9).
+    static func entry(_ position: Int, of entries: UnsafeBufferPointer<UInt8>, unlike seen: inout RecordIDSet) throws
+        -> (Int, RecordID)
+    {
+        let entry = position * entryByteCount
+        let id = RecordID(bigEndian(entries, entry), bigEndian(entries, entry + 8))
+        guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
+        return (entry, id)
+    }
+
     /// Step 10 over a file's records section: each record's framing against the manifest entry at its position,
     /// nothing after the last.
     static func walked(_ section: ArraySlice<UInt8>, table: [UInt8], count: Int) throws -> [SealedRecord] {
@@ -286,15 +302,11 @@ public struct RecordSet: Sendable {
         records.reserveCapacity(count)
         let base = section.startIndex
         var offset = base
+        let u64 = Self.bigEndian
         try table.withUnsafeBufferPointer { entries in
             try section.withUnsafeBufferPointer { file in
-                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
-                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
-                }
                 for position in 0..<count {
-                    let entry = position * Self.entryByteCount
-                    let id = RecordID(u64(entries, entry), u64(entries, entry + 8))
-                    guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
+                    let (entry, id) = try Self.entry(position, of: entries, unlike: &seen)
                     let at = offset - base
                     guard section.endIndex - offset >= Self.framingByteCount else {
                         throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
@@ -335,15 +347,11 @@ public struct RecordSet: Sendable {
         var seen = RecordIDSet(capacity: count)
         var records: [SealedRecord] = []
         records.reserveCapacity(count)
+        let u64 = Self.bigEndian
         try table.withUnsafeBufferPointer { entries in
             try listing.ids.withUnsafeBufferPointer { listed in
-                func u64(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
-                    (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) }
-                }
                 for position in 0..<count {
-                    let entry = position * Self.entryByteCount
-                    let id = RecordID(u64(entries, entry), u64(entries, entry + 8))
-                    guard seen.insert(id) else { throw SealedFileError.manifestDamaged }
+                    let (entry, id) = try Self.entry(position, of: entries, unlike: &seen)
                     if let damage = listing.damage, damage.position == position {
                         throw SealedFileError.recordDamaged(damage.reason)
                     }
