@@ -344,7 +344,9 @@ public struct VaultStore: VaultStorage {
         let head = try file.read(at: 0, count: min(file.size, headerReadLength))
         if let header = try? VaultFormat.parse(head, headerOnly: true), header.header.formatVersion >= 2 {
             let prefixLength = header.headerBytes.count + Int(header.header.ciphertextLength)
-            if prefixLength <= file.size {
+            // Only a file exactly as long as its header says: the walk below then never sizes anything by a count
+            // the file cannot hold (a short or long file is read whole and told as `parse` tells it).
+            if prefixLength + Int(header.header.recordsLength) == file.size {
                 let prefix = try file.read(at: 0, count: prefixLength)
                 if prefix.count == prefixLength {
                     let listing = try FileRecordSource.listing(

@@ -208,4 +208,30 @@ struct DefectCLITests {
         let stillRefused = try box.run(["info", "--allow-kdf-memory", "1500M"] + box.vaultFlags)
         #expect(stillRefused.code == 3 && stillRefused.err.contains("more than --allow-kdf-memory allows"))
     }
+
+    /// A version 2 header may claim up to 350 million records (its rules check them against the records length it
+    /// also claims); the file store's open walks the records in the file, and sized its lists by that count before
+    /// it compared the file's size with the header. A crafted file of 2 KB claiming 300 million then made the
+    /// process reserve about 12 GB: under a 3 GB address-space limit it was killed (exit 134). The size is compared
+    /// first now: "truncated", exit 3, with or without the limit.
+    @Test func aHeaderClaimingMillionsOfRecordsIsTruncatedBeforeAnythingIsSized() throws {
+        let box = CLISandbox()
+        var bytes = try FormatVectorsV2.positives()[0].bytes
+        let headerLength = try VaultFormat.parse(bytes).headerBytes.count
+        let count: UInt32 = 300_000_000
+        bytes.replaceSubrange((headerLength - 44)..<(headerLength - 40), with: UInt64(count).bigEndianBytes.suffix(4))
+        bytes.replaceSubrange((headerLength - 40)..<(headerLength - 32), with: (UInt64(count) * 196).bigEndianBytes)
+        bytes.replaceSubrange(
+            (headerLength - 32)..<headerLength,
+            with: BLAKE2b.hash(Array(bytes[0..<(headerLength - 32)]), outputByteCount: 32))
+        #expect(try VaultFormat.parseHeader(Array(bytes[0..<headerLength])).recordCount == count)
+        try Data(bytes).write(to: URL(fileURLWithPath: box.vault))
+        _ = chmod(box.vault, 0o600)
+        let limited = try box.run(
+            ["-c", "ulimit -v 3000000 && exec \"$0\" info --vault \"$1\"", nicvaultBinary, box.vault],
+            executable: "/bin/sh", replaceEnvironment: box.environment.merging(["NICVAULT_PASSPHRASE": "x"]) { $1 })
+        #expect(limited.code == 3 && limited.err.contains("truncated"), "\(limited.code): \(limited.err)")
+        let plain = try box.run(["info", "--vault", box.vault], environment: ["NICVAULT_PASSPHRASE": "x"])
+        #expect(plain.code == 3 && plain.err.contains("truncated"), "\(plain.err)")
+    }
 }
