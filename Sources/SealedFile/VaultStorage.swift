@@ -113,12 +113,6 @@ public struct OpenChecks: Sendable {
         return try VaultFormat.open(parsed, with: unlocker)
     }
 
-    /// What the rollback memory holds for the vault in `bytes` (nil when none, or unparsable bytes).
-    public func seen(_ bytes: [UInt8]) -> RollbackMemory.Entry? {
-        guard let memory = rollbackMemory, let parsed = try? VaultFormat.parse(bytes) else { return nil }
-        return memory.entry(for: parsed.header.vaultIDHex)
-    }
-
     /// `opened` itself, for a save whose store still holds the very header and sealed manifest it was opened
     /// from (nothing to read or decrypt again), after the rollback memory has been checked and updated.
     public func stillOpened(_ opened: OpenedVault, acceptRollback: Bool) throws -> OpenedVault {

@@ -333,7 +333,9 @@ public struct VaultStore: VaultStorage {
         guard let file = try fileSystem.openForReading(path) else { throw StoreError.vaultMissing(path: path) }
         let (parsed, bytes) = try Self.parse(file)
         let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-        return (parsed, bytes, checks.seen(bytes), backup)
+        // By the parsed header's vault id (`bytes` may be the header and manifest alone: parsed again as a whole
+        // file they would not parse, and a version 2 vault put back would open as if never seen).
+        return (parsed, bytes, rollbackMemory?.entry(for: parsed.header.vaultIDHex), backup)
     }
 
     /// A version 2 file as its header and sealed manifest, its records left in the file: their framing is walked

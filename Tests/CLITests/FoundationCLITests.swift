@@ -134,6 +134,25 @@ struct FoundationCLITests {
         #expect(!FileManager.default.fileExists(atPath: box.vault))
     }
 
+    /// The same after an ordinary change (no re-keying, so the old file still opens with the passphrase): the
+    /// older generation put back is refused by `list`, `show` and `info` alike, exit 4.
+    @Test func anOlderGenerationPutBackAfterAChangeIsRefused() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(
+            try box.run(
+                ["add", "27AABCD1234E1Z8", "--kind", "portal", "--env", "sandbox", "--user-id", "DEMOUSER1"]
+                    + box.vaultFlags, stdin: "Pw@1234abcdX\n"
+            ).code == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: box.vault))
+        #expect(try box.run(["set", "27AABCD1234E1Z8", "--every", "30d"] + box.vaultFlags).code == 0)
+        try before.write(to: URL(fileURLWithPath: box.vault))
+        for command in [["list"], ["show", "27AABCD1234E1Z8"], ["info"]] {
+            let refused = try box.run(command + box.vaultFlags)
+            #expect(refused.code == 4 && refused.err.contains("went back in time"), "\(command): \(refused.err)")
+        }
+    }
+
     @Test func rollbackIsRefusedThenAcceptedOnPurpose() throws {
         let box = CLISandbox()
         try box.initVault()

@@ -195,6 +195,37 @@ struct FormatV2Tests {
         }
     }
 
+    /// A version 2 file put back to an older generation is refused at the open ("went back in time"), now that
+    /// the open reads only its header and manifest: the rollback memory is found by the parsed header's vault id.
+    @Test func aVersion2FilePutBackIsRefusedAtTheOpen() throws {
+        let folder = TemporaryFolder()
+        let store = VaultStore(
+            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
+        let id = [UInt8](repeating: 7, count: 16)
+        let created = try store.create(
+            .records(index: passphrase("index"), records: [.seal(id: id, plaintext: passphrase("first"))])
+        ) { key, vaultID in
+            [
+                try PassphraseSlot(
+                    wrapping: key, passphrase: passphrase("pw"), parameters: .interactive, vaultID: vaultID)
+            ]
+        }
+        let generationOne = readFile(store.path)
+        _ = try store.update(created) { current in
+            VaultChange(
+                index: try current.records!.index, records: [.seal(id: id, plaintext: passphrase("second"))])
+        }
+        try Data(generationOne).write(to: URL(fileURLWithPath: store.path))
+        do {
+            _ = try store.open(with: .passphrase(passphrase("pw")))
+            Issue.record("generation 1 put back opened")
+        } catch let error as StoreError {
+            guard case .rollback(_, let found, let remembered) = error else { throw error }
+            #expect(found == 1 && remembered == 2)
+        }
+        #expect(try store.open(with: .passphrase(passphrase("pw")), acceptRollback: true).header.generation == 1)
+    }
+
     /// A save from an open whose records were never read (they stay in the file) writes every record: the kept
     /// ones are read from the file the command opened. Before that, such a save wrote a file without them.
     @Test func aSaveKeepsTheRecordsItNeverRead() throws {
