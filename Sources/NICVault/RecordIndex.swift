@@ -474,7 +474,10 @@ extension JSONScanner {
             entry = .client(name: try string(), environment: environment)
         default: entry = .log
         }
-        guard peek() == 0x5d else { throw fail("index entry \(Self.indexTags[tag]) with more fields than it has") }
+        guard peek() == 0x5d else {
+            throw fail(
+                "index entry \(String(decoding: Self.indexTags[tag], as: UTF8.self)) with more fields than it has")
+        }
         try expect(0x5d)
         return entry
     }

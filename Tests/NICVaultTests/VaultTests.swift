@@ -107,6 +107,44 @@ struct VaultTests {
         #expect(try vault.credential(gstin: gstin, kind: .api).kind == .api)
     }
 
+    /// The index is read as bytes; what it refuses is still said in words (entry, environment, kind, GSTIN).
+    @Test func aMalformedIndexIsRefusedInWords() throws {
+        let record = #"{"createdAt":"2026-01-01T00:00:00Z"}"#
+        let cases: [(index: String, says: String)] = [
+            (
+                #"[["credential","sandbox","27AAPFU0939F1ZV","portal","extra"]]"#,
+                "index entry credential with more fields"
+            ),
+            (#"[["credential","staging","27AAPFU0939F1ZV","portal"]]"#, "unknown environment or kind"),
+            (#"[["credential","sandbox","27AAPFU0939F1ZV","admin"]]"#, "unknown environment or kind"),
+            (#"[["secret","sandbox"]]"#, "unknown index entry"),
+            (#"[["credential","sandbox","00AAPFU0939F1ZV","portal"]]"#, "state code"),
+        ]
+        for (entries, says) in cases {
+            let folder = temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let store = VaultStore(path: folder + "/v.nicv", rollbackMemory: nil)
+            let index = #"{"records":"# + entries + #","schema":1,"settings":{"defaultRotationDays":90}}"#
+            try store.create(
+                .records(
+                    index: try SecureBytes(copying: Array(index.utf8)),
+                    records: [.seal(id: RecordSet.newID(), plaintext: try SecureBytes(copying: Array(record.utf8)))])
+            ) { key, id in
+                [
+                    try PassphraseSlot(
+                        wrapping: key, passphrase: SecureBytes(copying: Array(pass.utf8)), parameters: .interactive,
+                        vaultID: id)
+                ]
+            }
+            do {
+                _ = try Vault.open(store: store, unlocker: .passphrase(SecureBytes(copying: Array(pass.utf8))))
+                Issue.record("\(entries) opened")
+            } catch {
+                #expect("\(error)".contains(says), "\(entries): \(error)")
+            }
+        }
+    }
+
     @Test func staleVersionIsAConflictAndNothingIsLost() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
