@@ -122,18 +122,8 @@ struct FormatV2Tests {
     /// rollback memory are checked either way.
     @Test func aSaveReadsTheWholeFileOnlyWhenItMovedOn() throws {
         let folder = TemporaryFolder()
-        let store = VaultStore(
-            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
         let a = [UInt8](repeating: 1, count: 16)
-        let created = try store.create(
-            .records(index: passphrase("index"), records: [.seal(id: a, plaintext: passphrase("0"))])
-        ) {
-            key, id in
-            [
-                try PassphraseSlot(
-                    wrapping: key, passphrase: passphrase("correct horse"), parameters: .interactive, vaultID: id)
-            ]
-        }
+        let (store, created) = try recordStore(in: folder, [(a, "0")], passphrase: "correct horse")
         func appending(_ text: String) -> (OpenedVault) throws -> VaultChange {
             { current in
                 let old = String(decoding: bytes(try current.records!.open(0)), as: UTF8.self)
@@ -199,17 +189,8 @@ struct FormatV2Tests {
     /// the open reads only its header and manifest: the rollback memory is found by the parsed header's vault id.
     @Test func aVersion2FilePutBackIsRefusedAtTheOpen() throws {
         let folder = TemporaryFolder()
-        let store = VaultStore(
-            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
         let id = [UInt8](repeating: 7, count: 16)
-        let created = try store.create(
-            .records(index: passphrase("index"), records: [.seal(id: id, plaintext: passphrase("first"))])
-        ) { key, vaultID in
-            [
-                try PassphraseSlot(
-                    wrapping: key, passphrase: passphrase("pw"), parameters: .interactive, vaultID: vaultID)
-            ]
-        }
+        let (store, created) = try recordStore(in: folder, [(id, "first")], passphrase: "pw")
         let generationOne = readFile(store.path)
         _ = try store.update(created) { current in
             VaultChange(
@@ -230,16 +211,9 @@ struct FormatV2Tests {
     /// ones are read from the file the command opened. Before that, such a save wrote a file without them.
     @Test func aSaveKeepsTheRecordsItNeverRead() throws {
         let folder = TemporaryFolder()
-        let store = VaultStore(
-            path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
         let ids = (1...3).map { [UInt8](repeating: UInt8($0), count: 16) }
-        try store.create(
-            .records(
-                index: passphrase("index"),
-                records: ids.enumerated().map { .seal(id: $1, plaintext: passphrase("record \($0)")) })
-        ) { key, id in
-            [try PassphraseSlot(wrapping: key, passphrase: passphrase("pw"), parameters: .interactive, vaultID: id)]
-        }
+        let (store, _) = try recordStore(
+            in: folder, ids.enumerated().map { ($1, "record \($0)") }, passphrase: "pw")
         let opened = try store.open(with: .passphrase(passphrase("pw")))
         let saved = try store.update(opened) { current in
             let records = current.records!.records
@@ -270,4 +244,18 @@ struct FormatV2Tests {
         #expect(listing.versionsByID == [RecordID(ids[0]): 3, RecordID(ids[1]): 1, RecordID(ids[2]): 2])
         #expect(listing.totalLength == 600)
     }
+}
+
+/// A version 2 vault in `folder` (rollback memory beside it) holding `records` (id, text), with one passphrase slot
+/// at INTERACTIVE cost.
+private func recordStore(
+    in folder: TemporaryFolder, _ records: [(id: [UInt8], text: String)], passphrase pass: String
+) throws -> (VaultStore, OpenedVault) {
+    let store = VaultStore(path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
+    let created = try store.create(
+        .records(index: passphrase("index"), records: records.map { .seal(id: $0.id, plaintext: passphrase($0.text)) })
+    ) { key, id in
+        [try PassphraseSlot(wrapping: key, passphrase: passphrase(pass), parameters: .interactive, vaultID: id)]
+    }
+    return (store, created)
 }
