@@ -370,8 +370,7 @@ public struct PostgresVaultStore: VaultStorage {
                     // The vault row (locked now) is the one this command opened: its records are those it read
                     // (the manifest names each by id, version and hash), so none is read again.
                     current = try checks.stillOpened(opened, acceptRollback: acceptRollback)
-                    versions = Dictionary(
-                        records.records.map { (RecordID($0.id), $0.version) }, uniquingKeysWith: { $1 })
+                    versions = Dictionary(records.records.map { ($0.recordID, $0.version) }, uniquingKeysWith: { $1 })
                 } else {
                     // Changed since the open (the row is locked now): list it again; only the records this change
                     // reads are read.
@@ -445,7 +444,7 @@ public struct PostgresVaultStore: VaultStorage {
     {
         guard let records = saved.records else { throw StoreError.database("a PostgreSQL store holds version 2") }
         try write(
-            link, saved.header, bytes: bytes, records: records.records.map { (Array($0.id), $0.version, $0.framed) },
+            link, saved.header, bytes: bytes, records: records.records.map { ($0.recordID, $0.version, $0.framed) },
             versions: versions)
     }
 
@@ -453,7 +452,7 @@ public struct PostgresVaultStore: VaultStorage {
     /// the save in the audit table.
     private func write(
         _ link: PostgresLink, _ vaultHeader: VaultHeader, bytes: [UInt8],
-        records: [(id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>)], versions: [RecordID: UInt64]?
+        records: [(id: RecordID, version: UInt64, framed: ArraySlice<UInt8>)], versions: [RecordID: UInt64]?
     ) throws {
         let headerLength = vaultHeader.serialized().count
         let manifestEnd = headerLength + Int(vaultHeader.ciphertextLength)
@@ -462,7 +461,7 @@ public struct PostgresVaultStore: VaultStorage {
         let manifest = ByteBuffer(bytes: bytes[headerLength..<manifestEnd])
         var order: [UInt8] = []
         order.reserveCapacity(records.count * RecordSet.idByteCount)
-        for record in records { order += record.id }
+        for record in records { order += record.id.bytes }
         let orderBuffer = ByteBuffer(bytes: order)
         let generation = Int64(vaultHeader.generation)
         if versions == nil {
@@ -482,11 +481,10 @@ public struct PostgresVaultStore: VaultStorage {
         var writtenBytes = 0
         var kept = Set<RecordID>()
         for record in records {
-            let key = RecordID(record.id)
-            kept.insert(key)
-            if versions?[key] == record.version { continue }
+            kept.insert(record.id)
+            if versions?[record.id] == record.version { continue }
             let version = Int64(record.version)
-            let recordID = ByteBuffer(bytes: record.id)
+            let recordID = ByteBuffer(bytes: record.id.bytes)
             let sealed = ByteBuffer(bytes: record.framed)
             try link.query(
                 """

@@ -408,14 +408,14 @@ public struct RecordSet: Sendable {
     /// The records of a parsed version 2 file as their framing says, without the key (nothing authenticated):
     /// for moving the bytes of a vault from one store to another unchanged.
     public static func framing(of parsed: ParsedVaultFile) throws -> [(
-        id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>
+        id: RecordID, version: UInt64, framed: ArraySlice<UInt8>
     )] {
-        var out: [(id: [UInt8], version: UInt64, framed: ArraySlice<UInt8>)] = []
+        var out: [(id: RecordID, version: UInt64, framed: ArraySlice<UInt8>)] = []
         var offset = parsed.records.startIndex
         let end = parsed.records.endIndex
         while offset < end {
             guard end - offset >= framingByteCount else { throw SealedFileError.recordDamaged("a record is cut short") }
-            let id = Array(parsed.records[offset..<(offset + 16)])
+            let id = RecordID(parsed.records[offset..<(offset + 16)])
             let version = parsed.records[(offset + 16)..<(offset + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let length = parsed.records[(offset + 48)..<(offset + 52)].reduce(0) { $0 << 8 | Int($1) }
             guard end - offset - framingByteCount >= length else {

@@ -97,12 +97,7 @@ public struct OpenChecks: Sendable {
         self.warn = warn
     }
 
-    /// Parses and opens, refusing a passphrase slot above the allowance before deriving anything.
-    public func open(_ bytes: [UInt8], with unlocker: Unlocker) throws -> OpenedVault {
-        try open(try VaultFormat.parse(bytes), with: unlocker)
-    }
-
-    /// As `open(_:with:)`, for a file already parsed.
+    /// Opens a parsed file, refusing a passphrase slot above the allowance before deriving anything.
     public func open(_ parsed: ParsedVaultFile, with unlocker: Unlocker) throws -> OpenedVault {
         if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
             !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
@@ -142,20 +137,11 @@ public struct OpenChecks: Sendable {
         }
     }
 
-    /// The vault in `bytes`, read again inside a store's lock or transaction, opened with the key `opened` holds
-    /// (no key derivation) and checked against the rollback memory (`seen`: what was remembered before the read).
-    /// Another vault at the same place, or one the key no longer opens (re-keyed, or damaged since), is
-    /// `vaultReplaced`: both need a fresh open.
-    public func reopen(
-        _ bytes: [UInt8], as opened: OpenedVault, location: String, seen: RollbackMemory.Entry?, acceptRollback: Bool
-    ) throws -> OpenedVault {
-        try reopen(
-            try VaultFormat.parse(bytes), bytes: bytes, as: opened, location: location, seen: seen,
-            acceptRollback: acceptRollback)
-    }
-
-    /// As `reopen(_:as:location:seen:acceptRollback:)` for a file already parsed (`bytes`: what was read of it,
-    /// for the rollback memory of a version 1 file).
+    /// The vault `parsed`, read again inside a store's lock or transaction, opened with the key `opened` holds
+    /// (no key derivation) and checked against the rollback memory (`seen`: what was remembered before the read;
+    /// `bytes`: what was read of it, for the rollback memory of a version 1 file). Another vault at the same
+    /// place, or one the key no longer opens (re-keyed, or damaged since), is `vaultReplaced`: both need a fresh
+    /// open.
     public func reopen(
         _ parsed: ParsedVaultFile, bytes: [UInt8], as opened: OpenedVault, location: String,
         seen: RollbackMemory.Entry?, acceptRollback: Bool

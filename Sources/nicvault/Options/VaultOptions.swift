@@ -138,15 +138,10 @@ struct VaultOptions: ParsableArguments {
         let session = ProcessInfo.processInfo.environment["NICVAULT_SESSION"].flatMap {
             source.isTerminal && !$0.isEmpty ? $0 : nil
         }
-        // A session reads the vault's header first, and says so when there is no vault (one question to a
-        // database store, not two); the other ways ask before they read a key or a passphrase.
-        var asked = false
-        func mustExist() throws {
-            guard !asked else { return }
-            asked = true
-            guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
-        }
-        if identity != nil || session == nil { try mustExist() }
+        // A session tried first reads the vault's header, and says so when there is no vault (one question to a
+        // database store, not two); otherwise the store is asked before a key or a passphrase is read.
+        let sessionFirst = identity == nil && session != nil
+        if !sessionFirst { try mustExist(store) }
         if let (path, explicit) = identity {
             let key = try IdentityFile.read(path)
             do {
@@ -163,9 +158,13 @@ struct VaultOptions: ParsableArguments {
                 Console.note("note: \(error.description); asking for the passphrase")
             }
         }
-        try mustExist()
+        if sessionFirst { try mustExist(store) }
         return try Vault.open(
             store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
             acceptRollback: acceptRollback)
+    }
+
+    private func mustExist(_ store: any VaultStorage) throws {
+        guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
     }
 }
