@@ -29,10 +29,7 @@ public enum ExportDocument {
         writer.key("version")
         writer.number(version)
         writer.out.append(0x7d)
-        var pretty = JSONWriter.prettyPrinted(writer.out.bytes)
-        defer { wipe(&pretty) }
-        pretty.append(0x0a)  // room for it was measured
-        return try pretty.withUnsafeBytes { try SecureBytes(copying: $0) }
+        return try JSONWriter.prettyPrintedLine(writer.out.bytes)
     }
 }
 

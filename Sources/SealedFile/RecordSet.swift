@@ -451,26 +451,65 @@ public struct RecordSet: Sendable {
     /// limits how many locked buffers a process may hold), with the range of each record's content in it.
     public func open(_ positions: [Int]) throws -> (SecureBytes, [Range<Int>]) {
         let records = try read(positions)
+        let sizes = records.map(Self.paddedSize)
         var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(positions.count)
-        let sizes = records.map { $0.length - Self.framingByteCount - 16 }
         let arena = try SecureBytes(count: sizes.reduce(0, +)) { out in
-            var start = 0
-            for (record, size) in zip(records, sizes) {
-                let target = UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + size)])
-                try decrypt(record, into: target)
-                let content: Int
-                do {
-                    content = try Padding.unpaddedLength(
-                        of: UnsafeRawBufferPointer(target), minimumBucket: Self.minimumBucket)
-                } catch {
-                    throw SealedFileError.paddingDamaged
-                }
-                ranges.append(start..<(start + content))
-                start += size
-            }
+            ranges = try open(records[...], sizes: sizes[...], into: out)
         }
         return (arena, ranges)
+    }
+
+    /// The plaintexts of the records at `positions`, handed to `body` in order a chunk at a time, every chunk
+    /// decrypted into the same locked buffer of about `chunkBytes` (freed, and so wiped, at the end): reading
+    /// 100,000 records locks and faults in one megabyte instead of the 56 MB they hold. `body` gets the
+    /// positions' indices the chunk holds and each record's content range in the buffer.
+    public func forEachChunk(
+        of positions: [Int], chunkBytes: Int = 1 << 20,
+        _ body: (_ chunk: Range<Int>, _ plaintexts: UnsafeRawBufferPointer, _ ranges: [Range<Int>]) throws -> Void
+    ) throws {
+        let records = try read(positions)
+        let sizes = records.map(Self.paddedSize)
+        let arenaSize = max(chunkBytes, sizes.max() ?? 1)
+        _ = try SecureBytes(count: arenaSize) { arena in
+            var first = 0
+            while first < records.count {
+                var end = first
+                var used = 0
+                while end < records.count && (end == first || used + sizes[end] <= arenaSize) {
+                    used += sizes[end]
+                    end += 1
+                }
+                let ranges = try open(records[first..<end], sizes: sizes[first..<end], into: arena)
+                try body(first..<end, UnsafeRawBufferPointer(arena), ranges)
+                first = end
+            }
+        }
+    }
+
+    /// A sealed record's padded content length.
+    private static func paddedSize(_ record: SealedRecord) -> Int { record.length - framingByteCount - 16 }
+
+    /// Decrypts `records` one after the other from the start of `out`; the range of each content.
+    private func open(
+        _ records: ArraySlice<SealedRecord>, sizes: ArraySlice<Int>, into out: UnsafeMutableRawBufferPointer
+    ) throws -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(records.count)
+        var start = 0
+        for (record, size) in zip(records, sizes) {
+            let target = UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + size)])
+            try decrypt(record, into: target)
+            let content: Int
+            do {
+                content = try Padding.unpaddedLength(
+                    of: UnsafeRawBufferPointer(target), minimumBucket: Self.minimumBucket)
+            } catch {
+                throw SealedFileError.paddingDamaged
+            }
+            ranges.append(start..<(start + content))
+            start += size
+        }
+        return ranges
     }
 
     /// The records at `positions`, in that order, with their bytes, reading from the store those not read yet

@@ -36,8 +36,10 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let vault = try options.openVault()
         let now = vault.now
-        let rows = try vault.credentials(environment: env).map { CredentialSummary($0, now: now) }.filter {
-            !due || $0.status == .due
+        var rows: [CredentialSummary] = []
+        for credential in try vault.credentials(environment: env) {
+            let row = CredentialSummary(credential, now: now)
+            if !due || row.status == .due { rows.append(row) }
         }
         // For cron: `nicvault list --due --quiet || notify`.
         defer { if due && !rows.isEmpty { Foundation.exit(Exit.somethingDue) } }
@@ -55,33 +57,45 @@ struct ListCommand: ParsableCommand {
             return
         }
         let header = ["GSTIN", "STATE", "LEGAL NAME", "KIND", "ENV", "USER ID", "DAYS", "STATUS"]
-        let table = rows.map { r in
-            [
-                r.gstin, r.state.code, String(r.legalName.prefix(32)), r.kind, r.environment, r.userID,
-                String(r.daysSinceRotation),
-                r.statusText,
-            ]
+        // One flat list of cells, header first (a vault of 100,000 credentials prints 100,000 lines: no array
+        // per line), and the width of each (characters, counted fast for ASCII).
+        var cells = header
+        cells.reserveCapacity(header.count * (rows.count + 1))
+        for r in rows {
+            cells.append(r.gstin)
+            cells.append(r.state.code)
+            cells.append(String(r.legalName.prefix(32)))
+            cells.append(r.kind)
+            cells.append(r.environment)
+            cells.append(r.userID)
+            cells.append(String(r.daysSinceRotation))
+            cells.append(r.statusText)
         }
-        // Columns as wide as their widest cell (characters, counted fast for ASCII), two spaces apart, no
-        // trailing blanks; one write for the whole table (a vault of 100,000 credentials prints 100,000 lines).
-        func width(_ cell: String) -> Int { cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count }
-        let lines = [header] + table
-        let cellWidths = lines.map { $0.map(width) }
-        let widths = (0..<header.count).map { column in cellWidths.map { $0[column] }.max() ?? 0 }
+        let cellWidths = cells.map { cell in
+            cell.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } } == true
+                ? cell.utf8.count : cell.count
+        }
+        var widths = Array(repeating: 0, count: header.count)
+        for (index, width) in cellWidths.enumerated() where width > widths[index % header.count] {
+            widths[index % header.count] = width
+        }
+        // Columns two spaces apart, no trailing blanks; one write for the whole table.
         var text: [UInt8] = []
-        text.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count))
-        for (line, lineWidths) in zip(lines, cellWidths) {
-            var blanks = 0
-            for (column, cell) in line.enumerated() {
-                if column > 0 { blanks += 2 }
-                if !cell.isEmpty {
-                    text += repeatElement(0x20, count: blanks)
-                    text += cell.utf8
-                    blanks = 0
-                }
-                blanks += widths[column] - lineWidths[column]
+        text.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 2 * widths.count))
+        var blanks = 0
+        for (index, cell) in cells.enumerated() {
+            let column = index % header.count
+            if column > 0 { blanks += 2 }
+            if !cell.isEmpty {
+                text += repeatElement(0x20, count: blanks)
+                text += cell.utf8
+                blanks = 0
             }
-            text.append(0x0a)
+            blanks += widths[column] - cellWidths[index]
+            if column == header.count - 1 {
+                text.append(0x0a)
+                blanks = 0
+            }
         }
         try text.withUnsafeBytes { try Console.write($0) }
     }
