@@ -10,26 +10,50 @@ public enum ExportDocument {
     public static let format = "nicvault-export"
     public static let version = 1
 
-    /// The document, with a final newline.
+    /// The document, with a final newline. The credentials are written in one slice per core, each on its own
+    /// thread; the pieces are laid out as one document.
     public static func json(environment: Environment, credentials: [Credential], clients: [APIClient]) throws
         -> SecureBytes
     {
-        var writer = JSONWriter()
-        writer.out.reserveCapacity(256 + credentials.count * 700)
-        defer { wipe(&writer.out) }
-        writer.out.append(0x7b)
-        writer.key("clients", first: true)
-        writer.list(clients) { $0.client($1) }
-        writer.key("credentials")
-        writer.list(credentials) { $0.credential($1) }
-        writer.key("environment")
-        writer.string(environment.rawValue)
-        writer.key("format")
-        writer.string(format)
-        writer.key("version")
-        writer.number(version)
-        writer.out.append(0x7d)
-        return try JSONWriter.prettyPrintedLine(writer.out.bytes)
+        var head = JSONWriter()
+        var tail = JSONWriter()
+        var bodies = try RecordIndex.inSlices(credentials.count) { slice in
+            var writer = JSONWriter()
+            writer.out.reserveCapacity(slice.count * 700)
+            for index in slice {
+                if index > 0 { writer.out.append(0x2c) }
+                writer.credential(credentials[index])
+            }
+            return [writer.out]
+        }
+        defer {
+            // Each buffer held only here by now, so wiped where it stands (never a copy of it).
+            wipe(&head.out)
+            for index in bodies.indices { wipe(&bodies[index]) }
+            wipe(&tail.out)
+        }
+        head.out.append(0x7b)
+        head.key("clients", first: true)
+        head.list(clients) { $0.client($1) }
+        head.key("credentials")
+        head.out.append(0x5b)
+        // An empty array is laid out apart ("[", an empty line, "]"): its brackets stay in one piece.
+        if credentials.isEmpty { head.out.append(0x5d) } else { tail.out.append(0x5d) }
+        tail.key("environment")
+        tail.string(environment.rawValue)
+        tail.key("format")
+        tail.string(format)
+        tail.key("version")
+        tail.number(version)
+        tail.out.append(0x7d)
+        // In the document: the head at depth 0, then the credentials inside its object and array, and the tail
+        // (there too, unless the empty array closed in the head).
+        return try layOut([(head.out, 0)] + bodies.map { ($0, 2) } + [(tail.out, credentials.isEmpty ? 1 : 2)])
+    }
+
+    /// A separate call, so that the list of pieces is gone before the caller wipes the buffers it names.
+    private static func layOut(_ pieces: [(compact: WipingBuffer, depth: Int)]) throws -> SecureBytes {
+        try JSONWriter.prettyPrintedLine(pieces)
     }
 }
 

@@ -212,7 +212,12 @@ struct ExportTests {
         client.publicKeyPEM = pem
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        for (credentials, clients) in [([odd, plain], [client]), ([plain], []), ([odd], [client, item().client!])] {
+        // 1,600 credentials are written in one piece per core (RecordIndex.inSlices) and laid out piece by piece.
+        let many = Array(repeating: [odd, plain], count: 800).flatMap { $0 }
+        for (credentials, clients) in [
+            ([odd, plain], [client]), ([plain], []), ([odd], [client, item().client!]), ([], [client]),
+            (many, [client]),
+        ] {
             let reference = Reference(environment: "sandbox", credentials: credentials, clients: clients)
             let expected = String(decoding: try encoder.encode(reference), as: UTF8.self) + "\n"
             let written = try ExportDocument.json(environment: .sandbox, credentials: credentials, clients: clients)
