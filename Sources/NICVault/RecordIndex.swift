@@ -190,21 +190,24 @@ final class RecordIndex: @unchecked Sendable {
             settings: settings, recipients: recipients, schema: schema)
     }
 
-    /// The credentials whose key passes `filter`, in key order, decrypting only their records (sorted as keys
-    /// and positions, then decoded in that order: sorting 100,000 decoded credentials costs more than decoding
-    /// them, and looking each key up again costs a table of 100,000).
-    func credentials(sortedWhere filter: (CredentialKey) -> Bool) throws -> [Credential] {
+    /// The credentials whose key passes `filter`, in key order, each made into what `transform` makes of it on
+    /// the thread that decoded it, decrypting only their records (sorted as keys and positions, then decoded in
+    /// that order: sorting 100,000 decoded credentials costs more than decoding them, and looking each key up
+    /// again costs a table of 100,000).
+    func credentials<T: Sendable>(
+        sortedWhere filter: (CredentialKey) -> Bool, _ transform: @escaping @Sendable (Credential) -> T
+    ) throws -> [T] {
         guard set != nil else {
-            return (whole?.credentials ?? []).filter { filter($0.key) }.sorted { $0.key < $1.key }
+            return (whole?.credentials ?? []).filter { filter($0.key) }.sorted { $0.key < $1.key }.map(transform)
         }
         var wanted: [(key: CredentialKey, position: Int)] = []
         for (position, entry) in entries.enumerated() {
             if case .credential(let key) = entry, filter(key) { wanted.append((key, position)) }
         }
         wanted.sort { $0.key < $1.key }
-        return try decoded(wanted.map(\.position)).compactMap {
-            if case .credential(let credential) = $0 { credential } else { nil }
-        }
+        return try decoded(wanted.map(\.position)) { record -> T? in
+            if case .credential(let credential) = record { transform(credential) } else { nil }
+        }.compactMap { $0 }
     }
 
     /// Everything, decoded once and kept (the version 1 payload as it was read).
@@ -216,7 +219,7 @@ final class RecordIndex: @unchecked Sendable {
         var payload = VaultPayload(settings: settings)
         payload.schema = schema
         payload.recipients = recipients
-        for record in try decoded(Array(set.records.indices)) {
+        for record in try decoded(Array(set.records.indices), { $0 }) {
             switch record {
             case .credential(let credential): payload.credentials.append(credential)
             case .client(let client): payload.clients.append(client)
@@ -234,10 +237,12 @@ final class RecordIndex: @unchecked Sendable {
         case log([VaultLogEntry])
     }
 
-    /// The records at `positions`, decrypted and decoded in that order. Records are independent, so a large set
+    /// The records at `positions`, decrypted, decoded and transformed in that order. Records are independent, so a large set
     /// is split into one contiguous slice per core, each decrypted a megabyte at a time into its own locked
     /// buffer (100,000 credentials: about 450 ms on one core).
-    private func decoded(_ positions: [Int]) throws -> [Decoded] {
+    private func decoded<T: Sendable>(_ positions: [Int], _ transform: @escaping @Sendable (Decoded) -> T) throws
+        -> [T]
+    {
         guard let stored = set else { return [] }
         let entries = self.entries
         return try opening {
@@ -246,27 +251,28 @@ final class RecordIndex: @unchecked Sendable {
             let set = Self.workers(positions.count) > 1 ? try stored.reading(positions) : stored
             return try Self.inSlices(positions.count) { slice in
                 let positions = Array(positions[slice])
-                var records: [Decoded] = []
+                var records: [T] = []
                 records.reserveCapacity(positions.count)
                 try set.forEachChunk(of: positions) { chunk, raw, ranges in
                     for (position, range) in zip(positions[chunk], ranges) {
                         var reader = JSONScanner(UnsafeRawBufferPointer(rebasing: raw[range]))
                         records.append(
-                            try Self.payloadError {
-                                let record: Decoded
-                                switch entries[position] {
-                                case .credential(let key):
-                                    let credential = try reader.credential()
-                                    guard credential.key == key else {
-                                        throw VaultError.payloadUnreadable("a record under another name")
+                            transform(
+                                try Self.payloadError {
+                                    let record: Decoded
+                                    switch entries[position] {
+                                    case .credential(let key):
+                                        let credential = try reader.credential()
+                                        guard credential.key == key else {
+                                            throw VaultError.payloadUnreadable("a record under another name")
+                                        }
+                                        record = .credential(credential)
+                                    case .client: record = .client(try reader.client())
+                                    case .log: record = .log(try reader.array { try $0.logEntry() })
                                     }
-                                    record = .credential(credential)
-                                case .client: record = .client(try reader.client())
-                                case .log: record = .log(try reader.array { try $0.logEntry() })
-                                }
-                                try reader.end()
-                                return record
-                            })
+                                    try reader.end()
+                                    return record
+                                }))
                     }
                 }
                 return records

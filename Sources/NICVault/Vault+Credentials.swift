@@ -10,7 +10,24 @@ extension Vault {
     public func credentials(
         gstin: GSTIN? = nil, kind: CredentialKind? = nil, environment: Environment? = nil
     ) throws -> [Credential] {
-        try index.credentials { key in
+        try index.credentials(sortedWhere: Self.matching(gstin, kind, environment)) { $0 }
+    }
+
+    /// What `list` prints of the credentials `credentials(...)` returns, in the same order, made where they are
+    /// decoded (on every core for a large vault) without keeping the credentials.
+    public func summaries(
+        gstin: GSTIN? = nil, kind: CredentialKind? = nil, environment: Environment? = nil
+    ) throws -> [CredentialSummary] {
+        let now = self.now
+        return try index.credentials(sortedWhere: Self.matching(gstin, kind, environment)) {
+            CredentialSummary($0, now: now)
+        }
+    }
+
+    private static func matching(_ gstin: GSTIN?, _ kind: CredentialKind?, _ environment: Environment?)
+        -> (CredentialKey) -> Bool
+    {
+        { key in
             (gstin == nil || key.gstin == gstin) && (kind == nil || key.kind == kind)
                 && (environment == nil || key.environment == environment)
         }

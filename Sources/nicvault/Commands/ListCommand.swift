@@ -35,12 +35,8 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let vault = try options.openVault()
-        let now = vault.now
-        var rows: [CredentialSummary] = []
-        for credential in try vault.credentials(environment: env) {
-            let row = CredentialSummary(credential, now: now)
-            if !due || row.status == .due { rows.append(row) }
-        }
+        var rows = try vault.summaries(environment: env)
+        if due { rows.removeAll { $0.status != .due } }
         // For cron: `nicvault list --due --quiet || notify`.
         defer { if due && !rows.isEmpty { Foundation.exit(Exit.somethingDue) } }
         if quiet { return }
