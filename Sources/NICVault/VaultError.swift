@@ -13,7 +13,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case payloadUnreadable(String)
     case passphraseTooShort(minimum: Int)
     case lastSlot
-    case notPending(String)
+    /// A registration this command was settling is no longer pending (settled or removed by another process
+    /// meanwhile); `noPendingRegistration` is the same found before anything started.
+    case noLongerPending(String)
     case rotationBlocked(String, String)
     case noSuchRecipient
     case flowInProgress(String, pid: Int32?)
@@ -53,7 +55,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the passphrase must be at least \(minimum) characters; nothing was changed"
         case .rotationBlocked(let what, let why):
             "cannot rotate \(what): \(why)"
-        case .notPending(let what): "\(what) has no pending registration; nothing to resume"
+        case .noLongerPending(let what):
+            "\(what) is no longer pending: another process settled or removed it while this command ran; "
+                + "nothing was changed here (see: nicvault show)"
         case .noPendingRegistration(let what): "no pending registration for \(what)"
         case .registrationPending(let what, let since, let gstin):
             "\(what) has a pending registration since \(since); settle it first: nicvault register \(gstin) --resume"

@@ -86,7 +86,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
                 let index = credential.retired.firstIndex(where: {
                     $0.unconfirmed && ($0.userID ?? credential.userID) == userID && $0.password == password
                 })
-            else { throw VaultError.notPending(key.description) }
+            else { throw VaultError.noLongerPending(key.description) }
             credential.retired.remove(at: index)
             credential.retire(
                 RetiredPassword(
@@ -182,7 +182,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
     /// The pending credential as stored now (re-read, so a change by another process is seen).
     private func pending(_ key: CredentialKey) throws -> Credential {
         let credential = try stored(key)
-        guard credential.pendingSince != nil else { throw VaultError.notPending(key.description) }
+        guard credential.pendingSince != nil else { throw VaultError.noLongerPending(key.description) }
         return credential
     }
 

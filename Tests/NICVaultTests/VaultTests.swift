@@ -244,6 +244,9 @@ struct VaultTests {
         #expect(throws: VaultError.alreadyExists(record.key.description)) {
             try ledger.registration(of: record.key, settling: false)
         }
+        // Settled by someone else while a flow still had it pending: a conflict, said as such.
+        #expect(throws: VaultError.noLongerPending(record.key.description)) { try ledger.commitPending(record.key) }
+        #expect(VaultError.noLongerPending("x").description.contains("another process settled or removed it"))
         #expect(throws: VaultError.noPendingRotation(record.key.description)) {
             try ledger.pendingRotation(record.key)
         }

@@ -60,7 +60,8 @@ enum ErrorReport {
                 .badRecipient:
                 return Exit.usage
             case .needsPassphrase: return Exit.wrongPassphrase
-            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .notPending, .rotationBlocked, .flowInProgress,
+            case .alreadyExists, .conflict, .clientInUse, .lastSlot, .noLongerPending, .rotationBlocked,
+                .flowInProgress,
                 .registrationPending:
                 return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
