@@ -45,7 +45,7 @@ enum SecretFile {
             }
         }
         var bytes = secret.withUnsafeBytes { Array($0) }
-        defer { bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        defer { wipe(&bytes) }  // sodium_memzero: a store the optimiser cannot drop
         try AtomicFile.replace(path, with: bytes, backup: nil, fileSystem: POSIXFileSystem())
     }
 }
