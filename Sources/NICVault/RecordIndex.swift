@@ -210,6 +210,15 @@ final class RecordIndex: @unchecked Sendable {
         }.compactMap { $0 }
     }
 
+    /// Every API client, decrypting only their records.
+    func clients() throws -> [APIClient] {
+        guard set != nil else { return whole?.clients ?? [] }
+        let positions = entries.indices.filter { if case .client = entries[$0] { true } else { false } }
+        return try decoded(positions) { record -> APIClient? in
+            if case .client(let client) = record { client } else { nil }
+        }.compactMap { $0 }
+    }
+
     /// Everything, decoded once and kept (the version 1 payload as it was read).
     func payload() throws -> VaultPayload {
         lock.lock()

@@ -177,6 +177,28 @@ extension Vault {
         return client
     }
 
+    /// Every API client, by environment then name, with the credentials that authenticate with it (in key
+    /// order). Credentials are decoded for their link alone and not kept (`client list` at 100,000).
+    public func clientsWithUsers() throws -> [(client: APIClient, users: [CredentialKey])] {
+        let clients = try index.clients()
+        guard !clients.isEmpty else { return [] }  // no credential to decode
+        let links = try index.credentials(sortedWhere: { _ in true }) { credential in
+            credential.client.map { ClientLink(name: $0, environment: credential.environment, user: credential.key) }
+        }
+        var users: [ClientLink.Client: [CredentialKey]] = [:]
+        for case let link? in links { users[link.client, default: []].append(link.user) }
+        return clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
+            ($0, users[ClientLink.Client(name: $0.name, environment: $0.environment)] ?? [])
+        }
+    }
+
+    /// The credentials that authenticate with the API client `name` of `environment`, in key order.
+    public func users(ofClient name: String, environment: Environment) throws -> [CredentialKey] {
+        try index.credentials(sortedWhere: { $0.environment == environment }) { credential in
+            credential.client == name ? credential.key : nil
+        }.compactMap { $0 }
+    }
+
     /// The API client `credential` is linked to; refused, with what to do, when it has none.
     public func client(of credential: Credential) throws -> APIClient {
         guard let name = credential.client else {
@@ -264,5 +286,17 @@ extension Vault {
             throw VaultError.notFound(key.description)
         }
         return found
+    }
+}
+
+/// A credential's link to an API client, as `clientsWithUsers` gathers them.
+private struct ClientLink: Sendable {
+    struct Client: Hashable { let name: String, environment: Environment }
+    let client: Client
+    let user: CredentialKey
+
+    init(name: String, environment: Environment, user: CredentialKey) {
+        client = Client(name: name, environment: environment)
+        self.user = user
     }
 }

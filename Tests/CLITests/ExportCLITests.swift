@@ -30,12 +30,38 @@ struct ExportCLITests {
         #expect(list.out.contains("AACCT29GSPB5H8G"))
         #expect(list.out.contains("27AABCD1234E1Z8"))
         #expect(!list.out.contains("client-secret-XYZ"))
+        // Each client names exactly the credentials of its own environment that use it.
+        #expect(
+            try box.run(
+                ["client", "add", "demo-gsp", "--env", "production"] + box.vaultFlags, stdin: "PRODID1\nprod-secret\n"
+            ).code == 0)
+        #expect(
+            try box.run(["client", "add", "spare", "--env", "sandbox"] + box.vaultFlags, stdin: "S1\ns2\n").code == 0)
+        box.write(
+            "gstin,kind,env,user_id,password,client\n29AACCK5521H1ZK,api,production,KAVERI29,Kaveri@Pass2024,demo-gsp\n"
+                + "07AAACI1681G1ZQ,api,sandbox,DELHI07,Delhi@Pass2024x,demo-gsp\n",
+            to: box.root + "/linked.csv")
+        #expect(try box.run(["import", box.root + "/linked.csv", "--format", "csv"] + box.vaultFlags).code == 0)
+        let rows = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(try box.run(["client", "list", "--json"] + box.vaultFlags).out.utf8)) as? [[String: Any]])
+        let usedBy = Dictionary(
+            uniqueKeysWithValues: rows.map {
+                ("\($0["name"]!) \($0["environment"]!)", $0["usedBy"] as? [String] ?? ["?"])
+            })
+        #expect(
+            usedBy == [
+                "demo-gsp sandbox": ["07AAACI1681G1ZQ api (sandbox)", "27AABCD1234E1Z8 api (sandbox)"],
+                "demo-gsp production": ["29AACCK5521H1ZK api (production)"], "spare sandbox": [],
+            ])
+        #expect(try box.run(["client", "remove", "spare", "--env", "sandbox", "--yes"] + box.vaultFlags).code == 0)
         let inUse = try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags)
         #expect(inUse.code == 4)
         let missing = try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "nope"] + box.vaultFlags)
         #expect(missing.code == 6)
-        #expect(
-            try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
+        for gstin in ["27AABCD1234E1Z8", "07AAACI1681G1ZQ"] {
+            #expect(try box.run(["set", gstin, "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
+        }
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox"] + box.vaultFlags).code == 64)
         #expect(try box.run(["client", "remove", "demo-gsp", "--env", "sandbox", "--yes"] + box.vaultFlags).code == 0)
     }

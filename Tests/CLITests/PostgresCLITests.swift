@@ -132,8 +132,9 @@ struct PostgresCLITests {
         try server.sql("UPDATE nicvault_record SET sealed = overlay(sealed PLACING '\\xff'::bytea FROM 80 FOR 1)")
         let edited = try box.run(["list"], environment: env)
         #expect(edited.code == 3 && edited.err.contains("restore the database"), "\(edited.err)")
-        // A command that decodes the whole vault (every client and credential) reports it the same way.
-        let whole = try box.run(["client", "list"], environment: env, killAfter: 30)
+        // A command that decodes the whole vault (every client and credential: info counts them) reports it the
+        // same way.
+        let whole = try box.run(["info"], environment: env, killAfter: 30)
         #expect(whole.code == 3 && whole.err.contains("restore the database"), "\(whole.code) \(whole.err)")
         try refused("a record edited in place")
         // A record dropped.

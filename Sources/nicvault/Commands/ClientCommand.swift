@@ -98,10 +98,7 @@ struct ClientCommand: ParsableCommand {
 
         func run() throws {
             let vault = try options.openVault()
-            let rows = try vault.payload.clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
-                client in
-                try ClientRow(client, in: vault)
-            }
+            let rows = try vault.clientsWithUsers().map { ClientRow($0.client, usedBy: $0.users) }
             if json { return try JSONOutput.print(rows) }
             if rows.isEmpty { Console.note("No API clients; add one with: nicvault client add NAME --env ENV") }
             for row in rows {
@@ -152,12 +149,15 @@ struct ClientRow: Encodable {
     var clientID: String
     var usedBy: [String]
 
-    init(_ client: APIClient, in vault: Vault) throws {
+    init(_ client: APIClient, usedBy users: [CredentialKey]) {
         name = client.name
         environment = client.environment.rawValue
         issuer = client.issuer
         clientID = client.clientID
-        usedBy = try vault.payload.credentials(usingClient: client.name, environment: client.environment)
-            .sorted { $0.key < $1.key }.map(\.key.description)
+        usedBy = users.map(\.description)
+    }
+
+    init(_ client: APIClient, in vault: Vault) throws {
+        self.init(client, usedBy: try vault.users(ofClient: client.name, environment: client.environment))
     }
 }
