@@ -246,6 +246,38 @@ struct FormatV2Tests {
     }
 }
 
+@Suite("records opened a chunk at a time")
+struct RecordChunkTests {
+    /// `forEachChunk` hands every record's plaintext once, in the order asked, whatever the chunk size: records
+    /// smaller than a chunk share one, a record larger than the chunk gets one of its own.
+    @Test func everyRecordComesOnceInOrderWhateverTheChunk() throws {
+        let folder = TemporaryFolder()
+        let texts = [10, 3000, 1, 200, 5000, 64, 700].enumerated().map { index, size in
+            String(repeating: String(UnicodeScalar(UInt8(97 + index))), count: size)
+        }
+        let (_, opened) = try recordStore(
+            in: folder, texts.enumerated().map { ([UInt8](repeating: UInt8($0.offset + 1), count: 16), $0.element) },
+            passphrase: "correct horse")
+        let records = try #require(opened.records)
+        let order = [6, 0, 4, 1, 1, 3, 5, 2]
+        for chunkBytes in [1, 256, 4096, 1 << 20] {
+            var seen: [String] = []
+            var chunks = 0
+            try records.forEachChunk(of: order, chunkBytes: chunkBytes) { chunk, plaintexts, ranges in
+                chunks += 1
+                #expect(chunk.count == ranges.count)
+                for range in ranges {
+                    seen.append(String(decoding: UnsafeRawBufferPointer(rebasing: plaintexts[range]), as: UTF8.self))
+                }
+            }
+            #expect(seen == order.map { texts[$0] }, "chunk \(chunkBytes)")
+            // The buffer is never smaller than the largest record: below that, records share it as they fit.
+            if chunkBytes == 1 { #expect(chunks > 1 && chunks < order.count) }
+            if chunkBytes == 1 << 20 { #expect(chunks == 1) }
+        }
+    }
+}
+
 /// A version 2 vault in `folder` (rollback memory beside it) holding `records` (id, text), with one passphrase slot
 /// at INTERACTIVE cost.
 private func recordStore(
