@@ -46,14 +46,19 @@ public enum ExportDocument {
         tail.key("version")
         tail.number(version)
         tail.out.append(0x7d)
-        // In the document: the head at depth 0, then the credentials inside its object and array, and the tail
-        // (there too, unless the empty array closed in the head).
-        return try layOut([(head.out, 0)] + bodies.map { ($0, 2) } + [(tail.out, credentials.isEmpty ? 1 : 2)])
+        let document = try layOut(
+            head: head.out, bodies: bodies, tail: tail.out, tailDepth: credentials.isEmpty ? 1 : 2)
+        return document
     }
 
-    /// A separate call, so that the list of pieces is gone before the caller wipes the buffers it names.
-    private static func layOut(_ pieces: [(compact: WipingBuffer, depth: Int)]) throws -> SecureBytes {
-        try JSONWriter.prettyPrintedLine(pieces)
+    /// The pieces in the document: the head at depth 0, then the credentials inside its object and array, and the
+    /// tail (there too, unless the empty array closed in the head). A function of its own, so that the list of
+    /// pieces is gone before the caller wipes the buffers it names (a buffer still shared would be wiped as a
+    /// copy).
+    private static func layOut(head: WipingBuffer, bodies: [WipingBuffer], tail: WipingBuffer, tailDepth: Int) throws
+        -> SecureBytes
+    {
+        try JSONWriter.prettyPrintedLine([(head, 0)] + bodies.map { ($0, 2) } + [(tail, tailDepth)])
     }
 }
 
