@@ -225,6 +225,37 @@ struct VaultTests {
         #expect(try vault.credentials().map(\.rotationDays) == [60, 60])
     }
 
+    /// Credentials come in key order (GSTIN, then environment, then kind, each as `<` sorts it), whatever order
+    /// they were added in: the index sorts them as packed integers, which must agree with `<`.
+    @Test func credentialsComeInKeyOrderWhateverTheOrderAdded() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var vault = try makeVault(folder)
+        var bodies: [String] = []
+        for (state, letter) in zip(["29", "01", "27", "07", "33", "27", "10"], ["Q", "A", "Z", "M", "A", "B", "Z"]) {
+            for digits in ["9012", "0001", "4821"] { bodies.append(state + "AAB\(letter)D\(digits)E1Z") }
+        }
+        var added: [CredentialKey] = []
+        for (index, body) in bodies.enumerated() {
+            let gstin = body + String(GSTIN.checkCharacter(for: body))
+            // Every third GSTIN in all four environments and kinds, the others in one of them.
+            let combinations: [(Environment, CredentialKind)] =
+                index % 3 == 0
+                ? [(.sandbox, .portal), (.production, .api), (.sandbox, .api), (.production, .portal)]
+                : [index % 2 == 0 ? (.production, .portal) : (.sandbox, .api)]
+            for (environment, kind) in combinations {
+                let stored = try vault.add(credential(gstin, kind: kind, environment: environment, at: vault.now))
+                added.append(stored.key)
+            }
+        }
+        #expect(added != added.sorted())
+        #expect(try vault.credentials().map(\.key) == added.sorted())
+        #expect(try vault.summaries().map(\.gstin) == added.sorted().map(\.gstin.value))
+        #expect(
+            try vault.credentials(environment: .production).map(\.key)
+                == added.filter { $0.environment == .production }.sorted())
+    }
+
     @Test func registerAndRotateRefusalsAreTheLedgers() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
