@@ -47,7 +47,8 @@ public enum GSTINError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A GSTIN in its canonical form (15 upper-case letters and digits), checked for one environment.
-/// The only way to make one is `GSTIN(parsing:environment:)`, so a value is always valid.
+/// Made by `GSTIN(parsing:environment:)`, or read back from a vault by `init(stored:)` and `init(storedUTF8:)`
+/// (which check its shape again): a value is always 15 upper-case ASCII letters and digits.
 public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The canonical 15 characters.
     public let value: String
@@ -81,25 +82,22 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// opening a vault of 100,000 credentials from re-running every rule 100,000 times.
     public init(stored text: String) throws(GSTINError) {
         var copy = text
-        let checked: Result<Bool, GSTINError> = copy.withUTF8 { bytes in
+        try copy.withUTF8 { bytes in
             Result { () throws(GSTINError) in try Self.checkStored(UnsafeRawBufferPointer(bytes)) }
-        }
-        guard try checked.get() else { throw .wrongLength(text.count) }
+        }.get()
         value = text
     }
 
     /// As `init(stored:)`, from the UTF-8 bytes of the text (a vault's index is read as bytes: no `String` is
     /// made of a GSTIN that is refused).
     public init(storedUTF8 bytes: UnsafeRawBufferPointer) throws(GSTINError) {
-        guard try Self.checkStored(bytes) else {
-            throw .wrongLength(String(decoding: bytes, as: UTF8.self).count)
-        }
+        try Self.checkStored(bytes)
         value = String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The stored shape: false when the length is not 15; throws for a wrong character or state code.
-    private static func checkStored(_ bytes: UnsafeRawBufferPointer) throws(GSTINError) -> Bool {
-        guard bytes.count == 15 else { return false }
+    /// The stored shape: 15 upper-case ASCII letters and digits, a known state code.
+    private static func checkStored(_ bytes: UnsafeRawBufferPointer) throws(GSTINError) {
+        guard bytes.count == 15 else { throw .wrongLength(String(decoding: bytes, as: UTF8.self).count) }
         for index in 0..<15 {
             let byte = bytes[index]
             guard (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) else {
@@ -110,7 +108,6 @@ public struct GSTIN: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard tens < 10, units < 10, knownStateCodes[tens * 10 + units] else {
             throw .unknownStateCode(String(decoding: bytes[0..<2], as: UTF8.self))
         }
-        return true
     }
 
     /// `StateCode.table` as a look-up by the code's number: a vault of 100,000 credentials checks 100,000 stored
