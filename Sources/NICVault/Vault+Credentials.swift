@@ -182,13 +182,16 @@ extension Vault {
     public func clientsWithUsers() throws -> [(client: APIClient, users: [CredentialKey])] {
         let clients = try index.clients()
         guard !clients.isEmpty else { return [] }  // no credential to decode
+        // Each credential's client named as the index names a client record.
         let links = try index.credentials(sortedWhere: { _ in true }) { credential in
-            credential.client.map { ClientLink(name: $0, environment: credential.environment, user: credential.key) }
+            credential.client.map {
+                (RecordIndex.Entry.client(name: $0, environment: credential.environment), credential.key)
+            }
         }
-        var users: [ClientLink.Client: [CredentialKey]] = [:]
-        for case let link? in links { users[link.client, default: []].append(link.user) }
+        var users: [RecordIndex.Entry: [CredentialKey]] = [:]
+        for case let (client, user)? in links { users[client, default: []].append(user) }
         return clients.sorted { ($0.environment, $0.name) < ($1.environment, $1.name) }.map {
-            ($0, users[ClientLink.Client(name: $0.name, environment: $0.environment)] ?? [])
+            ($0, users[.client(name: $0.name, environment: $0.environment)] ?? [])
         }
     }
 
@@ -286,17 +289,5 @@ extension Vault {
             throw VaultError.notFound(key.description)
         }
         return found
-    }
-}
-
-/// A credential's link to an API client, as `clientsWithUsers` gathers them.
-private struct ClientLink: Sendable {
-    struct Client: Hashable { let name: String, environment: Environment }
-    let client: Client
-    let user: CredentialKey
-
-    init(name: String, environment: Environment, user: CredentialKey) {
-        client = Client(name: name, environment: environment)
-        self.user = user
     }
 }
