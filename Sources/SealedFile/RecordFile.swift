@@ -165,8 +165,9 @@ final class FileRecordSource: RecordSource {
         let found = try records.map { record in
             // At the position this source listed (the id must be the one found there), else found by its id.
             let position = try record.position ?? self.position(of: record.id)
-            guard offsets.indices.contains(position), RecordID(ids[(position * 16)..<(position * 16 + 16)]) == record.id
-            else { throw SealedFileError.recordDamaged("a record the manifest names is not in the file") }
+            guard offsets.indices.contains(position), id(at: position) == record.id else {
+                throw SealedFileError.recordDamaged("a record the manifest names is not in the file")
+            }
             return position
         }
         // A few records one by one; many in one read of the section.
@@ -180,13 +181,16 @@ final class FileRecordSource: RecordSource {
         return found.map { section[(offsets[$0] - start)..<(offsets[$0] - start + lengths[$0])] }
     }
 
+    /// The id of the record at `position` of the walk.
+    private func id(at position: Int) -> RecordID {
+        RecordID(ids[(position * RecordSet.idByteCount)..<((position + 1) * RecordSet.idByteCount)])
+    }
+
     private func position(of id: RecordID) throws -> Int {
         let found = positions.withLock { positions in
             if positions == nil {
                 var all = [RecordID: Int](minimumCapacity: offsets.count)
-                for position in offsets.indices {
-                    all[RecordID(ids[(position * 16)..<(position * 16 + 16)])] = position
-                }
+                for position in offsets.indices { all[self.id(at: position)] = position }
                 positions = all
             }
             return positions?[id]

@@ -596,22 +596,18 @@ public struct RecordSet: Sendable {
         let recordKey = try recordKey(from: key)
         var seen = RecordIDSet(capacity: writes.count)
         var layout: [(content: Int, padded: Int)] = []
+        let badIDs = SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
         for write in writes {
-            let id: ArraySlice<UInt8>
+            let id: RecordID
             switch write {
-            case .keep(let record):
-                guard seen.insert(record.recordID) else {
-                    throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
-                }
-                continue
+            case .keep(let record): id = record.recordID
             case .seal(let newID, let plaintext, let range):
-                id = newID[...]
+                guard newID.count == idByteCount else { throw badIDs }
+                id = RecordID(newID)
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }
-            guard id.count == idByteCount, seen.insert(RecordID(id)) else {
-                throw SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
-            }
+            guard seen.insert(id) else { throw badIDs }
         }
         // Every new record padded into one arena: content, 0x80, zeros.
         var next = 0
