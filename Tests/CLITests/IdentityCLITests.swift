@@ -60,6 +60,24 @@ struct IdentityCLITests {
         #expect(slots.contains("x25519") && !slots.contains("passphrase"))
         // Re-keying such a vault needs no passphrase.
         #expect(try box.run(["rekey", "--vault", box.vault, "--identity", box.root + "/me.key"]).code == 0)
+
+        // Without an identity it says how to give one, and reads no passphrase source (no passphrase could open
+        // it): the passphrase command below would leave a file behind.
+        let marker = box.root + "/passphrase-command-ran"
+        let bare = try box.run(
+            ["list", "--vault", box.vault],
+            environment: ["NICVAULT_PASSPHRASE_COMMAND": "touch '\(marker)'; echo words"])
+        #expect(bare.code == 2)
+        #expect(bare.err.contains("no passphrase") && bare.err.contains("--identity FILE"), "\(bare.err)")
+        #expect(!bare.err.contains("NICVAULT_PASSPHRASE"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        // A default identity that is not one of its recipients is named.
+        let other = box.root + "/.config/nicvault/identity.txt"
+        try FileManager.default.createDirectory(
+            atPath: box.root + "/.config/nicvault", withIntermediateDirectories: true)
+        #expect(try box.run(["keygen", "--output", other]).code == 0)
+        let stranger = try box.run(["list", "--vault", box.vault])
+        #expect(stranger.code == 2 && stranger.err.contains("the identity \(other) is not one of its recipients"))
     }
 
     @Test func theLogShowsWhoDidWhatAcrossTwoIdentitiesAndSeesAnEdit() throws {

@@ -159,9 +159,28 @@ struct VaultOptions: ParsableArguments {
             }
         }
         if sessionFirst { try mustExist(store) }
+        // A vault opened only by recipients: asking for a passphrase (or reading a passphrase file, or running a
+        // passphrase command) could never open it, and "set NICVAULT_PASSPHRASE_FILE" would be the wrong advice.
+        if try store.currentHeader().passphraseSlot == nil {
+            throw CLIError(Self.identityHelp(tried: identity?.path), code: Exit.wrongPassphrase)
+        }
         return try Vault.open(
             store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
             acceptRollback: acceptRollback)
+    }
+
+    /// What to do with a vault that has no passphrase slot.
+    static func identityHelp(
+        tried: String?, _ env: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        let tail =
+            "give --identity FILE, set NICVAULT_IDENTITY_FILE, or keep the identity at "
+            + "\(Locations.defaultIdentityFile(env))"
+        if let tried {
+            return "this vault has no passphrase and the identity \(tried) is not one of its recipients: \(tail) "
+                + "with the identity of a recipient (nicvault recipient list shows them)"
+        }
+        return "this vault has no passphrase: it opens only with a recipient's identity; \(tail)"
     }
 
     private func mustExist(_ store: any VaultStorage) throws {
