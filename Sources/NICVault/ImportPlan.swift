@@ -147,7 +147,7 @@ extension Vault {
                     payload.credentials[index] = credential
                 case (.add, _?):
                     // Added by another process since the plan was made: nothing is overwritten.
-                    throw VaultError.alreadyExists(entry.key.description)
+                    throw VaultError.alreadyExists("a credential for \(entry.key)")
                 default:
                     throw VaultError.notFound(entry.key.description)
                 }

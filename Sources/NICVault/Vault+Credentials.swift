@@ -81,7 +81,7 @@ extension Vault {
             credential.key,
             audit: (credential.pendingSince == nil ? "added" : "registration staged", credential.key.description)
         ) { stored, index in
-            guard stored == nil else { throw VaultError.alreadyExists(credential.key.description) }
+            guard stored == nil else { throw VaultError.alreadyExists("a credential for \(credential.key)") }
             if let client = credential.client {
                 guard try index.client(named: client, environment: credential.environment) != nil else {
                     throw VaultError.clientNotFound(client)
@@ -217,7 +217,7 @@ extension Vault {
         guard APIClient.isValidName(client.name) else { throw VaultError.badClientName(client.name) }
         try modify(audit: ("API client added", "\(client.name) (\(client.environment.rawValue))")) { payload in
             guard !payload.clients.contains(where: { $0.name == client.name && $0.environment == client.environment })
-            else { throw VaultError.alreadyExists("API client \(client.name) (\(client.environment.rawValue))") }
+            else { throw VaultError.alreadyExists("an API client \(client.name) (\(client.environment.rawValue))") }
             payload.clients.append(client)
         }
     }

@@ -77,7 +77,7 @@ extension Vault {
             existing.key, audit: ("added (existing credential)", existing.key.description)
         ) {
             stored, index in
-            guard stored == nil else { throw VaultError.alreadyExists(existing.key.description) }
+            guard stored == nil else { throw VaultError.alreadyExists("a credential for \(existing.key)") }
             if let client = existing.client {
                 guard try index.client(named: client, environment: existing.environment) != nil else {
                     throw VaultError.clientNotFound(client)

@@ -277,13 +277,13 @@ public struct Vault: Sendable {
         try modify(
             slots: { header, key in
                 guard !header.recipientSlots.contains(where: { $0.recipient == recipient }) else {
-                    throw VaultError.alreadyExists("recipient \(AgeKeys.recipient(recipient))")
+                    throw VaultError.alreadyExists("the recipient \(AgeKeys.recipient(recipient))")
                 }
                 return header.slots + [try RecipientSlot(wrapping: key, for: recipient)]
             }, audit: ("recipient added", label)
         ) { payload in
             guard !(payload.recipients ?? []).contains(where: { $0.label == label }) else {
-                throw VaultError.alreadyExists("recipient label \(label)")
+                throw VaultError.alreadyExists("a recipient labelled \(label)")
             }
             payload.recipients =
                 (payload.recipients ?? []) + [

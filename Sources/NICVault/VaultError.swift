@@ -5,6 +5,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(String)
     case notFoundDidYouMean(String, String)
     case ambiguous(gstin: String, matches: [String])
+    /// What already exists, with its article: "a credential for 27AAPFU0939F1ZV portal (sandbox)".
     case alreadyExists(String)
     case conflict(String, expected: Int, actual: Int)
     case clientNotFound(String)
@@ -39,7 +40,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .ambiguous(let gstin, let matches):
             "\(gstin) has \(matches.count) credentials (\(matches.joined(separator: ", "))); "
                 + "say which with --kind and --env"
-        case .alreadyExists(let what): "a credential for \(what) already exists; nothing was changed"
+        case .alreadyExists(let what): "\(what) already exists; nothing was changed"
         case .conflict(let what, let expected, let actual):
             "\(what) changed while this command ran (expected version \(expected), found \(actual)); "
                 + "nothing was overwritten: run the command again"

@@ -171,7 +171,7 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
         if let since = existing.pendingSince {
             throw VaultError.registrationPending(existing.key.description, since: "\(since)", gstin: key.gstin.value)
         }
-        throw VaultError.alreadyExists(existing.key.description)
+        throw VaultError.alreadyExists("a credential for \(existing.key)")
     }
 
     /// Sets the rotation interval of a credential (after a rotation that asked for it).

@@ -19,6 +19,9 @@ struct IdentityCLITests {
         #expect(mode == 0o600)
         #expect(try box.run(["keygen", "--output", box.root + "/job.key"]).code == 4)  // never overwritten
         #expect(try box.run(["recipient", "add", recipient, "--label", "einvoice-job"] + box.vaultFlags).code == 0)
+        let twice = try box.run(["recipient", "add", recipient, "--label", "again"] + box.vaultFlags)
+        #expect(twice.code == 4 && twice.err.contains("the recipient \(recipient) already exists"), "\(twice.err)")
+        #expect(!twice.err.contains("credential"))
 
         // The job: no passphrase anywhere, only its identity.
         let job = ["--vault", box.vault]

@@ -272,7 +272,7 @@ struct VaultTests {
                 record.key.description, since: "\(staged.pendingSince!)", gstin: "27AAPFU0939F1ZV")
         ) { try ledger.registration(of: record.key, settling: false) }
         _ = try ledger.commitPending(record.key)
-        #expect(throws: VaultError.alreadyExists(record.key.description)) {
+        #expect(throws: VaultError.alreadyExists("a credential for \(record.key)")) {
             try ledger.registration(of: record.key, settling: false)
         }
         // Settled by someone else while a flow still had it pending: a conflict, said as such.
