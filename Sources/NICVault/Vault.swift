@@ -12,7 +12,12 @@ public struct VaultInfo: Sendable, Codable, Equatable {
         public let type: String
         public let opsLimit: UInt64?
         public let memLimit: UInt64?
+        /// An X25519 slot's public key as hex.
         public let recipient: String?
+        /// An X25519 slot's label and key as it was added (`age1...` or `ssh-ed25519 AAAA...`), from the sealed
+        /// payload; nil for a slot the payload has no label for.
+        public var label: String? = nil
+        public var added: String? = nil
     }
 
     public let path: String
@@ -139,8 +144,10 @@ public struct Vault: Sendable {
                         recipient: nil)
                 }
                 let r = slot as! RecipientSlot
+                let labelled = recipients.first { Recipients.parse($0.recipient) == r.recipient }
                 return .init(
-                    type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation))
+                    type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation),
+                    label: labelled?.label, added: labelled?.recipient)
             }
             let payload = try self.payload
             return VaultInfo(

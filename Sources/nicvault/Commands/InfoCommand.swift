@@ -31,7 +31,8 @@ struct InfoCommand: ParsableCommand {
             if slot.type == "passphrase", let ops = slot.opsLimit, let mem = slot.memLimit {
                 Console.out("key slot:     passphrase, Argon2id ops \(ops), memory \(mem / 1_048_576) MiB")
             } else {
-                Console.out("key slot:     x25519 recipient \(slot.recipient ?? "")")
+                let name = slot.label.map { "\($0): \(slot.added ?? "")" } ?? (slot.recipient ?? "")
+                Console.out("key slot:     recipient \(name)")
             }
         }
         Console.out("credentials:  \(info.credentials) (\(info.stagedPasswords) with a staged password)")
