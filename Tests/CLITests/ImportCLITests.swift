@@ -213,6 +213,17 @@ struct ImportCLITests {
             let refused = try box.run(["import", "-", "--format", "csv"] + box.vaultFlags, stdin: text)
             #expect(refused.code == 64 && refused.err.contains(words), "\(refused.err)")
         }
+        // A column named with a terminal escape sequence (one that would retitle the terminal) is quoted escaped.
+        let escaped = try box.run(
+            ["import", "-", "--format", "csv"] + box.vaultFlags,
+            stdin: "gstin,kind,env,user_id,password,\u{1B}]0;owned\u{07}\n")
+        #expect(escaped.code == 64 && escaped.err.contains("unknown column(s) \\u{1B}]0;owned\\u{7}"), "\(escaped.err)")
+        #expect(!escaped.err.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        // A path that is no file, or a folder, says which.
+        let missing = try box.run(["import", box.root + "/nothing.csv", "--format", "csv"] + box.vaultFlags)
+        #expect(missing.code == 6 && missing.err.contains("no file \(box.root)/nothing.csv"), "\(missing.err)")
+        let folder = try box.run(["import", box.root, "--format", "csv"] + box.vaultFlags)
+        #expect(folder.code == 1 && folder.err.contains("is a folder"), "\(folder.err)")
         let notJSON = try box.run(["import", "-", "--format", "json"] + box.vaultFlags, stdin: "{\"format\": 1}")
         #expect(notJSON.code == 64 && notJSON.err.contains("not a nicvault json export"))
     }

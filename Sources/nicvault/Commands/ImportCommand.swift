@@ -125,7 +125,16 @@ struct ImportCommand: ParsableCommand {
         } else {
             data = FileManager.default.contents(atPath: file)
         }
-        guard let data else { throw CLIError("cannot read \(file)", code: Exit.notFound) }
+        guard let data else {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) {
+                throw CLIError(
+                    isFolder.boolValue
+                        ? "\(file) is a folder; give the file to import"
+                        : "cannot read \(file): check its permissions", code: Exit.failure)
+            }
+            throw CLIError("no file \(file); give the path of the file to import", code: Exit.notFound)
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             throw CLIError("\(file) is not UTF-8 text; save it as CSV UTF-8", code: Exit.usage)
         }

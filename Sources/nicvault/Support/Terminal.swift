@@ -8,8 +8,29 @@ import Sodium
 
 /// Prompts, progress and warnings go to stderr; data goes to stdout.
 enum Console {
+    /// Messages, warnings and errors: they quote what files, portals and users gave (a CSV header, a portal's
+    /// error text, a path), so control characters are shown escaped, never sent to the terminal as they are
+    /// (an escape sequence in a crafted file could rewrite what the screen shows).
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((visible(text) + "\n").utf8))
+    }
+
+    /// `text` with every control character but a line feed and a tab written as `\u{1B}`.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isHidden(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
     }
 
     static func out(_ text: String) {
