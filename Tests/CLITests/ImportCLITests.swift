@@ -36,6 +36,25 @@ struct ImportCLITests {
         #expect(shown.out.trimmingCharacters(in: .newlines) == "weakpass")
         #expect(
             try box.run(["show", "27AABCD1234E1Z8", "--field", "userID"] + box.vaultFlags).out.contains("API_DEMO27B"))
+
+        // A legal name with an escape sequence (from a file or a portal) is shown escaped to people, and given
+        // back as it is to a script that asks for the field.
+        let name = "Kaveri \u{1B}[2J Traders"
+        #expect(
+            try box.run(
+                [
+                    "add", "29AACCK5521H1ZK", "--kind", "portal", "--env", "sandbox", "--user-id", "KAVERI29",
+                    "--legal-name", name,
+                ]
+                    + box.vaultFlags, stdin: "Kaveri@Pass2024\n"
+            ).code == 0)
+        for command in [["list"], ["show", "29AACCK5521H1ZK"], ["history", "29AACCK5521H1ZK"]] {
+            let shown = try box.run(command + box.vaultFlags)
+            #expect(!shown.out.unicodeScalars.contains { $0.value == 0x1B }, "\(command)")
+        }
+        #expect(try box.run(["list"] + box.vaultFlags).out.contains("Kaveri \\u{1B}[2J Traders"))
+        let field = try box.run(["show", "29AACCK5521H1ZK", "--field", "legalName"] + box.vaultFlags)
+        #expect(field.out == name + "\n", "\(field.out)")
     }
 
     @Test func csvImportIsOneTransactionIdempotentAndReportsBadRowsWithoutSecrets() throws {

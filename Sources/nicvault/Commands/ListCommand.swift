@@ -60,7 +60,7 @@ struct ListCommand: ParsableCommand {
         for r in rows {
             cells.append(r.gstin)
             cells.append(r.state.code)
-            cells.append(String(r.legalName.prefix(32)))
+            cells.append(Console.visible(String(r.legalName.prefix(32))))
             cells.append(r.kind)
             cells.append(r.environment)
             cells.append(r.userID)

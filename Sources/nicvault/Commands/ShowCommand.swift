@@ -44,7 +44,7 @@ struct ShowCommand: ParsableCommand {
                 throw CLIError(
                     "unknown field \(field); one of: \(values.keys.sorted().joined(separator: ", "))", code: Exit.usage)
             }
-            Console.out(value ?? "")
+            Console.exact(value ?? "")
             return
         }
         if json {

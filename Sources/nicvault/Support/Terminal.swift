@@ -17,6 +17,11 @@ enum Console {
 
     /// `text` with every control character but a line feed and a tab written as `\u{1B}`.
     static func visible(_ text: String) -> String {
+        // Most text has no byte below 0x20 but a line feed or a tab, no DEL and no 0xC2 (which leads C1 controls).
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 < 0x20 ? $0 != 0x0A && $0 != 0x09 : $0 == 0x7F || $0 == 0xC2 }
+        }
+        if plain == true { return text }
         guard text.unicodeScalars.contains(where: isHidden) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -33,7 +38,14 @@ enum Console {
         (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
     }
 
+    /// A line for people on stdout: control characters escaped, as in `note` (legal names come from portals and
+    /// imported files).
     static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((visible(text) + "\n").utf8))
+    }
+
+    /// A value a script reads back byte for byte (`show --field`): written as it is.
+    static func exact(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
