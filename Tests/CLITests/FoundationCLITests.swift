@@ -45,6 +45,12 @@ struct FoundationCLITests {
         #expect(result.code == 2)
         #expect(!result.err.contains("not the passphrase"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: box.vault)) == before)
+        // An empty passphrase file, or a variable set to nothing, is said to be empty, not wrong.
+        box.write("\n", to: box.root + "/empty")
+        let empty = try box.run(["info", "--vault", box.vault, "--passphrase-file", box.root + "/empty"])
+        #expect(empty.code == 2 && empty.err.contains("the passphrase file \(box.root)/empty is empty"), "\(empty.err)")
+        let unset = try box.run(["info", "--vault", box.vault], environment: ["NICVAULT_PASSPHRASE": ""])
+        #expect(unset.code == 2 && unset.err.contains("NICVAULT_PASSPHRASE is empty"), "\(unset.err)")
     }
 
     @Test func damagedVaultExitsThree() throws {

@@ -36,11 +36,33 @@ enum PassphraseSource {
         return 60
     }
 
+    /// The passphrase from this source; an empty one (an empty file, a variable set to nothing) is refused as
+    /// such: no vault has an empty passphrase, and "wrong passphrase" would send the user looking elsewhere.
     func read(prompt: String) throws -> SecureBytes {
-        let wait = Self.timeout()
+        let secret = try readLine(prompt: prompt)
+        guard secret.count > 0 else {
+            throw CLIError("\(description) is empty: it must hold the vault passphrase", code: Exit.wrongPassphrase)
+        }
+        return secret
+    }
+
+    /// Where the passphrase came from, for messages.
+    var description: String {
         switch self {
         case .file(let path, let variable):
-            let what = "the passphrase file \(path)" + (variable.map { " (from \($0))" } ?? "")
+            "the passphrase file \(path)" + (variable.map { " (from \($0))" } ?? "")
+        case .descriptor(let fd): "the passphrase from --passphrase-fd \(fd)"
+        case .command: "the first line of NICVAULT_PASSPHRASE_COMMAND's output"
+        case .environmentValue: "NICVAULT_PASSPHRASE"
+        case .terminal: "the passphrase typed"
+        }
+    }
+
+    private func readLine(prompt: String) throws -> SecureBytes {
+        let wait = Self.timeout()
+        switch self {
+        case .file(let path, _):
+            let what = description
             // Non-blocking open: a FIFO with no writer must not hang here (the read below has the time-out).
             let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
@@ -63,8 +85,7 @@ enum PassphraseSource {
             }
             return try SecretReader.readLine(fd: fd, timeout: wait, what: what, code: Exit.wrongPassphrase)
         case .descriptor(let fd):
-            return try SecretReader.readLine(
-                fd: fd, timeout: wait, what: "the passphrase from --passphrase-fd \(fd)", code: Exit.wrongPassphrase)
+            return try SecretReader.readLine(fd: fd, timeout: wait, what: description, code: Exit.wrongPassphrase)
         case .command(let command):
             return try Self.runPassphraseCommand(command, timeout: wait)
         case .environmentValue:
