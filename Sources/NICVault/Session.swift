@@ -22,7 +22,8 @@ public enum SessionError: Error, Equatable, Sendable, CustomStringConvertible {
         case .expired(let at): "the session expired at \(at)"
         case .otherVault: "the session belongs to another vault"
         case .passphraseChanged: "the vault passphrase changed since the session began"
-        case .tampered: "the session file is damaged"
+        case .tampered:
+            "the session file does not open with this NICVAULT_SESSION (a value cut or mistyped, or a damaged file)"
         }
     }
 }

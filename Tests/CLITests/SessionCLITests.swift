@@ -57,6 +57,10 @@ struct SessionCLITests {
         try bytes.write(to: URL(fileURLWithPath: file))
         let tampered = try box.run(["info", "--vault", box.vault], environment: ["NICVAULT_SESSION": session])
         #expect(tampered.err.contains("damaged"))
+        // A value cut short or mistyped is told as such, not only as a damaged file.
+        let mistyped = String(session.dropLast()) + (session.hasSuffix("0") ? "1" : "0")
+        let wrong = try box.run(["info", "--vault", box.vault], environment: ["NICVAULT_SESSION": mistyped])
+        #expect(wrong.code == 2 && wrong.err.contains("mistyped"), "\(wrong.err)")
 
         let other = try unlock(box)
         let second = CLISandbox()

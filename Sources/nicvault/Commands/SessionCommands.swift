@@ -46,8 +46,10 @@ struct UnlockCommand: ParsableCommand {
         let sessions = Locations.sessions()
         let value = try sessions.start(for: vault, seconds: ttl.seconds)
         Console.out(export ? "export NICVAULT_SESSION='\(value)'" : "NICVAULT_SESSION=\(value)")
-        Console.note(
-            "Session started for \(ttl.seconds / 60) minutes (files in \(sessions.folder)); end it with: nicvault lock")
+        let seconds = Int(ttl.seconds)
+        let length =
+            seconds % 60 != 0 ? "\(seconds) seconds" : seconds == 60 ? "1 minute" : "\(seconds / 60) minutes"
+        Console.note("Session started for \(length) (files in \(sessions.folder)); end it with: nicvault lock")
     }
 }
 
