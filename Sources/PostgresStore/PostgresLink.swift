@@ -132,12 +132,14 @@ final class PostgresLink: @unchecked Sendable {
     static func reason(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
-            return "\(psql.code)" + (psql.underlying.map { ": " + reason($0) } ?? "")
+            return psql.underlying.map(reason) ?? "\(psql.code)"
         }
         // "connection refused", "no such host": not NIO's whole account of each address it tried.
         if let connection = error as? NIOConnectionError {
-            if let dns = connection.dnsAError ?? connection.dnsAAAAError { return "cannot resolve the host: \(dns)" }
-            if let first = connection.connectionErrors.first { return String(describing: first.error) }
+            if connection.dnsAError != nil || connection.dnsAAAAError != nil {
+                return "cannot resolve the host \(connection.host)"
+            }
+            if let first = connection.connectionErrors.first { return reason(first.error) }
         }
         if let store = error as? StoreError {
             switch store {
@@ -146,6 +148,11 @@ final class PostgresLink: @unchecked Sendable {
             }
         }
         if let timedOut = error as? TimedOut { return timedOut.description }
+        // A system call's failure in its own words ("Connection refused"), not NIO's account of it.
+        if let io = error as? IOError {
+            let words = String(cString: strerror(io.errnoCode)).lowercased()
+            return io.errnoCode == ECONNREFUSED ? words + " (is the server running and listening there?)" : words
+        }
         return String(describing: error)
     }
 }

@@ -274,7 +274,8 @@ extension PostgresCLITests {
     @Test func aServerThatNeverAnswersIsAClearFailureNotAHang() throws {
         // A listening socket that accepts and never says a word.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
+        var listening = true
+        defer { if listening { close(fd) } }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -298,6 +299,16 @@ extension PostgresCLITests {
             ], killAfter: 60)
         #expect(done.code == 1 && done.err.contains("did not answer"), "\(done.code) \(done.err)")
         #expect(Date().timeIntervalSince(started) < 30)
+
+        // Nothing listens there any more: said in plain words, not as NIO's account of the socket.
+        close(fd)
+        listening = false
+        let refused = try box.run(
+            ["list"], environment: ["NICVAULT_STORE": "postgresql://x@127.0.0.1:\(port)/db?sslmode=disable"],
+            killAfter: 60)
+        #expect(refused.code == 1, "\(refused.err)")
+        #expect(refused.err.contains(": connection refused (is the server running and listening there?)"))
+        #expect(!refused.err.contains("errno") && !refused.err.contains("connectionError"), "\(refused.err)")
     }
 }
 
