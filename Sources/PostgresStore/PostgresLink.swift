@@ -131,7 +131,14 @@ final class PostgresLink: @unchecked Sendable {
     /// The server's own words when it gave any (a permission refused, a missing table), else the error.
     static func reason(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
-            if let message = psql.serverInfo?[.message] { return "the database said: \(message)" }
+            if let message = psql.serverInfo?[.message] {
+                // insufficient_privilege: most often a job's read-only role asked to change the vault.
+                let hint =
+                    psql.serverInfo?[.sqlState] == "42501"
+                    ? "; the role in the store URL may not do this (a job's read-only role cannot change the vault): "
+                        + "use a role with the grants docs/postgresql.md lists" : ""
+                return "the database said: \(message)\(hint)"
+            }
             return psql.underlying.map(reason) ?? "\(psql.code)"
         }
         // "connection refused", "no such host": not NIO's whole account of each address it tried.

@@ -217,6 +217,7 @@ struct PostgresCLITests {
         #expect(try box.run(["show", "27AABCD1234E1Z8"], environment: jobEnv).code == 0)
         let write = try box.run(["set", "27AABCD1234E1Z8", "--every", "30d"], environment: jobEnv)
         #expect(write.code == 1 && write.err.contains("permission denied"), "\(write.err)")
+        #expect(write.err.contains("a job's read-only role cannot change the vault"), "\(write.err)")
         #expect(
             try box.run(["show", "27AABCD1234E1Z8", "--json"], environment: env).out.contains("\"rotationDays\" : 90"))
     }
