@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Debian's libsodium 1.0.18 (apt: libsodium-dev).
@@ -64,7 +65,14 @@ let package = Package(
             swiftSettings: strict),
         // The portal's wire contract: NIC's addresses, the sandbox routes, request and response bodies, NIC's
         // envelope, and one JSON-over-HTTP client. Shared by the sandbox (server) and the drivers (clients).
-        .target(name: "PortalWire", swiftSettings: strict),
+        .target(
+            name: "PortalWire",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
         // The registration and rotation flows and the portal drivers (sandbox over HTTP, assisted on a terminal).
         .target(name: "Portal", dependencies: ["GST", "NICCrypto", "PortalWire"], swiftSettings: strict),
         // Credentials in the formats e-invoice tools read.
@@ -115,6 +123,8 @@ let package = Package(
                 "SandboxPortal", "Portal", "PortalWire", "GST", "NICVault", "NICCrypto", "SealedFile", "Sodium",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -120,23 +120,8 @@ struct RegisterCLITests {
     @Test func otpFromStdinAgainstAStandaloneServer() async throws {
         let box = CLISandbox()
         try box.initVault()
-        // nicvault sandbox serve on an ephemeral port.
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: nicvaultBinary)
-        server.arguments = ["sandbox", "serve", "--port", "0", "--state", box.root + "/portal.json"]
-        server.environment = box.environment
-        let serverErr = Pipe()
-        server.standardError = serverErr
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
+        let (server, url) = try Self.standaloneSandbox(box)
         defer { server.terminate() }
-        var banner = ""
-        while !banner.contains("listening on") {
-            let chunk = serverErr.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += String(decoding: chunk, as: UTF8.self)
-        }
-        let url = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://") }).description
 
         let register = Process()
         register.executableURL = URL(fileURLWithPath: nicvaultBinary)
@@ -164,5 +149,56 @@ struct RegisterCLITests {
         register.waitUntilExit()
         #expect(register.terminationStatus == 0)
         #expect(try box.listJSON().first?["gstin"] as? String == "29AACCK5521H1ZK")
+    }
+
+    /// `nicvault sandbox serve` on an ephemeral loopback port, and its address.
+    static func standaloneSandbox(_ box: CLISandbox) throws -> (Process, String) {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: nicvaultBinary)
+        server.arguments = ["sandbox", "serve", "--port", "0", "--state", box.root + "/portal.json"]
+        server.environment = box.environment
+        let serverErr = Pipe()
+        server.standardError = serverErr
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        var banner = ""
+        while !banner.contains("listening on") {
+            let chunk = serverErr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let url = banner.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else {
+            server.terminate()
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return (server, String(url))
+    }
+
+    @Test func aProxyFromTheEnvironmentCarriesPortalTrafficButNotLoopbacks() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        let (server, url) = try Self.standaloneSandbox(box)
+        defer { server.terminate() }
+        let port = try #require(URL(string: url)?.port)
+        let proxy = try ConnectProxy()
+        defer { proxy.stop() }
+        // A host no resolver knows: only the proxy (which tunnels to loopback) can reach it.
+        let viaProxy = try box.run(
+            ["register", "29AACCK5521H1ZK", "--portal", "http://sandbox.test:\(port)", "--otp-from-outbox"]
+                + box.vaultFlags, environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)"])
+        #expect(viaProxy.code == 0, "\(viaProxy.err)")
+        #expect(proxy.targets.contains("sandbox.test:\(port)"), "\(proxy.targets)")
+        // A loopback portal is reached directly, whatever the proxy (here one nobody listens on).
+        let direct = try box.run(
+            ["register", "27AABCD1234E1Z8", "--portal", url, "--otp-from-outbox"] + box.vaultFlags,
+            environment: ["http_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"])
+        #expect(direct.code == 0, "\(direct.err)")
+        // A proxy nicvault cannot speak to is refused by name; nothing is stored for it.
+        let refused = try box.run(
+            ["register", "24AAACC1206D1ZM", "--portal", url, "--otp-from-outbox"] + box.vaultFlags,
+            environment: ["http_proxy": "ftp://127.0.0.1:9"])
+        #expect(
+            refused.code == 5 && refused.err.contains("is not supported; give http:// or socks5://"), "\(refused.err)")
+        #expect(try box.listJSON().count == 2)
     }
 }
