@@ -100,7 +100,14 @@ public struct JSONHTTPClient: Sendable {
         if error is ChannelError, case .connectTimeout = error as! ChannelError {
             return .unreachable("no connection within the time-out")
         }
-        if case .handshakeFailed = error as? NIOSSLError { return .unreachable("the TLS handshake failed: \(error)") }
+        if case .handshakeFailed(let reason) = error as? NIOSSLError {
+            // BoringSSL's words carry a source path; the reason that matters is a name in them.
+            let text = String(describing: reason)
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return .unreachable("the server's TLS certificate is not trusted by this machine")
+            }
+            return .unreachable("the TLS handshake failed")
+        }
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return .unreachable("the server's certificate is not for this host: \(extra)")
         }

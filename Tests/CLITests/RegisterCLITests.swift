@@ -201,4 +201,47 @@ struct RegisterCLITests {
             refused.code == 5 && refused.err.contains("is not supported; give http:// or socks5://"), "\(refused.err)")
         #expect(try box.listJSON().count == 2)
     }
+
+    @Test func aPortalWhoseCertificateIsNotTrustedIsRefusedBeforeAnythingIsSent() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        // An HTTPS server on loopback with a self-signed certificate (a test fixture nobody trusts).
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let script = """
+            import http.server, ssl, sys
+            server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[1], sys.argv[2])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = [
+            "-c", script, fixtures.appendingPathComponent("untrusted-tls.crt").path,
+            fixtures.appendingPathComponent("untrusted-tls.key").path,
+        ]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        var line = ""
+        while !line.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let refused = try box.run(
+            [
+                "register", "24AAACC1206D1ZM", "--portal", "https://127.0.0.1:\(port)", "--otp-from-outbox",
+                "--timeout", "5",
+            ]
+                + box.vaultFlags)
+        #expect(refused.code == 5, "\(refused.err)")
+        #expect(refused.err.contains("the server's TLS certificate is not trusted by this machine"), "\(refused.err)")
+        #expect(try box.listJSON().isEmpty)
+    }
 }
