@@ -166,14 +166,17 @@ struct ProxySettings: Sendable {
     let directAlways: Bool
 
     init(_ env: [String: String]) throws(Refusal) {
-        func value(_ names: String...) -> String? {
-            names.lazy.compactMap { env[$0] }.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        func proxy(_ names: String...) throws(Refusal) -> HTTPClient.Configuration.Proxy? {
+            guard let name = names.first(where: { !(env[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty })
+            else { return nil }
+            return try Self.parse(env[name]!, variable: name)
         }
         // Upper-case HTTP_PROXY is not read (a CGI program's request header arrives as that variable).
-        let all = try value("all_proxy", "ALL_PROXY").map { (text) throws(Refusal) in try Self.parse(text) }
-        https = try value("https_proxy", "HTTPS_PROXY").map { (text) throws(Refusal) in try Self.parse(text) } ?? all
-        http = try value("http_proxy").map { (text) throws(Refusal) in try Self.parse(text) } ?? all
-        let list = (value("no_proxy", "NO_PROXY") ?? "").split(separator: ",").map {
+        let all = try proxy("all_proxy", "ALL_PROXY")
+        https = try proxy("https_proxy", "HTTPS_PROXY") ?? all
+        http = try proxy("http_proxy") ?? all
+        let bypass = ["no_proxy", "NO_PROXY"].lazy.compactMap { env[$0] }.first { !$0.isEmpty } ?? ""
+        let list = bypass.split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         }
         directAlways = list.contains("*")
@@ -202,27 +205,28 @@ struct ProxySettings: Sendable {
         host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
     }
 
-    static func parse(_ text: String) throws(Refusal) -> HTTPClient.Configuration.Proxy {
+    /// A proxy address from `variable`. A refusal names the variable, never its value (it may hold a password).
+    static func parse(_ text: String, variable: String) throws(Refusal) -> HTTPClient.Configuration.Proxy {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let withScheme = trimmed.contains("://") ? trimmed : "http://" + trimmed
         guard let parts = URLComponents(string: withScheme), let host = parts.host, !host.isEmpty else {
-            throw Refusal(description: "the proxy \(trimmed) is not an address like http://proxy.example:3128")
+            throw Refusal(description: "\(variable) is not a proxy address like http://proxy.example:3128")
         }
         let port = parts.port ?? 1080
         switch parts.scheme?.lowercased() {
         case "http":
-            let authorization = parts.user.map {
+            let authorization = parts.percentEncodedUser.map { user in
                 HTTPClient.Authorization.basic(
-                    username: $0.removingPercentEncoding ?? $0,
-                    password: (parts.password ?? "").removingPercentEncoding ?? "")
+                    username: user.removingPercentEncoding ?? user,
+                    password: (parts.percentEncodedPassword ?? "").removingPercentEncoding ?? "")
             }
             return .server(host: host, port: port, authorization: authorization)
         case "socks5", "socks5h":
             return .socksServer(host: host, port: port)
         default:
             throw Refusal(
-                description:
-                    "the proxy \(parts.scheme ?? "") scheme of \(host) is not supported; give http:// or socks5://")
+                description: "\(variable) names a \(parts.scheme ?? "")://\(host) proxy, which is not supported; "
+                    + "give http:// or socks5://")
         }
     }
 }
