@@ -86,6 +86,18 @@ struct ImportCLITests {
         let updated = try box.run(["import", good, "--format", "csv"] + box.vaultFlags)
         #expect(updated.out.contains("updated 27AABCD1234E1Z8 portal (sandbox) (password)"))
         #expect(try box.run(["history", "27AABCD1234E1Z8", "--reveal"] + box.vaultFlags).out.contains("Pass,with"))
+        // An addition and an update in one file: the update lands on its own credential, the others stay.
+        box.write(
+            "gstin,kind,env,user_id,password\n07AAFFR3310M1Z8,portal,sandbox,RAJ07,Raj@Pass2024x\n"
+                + "29AACCK5521H1ZK,api,production,API_KAVERI,Kaveri@Pass2025x\n", to: good)
+        let mixed = try box.run(["import", good, "--format", "csv"] + box.vaultFlags)
+        #expect(mixed.out.contains("added 07AAFFR3310M1Z8 portal (sandbox)"), "\(mixed.out)")
+        #expect(mixed.out.contains("updated 29AACCK5521H1ZK api (production) (password)"), "\(mixed.out)")
+        let kaveri = ["show", "29AACCK5521H1ZK", "--kind", "api", "--env", "production", "--field", "password"]
+        #expect(try box.run(kaveri + box.vaultFlags).out == "Kaveri@Pass2025x\n")
+        #expect(
+            try box.run(["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags).out == "New@Pass2024x\n")
+        #expect(try listJSON(box).count == 3)
         // Bad rows: every one named by line and rule, nothing imported, no password printed.
         let bad = box.root + "/bad.csv"
         box.write(
@@ -99,7 +111,7 @@ struct ImportCLITests {
                 && refused.err.contains("bad.csv:5:"))
         #expect(refused.err.contains("also on line 2") && refused.err.contains("kind must be"))
         #expect(!refused.err.contains("Secret@"))
-        #expect(try listJSON(box).count == 2)
+        #expect(try listJSON(box).count == 3)
     }
 
     @Test func jsonExportImportsIntoANewVaultLosingNothing() throws {
