@@ -15,7 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing $pkgs(Debian)" >&2
     apt-get update -qq && apt-get install -y -qq $pkgs >/dev/null
 fi
-swift build -c release >&2
+swift build -c release --static-swift-stdlib >&2  # as make install builds it
 bin=$PWD/.build/release/nicvault
 gen=$PWD/.build/release/nicvault-bench
 work=$(mktemp -d)

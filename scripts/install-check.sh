@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make install-check: `make install` into a temporary prefix (the debug build, so CI builds nothing twice), then
 # checks what it put there: the binary runs, `man` shows the page, the bash completion loads and completes a
-# subcommand, the zsh and fish ones are there. Prints "N passed, N failed".
+# subcommand, the zsh and fish ones are there. Then a release install (what a user gets: the Swift runtime linked
+# in) into another prefix: it runs and loads no Swift library. Prints "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=$(mktemp -d)
@@ -22,5 +23,12 @@ check "the bash completion loads and offers rotate" bash -c "
     printf '%s\n' \"\${COMPREPLY[@]}\" | grep -qx rotate"
 check "the zsh completion is a compdef" grep -q '#compdef nicvault' "$prefix/share/zsh/site-functions/_nicvault"
 check "the fish completion names the subcommands" grep -q 'rotate' "$prefix/share/fish/vendor_completions.d/nicvault.fish"
+# The release install (what `make install` gives a user): the Swift runtime and Foundation are linked in, so
+# the binary needs no Swift toolchain at run time.
+release=$(mktemp -d)
+trap 'rm -rf "$prefix" "$release"' EXIT
+make -s install PREFIX="$release" >/dev/null
+check "the release binary runs" "$release/bin/nicvault" gstin 27AAPFU0939F1ZV
+check "the release binary needs no Swift library" sh -c "! ldd '$release/bin/nicvault' | grep -q -e libswift -e libFoundation"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
