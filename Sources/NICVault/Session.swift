@@ -18,7 +18,7 @@ public enum SessionError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformedVariable: "NICVAULT_SESSION is not a nicvault session"
-        case .missing: "the session has ended (nicvault lock, or a reboot)"
+        case .missing: "the session has ended (nicvault lock, a passphrase change or re-key, or a reboot)"
         case .expired(let at): "the session expired at \(at)"
         case .otherVault: "the session belongs to another vault"
         case .passphraseChanged: "the vault passphrase changed since the session began"
