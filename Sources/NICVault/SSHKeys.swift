@@ -74,6 +74,11 @@ public enum Recipients {
         return trimmed.hasPrefix("ssh-ed25519 ") ? SSHKeys.parseRecipient(trimmed) : AgeKeys.parseRecipient(trimmed)
     }
 
+    /// The entry of `labels` whose recipient is `key` (how a slot or an identity is named to people).
+    public static func entry(for key: X25519PublicKey, in labels: [RecipientLabel]) -> RecipientLabel? {
+        labels.first { parse($0.recipient) == key }
+    }
+
     /// `age1...` or an `ssh-ed25519 AAAA... [comment]` line, refused with what to give; with the text a vault keeps
     /// for an ssh key (its type and key, without the comment), nil for age.
     public static func parseOrExplain(_ text: String) throws -> (key: X25519PublicKey, sshText: String?) {

@@ -112,7 +112,7 @@ public struct Vault: Sendable {
         let index = try RecordIndex(opened)
         var by = "passphrase"
         if case .identity(let key) = unlocker {
-            by = index.recipients?.first { Recipients.parse($0.recipient) == key.publicKey }?.label ?? "identity"
+            by = Recipients.entry(for: key.publicKey, in: index.recipients ?? [])?.label ?? "identity"
         }
         return Vault(store: store, opened: opened, index: index, clock: clock, openedBy: by)
     }
@@ -144,7 +144,7 @@ public struct Vault: Sendable {
                         recipient: nil)
                 }
                 let r = slot as! RecipientSlot
-                let labelled = recipients.first { Recipients.parse($0.recipient) == r.recipient }
+                let labelled = Recipients.entry(for: r.recipient, in: recipients)
                 return .init(
                     type: "x25519", opsLimit: nil, memLimit: nil, recipient: Hex.encode(r.recipient.rawRepresentation),
                     label: labelled?.label, added: labelled?.recipient)

@@ -97,7 +97,7 @@ public struct JSONHTTPClient: Sendable {
             }
             return .lost(words)
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+        if case .connectTimeout? = error as? ChannelError {
             return .unreachable("no connection within the time-out")
         }
         if case .handshakeFailed(let reason) = error as? NIOSSLError {

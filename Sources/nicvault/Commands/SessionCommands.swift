@@ -13,6 +13,10 @@ struct SessionTTL: ExpressibleByArgument, CustomStringConvertible {
     }
 
     var description: String { seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s" }
+    /// The length in words, for messages: "1 minute", "15 minutes", "90 seconds".
+    var spoken: String {
+        seconds % 60 != 0 ? "\(seconds) seconds" : seconds == 60 ? "1 minute" : "\(seconds / 60) minutes"
+    }
     var defaultValueDescription: String { description }
 }
 
@@ -46,10 +50,7 @@ struct UnlockCommand: ParsableCommand {
         let sessions = Locations.sessions()
         let value = try sessions.start(for: vault, seconds: ttl.seconds)
         Console.out(export ? "export NICVAULT_SESSION='\(value)'" : "NICVAULT_SESSION=\(value)")
-        let seconds = Int(ttl.seconds)
-        let length =
-            seconds % 60 != 0 ? "\(seconds) seconds" : seconds == 60 ? "1 minute" : "\(seconds / 60) minutes"
-        Console.note("Session started for \(length) (files in \(sessions.folder)); end it with: nicvault lock")
+        Console.note("Session started for \(ttl.spoken) (files in \(sessions.folder)); end it with: nicvault lock")
     }
 }
 
