@@ -139,9 +139,10 @@ struct VaultOptions: ParsableArguments {
             source.isTerminal && !$0.isEmpty ? $0 : nil
         }
         // A session tried first reads the vault's header, and says so when there is no vault (one question to a
-        // database store, not two); otherwise the store is asked before a key or a passphrase is read.
+        // database store, not two); otherwise the header is read (which says when there is no vault) before a key
+        // or a passphrase is.
         let sessionFirst = identity == nil && session != nil
-        if !sessionFirst { try mustExist(store) }
+        var header = sessionFirst ? nil : try store.currentHeader()
         if let (path, explicit) = identity {
             let key = try IdentityFile.read(path)
             do {
@@ -158,10 +159,10 @@ struct VaultOptions: ParsableArguments {
                 Console.note("note: \(error.description); asking for the passphrase")
             }
         }
-        if sessionFirst { try mustExist(store) }
+        if header == nil { header = try store.currentHeader() }
         // A vault opened only by recipients: asking for a passphrase (or reading a passphrase file, or running a
         // passphrase command) could never open it, and "set NICVAULT_PASSPHRASE_FILE" would be the wrong advice.
-        if try store.currentHeader().passphraseSlot == nil {
+        if header?.passphraseSlot == nil {
             throw CLIError(Self.identityHelp(tried: identity?.path), code: Exit.wrongPassphrase)
         }
         return try Vault.open(
@@ -183,7 +184,4 @@ struct VaultOptions: ParsableArguments {
         return "this vault has no passphrase: it opens only with a recipient's identity; \(tail)"
     }
 
-    private func mustExist(_ store: any VaultStorage) throws {
-        guard try store.exists() else { throw StoreError.vaultMissing(path: store.location) }
-    }
 }
