@@ -234,7 +234,12 @@ struct RegisterCLITests {
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate() }
+        // SIGKILL, not terminate(): the child inherits the test thread's blocked signals, so a SIGTERM stays pending
+        // and the server would outlive the test.
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         var line = ""
         while !line.contains("\n") {
             let chunk = out.fileHandleForReading.availableData
