@@ -83,14 +83,21 @@ public enum PortalError: Error, Equatable, Sendable, CustomStringConvertible {
                 text += ". " + advice
             }
             return text
-        case .unreachable(let portal, let reason):
-            return
-                "cannot reach the portal at \(portal) (\(reason)); check the address, or start it with: nicvault sandbox serve"
+        case .unreachable: return fact + "; check the address, or start it with: nicvault sandbox serve"
+        case .timedOut: return fact + "; try again later (--timeout sets the wait)"
+        case .answerLost: return fact + "; it may have done what was asked"
+        case .badAnswer, .stoppedByUser: return fact
+        }
+    }
+
+    /// What happened, without the advice `description` adds (a flow left pending gives its own).
+    public var fact: String {
+        switch self {
+        case .refused: return description
+        case .unreachable(let portal, let reason): return "cannot reach the portal at \(portal) (\(reason))"
         case .timedOut(let portal, let seconds):
-            return
-                "the portal at \(portal) did not answer within \(Int(seconds)) s; try again later (--timeout sets the wait)"
-        case .answerLost(let portal, let reason):
-            return "the answer of the portal at \(portal) was lost (\(reason)); it may have done what was asked"
+            return "the portal at \(portal) did not answer within \(Int(seconds)) s"
+        case .answerLost(let portal, let reason): return "the answer of the portal at \(portal) was lost (\(reason))"
         case .badAnswer(let what): return "the portal's answer was not understood: \(what)"
         case .stoppedByUser(let step): return "stopped at: \(step); nothing more was sent"
         }

@@ -117,7 +117,7 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
             }
         }
         let name = tradeName ?? legalName
-        var userID = request.userID ?? userIDs.candidate(name: name, state: request.gstin.state)
+        let userID = request.userID ?? userIDs.candidate(name: name, state: request.gstin.state)
         let password = try policy.generate()
         var credential = Credential(
             environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: legalName,
@@ -131,6 +131,23 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
         progress("staged \(credential.key) with user id \(userID) in the vault")
         checkpoint("staged")
 
+        do {
+            return try await submitCandidates(
+                request, credential: credential, userID: userID, name: name, password: password, submit: submit)
+        } catch let error as PortalError where error.answerLost || isUnreachable(error) {
+            // No answer that settles it (none in time, a lost one, no connection): the credential stays pending,
+            // and only --resume may settle it.
+            throw LeftPending(.registration, credential.key, cause: error)
+        }
+    }
+
+    /// Submits the staged credential, moving to the next user id candidate while the portal says one is taken.
+    private func submitCandidates(
+        _ request: RegistrationRequest, credential staged: Credential, userID first: String, name: String,
+        password: Secret, submit: (String, Secret) async throws -> String
+    ) async throws -> Credential {
+        var credential = staged
+        var userID = first
         for attempt in 1...maximumCandidates {
             do {
                 let shown = try await submit(userID, password)
@@ -153,7 +170,7 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
                 credential = try ledger.changePendingUserID(credential.key, to: next)
                 userID = next
             } catch let error as PortalError where !error.answerLost && !isUnreachable(error) {
-                // A clear refusal: the portal did not create the user.
+                // A clear refusal (or a person who stopped before the step): the portal did not create the user.
                 try ledger.dropPending(credential.key)
                 throw error
             }

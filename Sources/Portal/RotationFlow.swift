@@ -46,6 +46,19 @@ public struct RotationFlow<Ledger: RotationLedger> {
         progress("\(credential.key): new password staged in the vault")
         checkpoint("staged")
         do {
+            return try await submit(credential, staged: staged, newPassword: newPassword, api: api)
+        } catch let error as PortalError where error.code == nil {
+            // No answer that settles it: the rotation stays pending, and only --resume may settle it.
+            throw LeftPending(.rotation, credential.key, cause: error)
+        }
+    }
+
+    /// Asks the portal to change the staged password and commits it once a log-in confirms it.
+    private func submit(
+        _ credential: Credential, staged: Credential, newPassword: Secret,
+        api: APIRegistration?
+    ) async throws -> Credential {
+        do {
             if let api {
                 try await driver.changeAPIUserPassword(
                     api.session, api.verification, userID: staged.userID, new: newPassword)
@@ -70,9 +83,7 @@ public struct RotationFlow<Ledger: RotationLedger> {
         checkpoint("submitted")
         // Confirm with a log-in before the old password goes to history.
         guard try await driver.checkLogin(userID: staged.userID, password: newPassword) == .accepted else {
-            throw PortalError.badAnswer(
-                "the portal said the password changed but does not accept the new one; both are kept: "
-                    + "run nicvault rotate \(credential.gstin.value) --resume later")
+            throw PortalError.badAnswer("the portal said the password changed but does not accept the new one")
         }
         let committed = try ledger.commitRotation(credential.key)
         progress("\(credential.key): rotated; the old password is in history")

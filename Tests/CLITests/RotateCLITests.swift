@@ -60,6 +60,30 @@ struct RotateCLITests {
         #expect(try box.run(["rotate", "27AABCD1234E1Z8"] + box.vaultFlags).code == 0)
     }
 
+    /// A rotation whose answer never came stays pending; the message said only "try again later", and running
+    /// the same command again is refused (a rotation is pending). It now says how to settle it, and that works.
+    @Test func rotationWithoutAnAnswerSaysHowToSettleIt() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let before = try password(box)
+        let silent = try SilentPortal()
+        let lost = try box.run(
+            ["rotate", "27AABCD1234E1Z8", "--portal", silent.url, "--timeout", "1"] + box.vaultFlags)
+        #expect(lost.code == 5)
+        #expect(lost.err.contains("did not answer within 1 s"), "\(lost.err)")
+        #expect(lost.err.contains("stays pending"), "\(lost.err)")
+        let advice = "nicvault rotate 27AABCD1234E1Z8 --kind portal --env sandbox --resume"
+        #expect(lost.err.contains(advice), "\(lost.err)")
+        #expect(!lost.err.contains("try again later"))
+        #expect(try password(box) == before)
+        // The command it names settles it (the portal never saw the change: the old password stays).
+        let settled = try box.run(Array(advice.split(separator: " ").dropFirst().map(String.init)) + box.vaultFlags)
+        #expect(settled.code == 0, "\(settled.err)")
+        #expect(try password(box) == before)
+        #expect(try box.run(["rotate", "27AABCD1234E1Z8"] + box.vaultFlags).code == 0)
+    }
+
     @Test func rotateDueGoesOnPastFailuresAndReportsThem() throws {
         let box = CLISandbox()
         try box.initVault()

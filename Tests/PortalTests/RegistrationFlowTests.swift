@@ -89,10 +89,13 @@ struct RegistrationFlowTests {
         defer { portal.stop() }
         let ledger = try makeLedger(folder, clock: portal.clock)
         let lossy = LossyDriver(inner: portal.driver, loseCreateAnswer: true)
-        await #expect(throws: PortalError.self) {
+        let error = await #expect(throws: LeftPending.self) {
             try await flow(lossy, ledger, clock: portal.clock).register(
                 RegistrationRequest(gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal))
         }
+        #expect(
+            error?.description.contains("nicvault register 27AABCD1234E1Z8 --kind portal --env sandbox --resume")
+                == true)
         try ledger.reload()
         let pending = try #require(ledger.vault.credentials().first)
         #expect(pending.pendingSince != nil)

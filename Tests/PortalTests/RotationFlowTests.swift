@@ -77,10 +77,11 @@ struct RotationFlowTests {
         let portal = try await RunningPortal.start()
         defer { portal.stop() }
         let (ledger, credential) = try await registered(folder, portal)
-        await #expect(throws: PortalError.self) {
+        let error = await #expect(throws: LeftPending.self) {
             try await RotationFlow(driver: LossyDriver(inner: portal.driver, loseChangeAnswer: true), ledger: ledger)
                 .rotate(credential)
         }
+        #expect(error?.cause.answerLost == true && error?.description.contains("--resume") == true)
         try ledger.reload()
         let pending = try #require(ledger.vault.credentials().first)
         let staged = try #require(pending.staged)

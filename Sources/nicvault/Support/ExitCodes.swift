@@ -76,6 +76,7 @@ enum ErrorReport {
         case let e as VerifierError:
             if case .noPublicKey = e { return Exit.usage }
             return Exit.portalRefused
+        case let e as LeftPending: return exitCode(for: e.cause)
         case let e as PortalError:
             if case .stoppedByUser = e { return Exit.failure }
             return Exit.portalRefused
