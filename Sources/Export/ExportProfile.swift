@@ -142,6 +142,26 @@ public struct Exporter: Sendable {
         }
     }
 
+    /// What the output leaves out that its reader may need, for the person running it (never a secret):
+    /// gst-irn without NIC's public key; an API user without an API client in the NIC_* variables (NIC's auth
+    /// asks for a client id and secret with every API log-in).
+    public func notes(_ items: [ExportItem]) -> [String] {
+        var notes: [String] = []
+        if profile == .gstIRN && options.publicKeyPEM == nil {
+            notes.append("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
+        }
+        if profile == .env || profile == .dotenv {
+            for item in items where item.credential.kind == .api && item.client == nil {
+                let c = item.credential
+                notes.append(
+                    "note: \(c.key) has no API client linked: NIC_CLIENT_ID and NIC_CLIENT_SECRET are left out "
+                        + "(link one with: nicvault set \(c.gstin.value) --kind api --env \(c.environment.rawValue) "
+                        + "--client NAME)")
+            }
+        }
+        return notes
+    }
+
     /// The public key nic-auth's --encrypt seals with: the one given, else the client's.
     func encryptionKey(_ items: [ExportItem]) -> String? {
         options.publicKeyPEM ?? items.first?.client?.publicKeyPEM

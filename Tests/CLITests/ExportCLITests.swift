@@ -90,6 +90,26 @@ struct ExportCLITests {
         #expect(missing.code == 127)
     }
 
+    /// An API user's NIC_* variables without a client id and secret fail at NIC's auth, far from the cause: exec
+    /// and export said nothing of it.
+    @Test func anAPIUserWithoutAClientIsNotedWhereItsVariablesGo() throws {
+        let box = try prepared()
+        let linked = try box.run(
+            ["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/bin/true"])
+        #expect(linked.code == 0 && !linked.err.contains("no API client"), "\(linked.err)")
+        #expect(
+            try box.run(["set", "27AABCD1234E1Z8", "--kind", "api", "--client", "none"] + box.vaultFlags).code == 0)
+        let exec = try box.run(
+            ["exec", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags + ["--", "/usr/bin/env"])
+        #expect(exec.code == 0)
+        #expect(exec.err.contains("has no API client linked: NIC_CLIENT_ID and NIC_CLIENT_SECRET are left out"))
+        #expect(exec.err.contains("nicvault set 27AABCD1234E1Z8 --kind api --env sandbox --client NAME"))
+        #expect(!exec.out.contains("NIC_CLIENT_ID="))
+        let export = try box.run(
+            ["export", "--profile", "dotenv", "27AABCD1234E1Z8", "--kind", "api"] + box.vaultFlags)
+        #expect(export.code == 0 && export.err.contains("has no API client linked"), "\(export.err)")
+    }
+
     @Test func outputFilesArePrivateAndNeverThroughSymlinks() throws {
         let box = try prepared()
         let file = box.root + "/out.env"

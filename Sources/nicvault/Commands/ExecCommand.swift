@@ -47,6 +47,7 @@ struct ExecCommand: ParsableCommand {
         let exporter = Exporter(profile: profile.exportProfile, options: exportOptions)
         let items = try filter.selection(vault, gstins: [gstin])
         try exporter.check(items)
+        exporter.notes(items).forEach { Console.note($0) }
         // The child gets its one credential and nothing that opens the vault.
         options.forgetUnlockingMeans()
         for (name, value) in exporter.variables(items[0]) { setenv(name, value, 1) }

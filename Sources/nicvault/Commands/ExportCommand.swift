@@ -65,11 +65,10 @@ struct ExportCommand: ParsableCommand {
         exportOptions.encrypt = encrypt
         if let publicKey {
             exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey)
-        } else if profile == .gstIRN {
-            Console.note("warning: no --public-key; the gst-irn .env has no PUBLIC_KEY line")
         }
         let items = try filter.selection(vault, gstins: gstins)
         let exporter = Exporter(profile: profile, options: exportOptions)
+        exporter.notes(items).forEach { Console.note($0) }
         if dryRun {
             // The profile's own checks, then the list: GSTIN, kind, environment, user id, client; no secret.
             try exporter.check(items)
