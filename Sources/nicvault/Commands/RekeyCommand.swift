@@ -29,7 +29,15 @@ struct RekeyCommand: ParsableCommand {
     static func rekey(_ vault: inout Vault, options: VaultOptions, removing label: String?) throws {
         var passphrase: SecureBytes?
         if vault.opened.header.passphraseSlot != nil {
-            passphrase = try options.passphrase(prompt: "Vault passphrase (to re-wrap the new key): ")
+            do {
+                passphrase = try options.passphrase(prompt: "Vault passphrase (to re-wrap the new key): ")
+            } catch let error as CLIError {
+                // Opened with an identity or a session, a job may not expect to be asked: say why it is.
+                let why = label == nil ? "re-keying" : "removing a recipient"
+                throw CLIError(
+                    "\(why) needs the vault passphrase, which wraps the new key (an identity cannot stand in for it); "
+                        + error.message, code: error.code)
+            }
         }
         try vault.rekey(passphrase: passphrase, removing: label)
         Locations.sessions().end(vaultID: vault.opened.header.vaultID)
