@@ -39,7 +39,7 @@ struct AddCommand: ParsableCommand {
     @Option(help: "Link it to this API client (see nicvault client list).")
     var client: String?
 
-    @Option(help: ArgumentHelp("Rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
+    @Option(help: ArgumentHelp("Rotation interval: 90d, 12w or 90 (days); 1 to 3650 days.", valueName: "interval"))
     var every: RotationInterval?
 
     @Option(help: "The legal name, for list and exports.")

@@ -62,7 +62,8 @@ struct RegisterCommand: AsyncParsableCommand {
     var restart = false
 
     @Option(
-        help: ArgumentHelp("Rotation interval of the new credential: 90d, 12w or 90 (days).", valueName: "interval"))
+        help: ArgumentHelp(
+            "Rotation interval of the new credential: 90d, 12w or 90 (days); 1 to 3650 days.", valueName: "interval"))
     var every: RotationInterval?
 
     func validate() throws {

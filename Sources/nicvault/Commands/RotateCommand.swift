@@ -41,7 +41,9 @@ struct RotateCommand: AsyncParsableCommand {
     @Flag(help: "Settle a rotation left pending by a crash or a lost answer.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Also set the rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
+    @Option(
+        help: ArgumentHelp(
+            "Also set the rotation interval: 90d, 12w or 90 (days); 1 to 3650 days.", valueName: "interval"))
     var every: RotationInterval?
 
     @Flag(help: "After the commit, prove the new password with NIC's auth API (API users with a client).")

@@ -22,10 +22,12 @@ struct SetCommand: ParsableCommand {
 
     @OptionGroup var filter: CredentialFilter
 
-    @Option(help: ArgumentHelp("Rotation interval: 90d, 12w or 90 (days).", valueName: "interval"))
+    @Option(help: ArgumentHelp("Rotation interval: 90d, 12w or 90 (days); 1 to 3650 days.", valueName: "interval"))
     var every: RotationInterval?
 
-    @Option(help: ArgumentHelp("Default interval for new credentials.", valueName: "interval"))
+    @Option(
+        help: ArgumentHelp(
+            "Default interval for new credentials (90d, 12w or 90; 1 to 3650 days).", valueName: "interval"))
     var defaultEvery: RotationInterval?
 
     @Option(help: "Link the credential to this API client (see nicvault client list); \"none\" unlinks.")
