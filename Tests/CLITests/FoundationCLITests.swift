@@ -20,6 +20,8 @@ struct FoundationCLITests {
         let old = try box.run(["info", "--vault", box.vault, "--passphrase-file", box.passphraseFile])
         #expect(old.code == 2)
         #expect(old.err.contains("wrong passphrase"))
+        // The source read is named (a job's stale file after passwd is the usual cause), never its content.
+        #expect(old.err.contains("the passphrase file \(box.passphraseFile) does not open this vault"), "\(old.err)")
         let new = try box.run(["info", "--vault", box.vault, "--passphrase-file", box.root + "/new", "--json"])
         #expect(new.code == 0)
         info = try JSONSerialization.jsonObject(with: Data(new.out.utf8)) as! [String: Any]

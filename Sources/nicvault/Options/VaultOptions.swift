@@ -165,9 +165,16 @@ struct VaultOptions: ParsableArguments {
         if header?.passphraseSlot == nil {
             throw CLIError(Self.identityHelp(tried: identity?.path), code: Exit.wrongPassphrase)
         }
-        return try Vault.open(
-            store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
-            acceptRollback: acceptRollback)
+        do {
+            return try Vault.open(
+                store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
+                acceptRollback: acceptRollback)
+        } catch SealedFileError.wrongPassphrase where !source.isTerminal {
+            // Which source was read: a job's stale file or variable (after `passwd`) is the usual cause.
+            throw CLIError(
+                "wrong passphrase: \(source.description) does not open this vault; nothing was changed",
+                code: Exit.wrongPassphrase)
+        }
     }
 
     /// What to do with a vault that has no passphrase slot.
