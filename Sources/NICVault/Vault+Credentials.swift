@@ -239,11 +239,27 @@ extension Vault {
     public mutating func updateClient(
         named name: String, environment: Environment, clientID: String, secret: Secret
     ) throws {
-        try modify(audit: ("API client updated", "\(name) (\(environment.rawValue))")) { payload in
+        try changeClient(named: name, environment: environment, action: "API client updated") {
+            $0.clientID = clientID
+            $0.clientSecret = secret
+        }
+    }
+
+    /// Replaces the NIC public key (PEM) stored with an API client (NIC issued a new one, or the one stored was the
+    /// other environment's); its id and secret stay.
+    public mutating func replaceClientPublicKey(named name: String, environment: Environment, pem: String) throws {
+        try changeClient(named: name, environment: environment, action: "API client public key replaced") {
+            $0.publicKeyPEM = pem
+        }
+    }
+
+    private mutating func changeClient(
+        named name: String, environment: Environment, action: String, _ change: (inout APIClient) -> Void
+    ) throws {
+        try modify(audit: (action, "\(name) (\(environment.rawValue))")) { payload in
             guard let index = payload.clients.firstIndex(where: { $0.name == name && $0.environment == environment })
             else { throw VaultError.clientNotFound(name) }
-            payload.clients[index].clientID = clientID
-            payload.clients[index].clientSecret = secret
+            change(&payload.clients[index])
             payload.clients[index].version += 1
         }
     }

@@ -20,11 +20,13 @@ public struct NICAuthError: Error, Equatable, Sendable, CustomStringConvertible 
             "the password is wrong: if it was changed on the portal, record it with nicvault update; "
                 + "do not retry (NIC blocks users after repeated failures)"
         case "1017": "no API user with this user id on this IRP and environment: check --env and the user id"
-        case "1010": "the client id or secret is wrong: store the right ones with nicvault client add"
+        case "1010":
+            "the client id or secret is wrong: store the right ones with nicvault client update NAME --env ENV "
+                + "(nicvault client list names the clients)"
         case "1011", "1012", "1004", "1006": "the request lacked a field; this is a nicvault bug, please report it"
         case "1013", "1016":
             "NIC could not decrypt the request: the public key is not this environment's (sandbox and production "
-                + "keys differ); store the right one with nicvault client add --public-key"
+                + "keys differ); store the right one with nicvault client update NAME --env ENV --public-key FILE"
         case "1014": "the GSTIN is inactive or not enabled for e-invoicing on this IRP"
         case "1015": "the user belongs to another GSTIN: check which GSTIN the credential is for"
         case "1018":

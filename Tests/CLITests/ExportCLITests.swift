@@ -184,4 +184,30 @@ struct ExportCLITests {
         // The body is sealed: {"Data": ...}, no Password field in clear.
         #expect(sealed.code == 0 && sealed.out.contains("\"Data\"") && !sealed.out.contains("\"Password\""))
     }
+
+    /// NIC errors 1013 and 1016 (the public key is not this environment's) said "store the right one with client
+    /// add --public-key", which refuses a client that exists; no command replaced a stored key.
+    @Test func aClientsPublicKeyIsReplacedWithoutTouchingItsSecret() throws {
+        let box = try prepared()
+        let refused = try box.run(
+            ["export", "--profile", "nic-auth", "--encrypt", "--kind", "api", "--force"] + box.vaultFlags)
+        #expect(refused.code == 64)
+        let pem = try box.run(["sandbox", "public-key"])
+        box.write(pem.out, to: box.root + "/nic.pem")
+        let replaced = try box.run(
+            ["client", "update", "demo-gsp", "--env", "sandbox", "--public-key", box.root + "/nic.pem"]
+                + box.vaultFlags,
+            stdin: "")
+        #expect(replaced.code == 0, "\(replaced.err)")
+        let sealed = try box.run(
+            ["export", "--profile", "nic-auth", "--encrypt", "--kind", "api", "--force"] + box.vaultFlags)
+        #expect(sealed.code == 0 && sealed.out.contains("\"Data\""), "\(sealed.err)")
+        let json = try box.run(["export", "--profile", "json", "--env", "sandbox", "--force"] + box.vaultFlags)
+        #expect(json.out.contains("client-secret-XYZ") && json.out.contains("AACCT29GSPB5H8G"))
+        let log = try box.run(["log"] + box.vaultFlags)
+        #expect(log.out.contains("API client public key replaced: demo-gsp (sandbox)"))
+        let notAKey = try box.run(
+            ["client", "update", "demo-gsp", "--env", "sandbox", "--public-key", box.passphraseFile] + box.vaultFlags)
+        #expect(notAKey.code == 64)
+    }
 }

@@ -60,12 +60,15 @@ struct ClientCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "update",
-            abstract: "Replace an API client's id and secret (re-issued by NIC or the GSP).",
+            abstract: "Replace an API client's id and secret (re-issued by NIC or the GSP), or its NIC public key.",
             discussion: """
-                Read as for client add: the terminal, or two lines of stdin (id, then secret).
+                Read as for client add: the terminal, or two lines of stdin (id, then secret). With \
+                --public-key, only NIC's public key is replaced (NIC issued a new one, or the one stored is the \
+                other environment's: NIC errors 1013 and 1016); the id and secret stay and are not asked for.
                 Example:
                   printf '%s\\n%s\\n' "$ID" "$SECRET" | \\
                     nicvault client update demo-gsp --env sandbox
+                  nicvault client update demo-gsp --env sandbox --public-key nic-sandbox.pem
                 """)
 
         @OptionGroup var options: VaultOptions
@@ -76,9 +79,19 @@ struct ClientCommand: ParsableCommand {
         @Option(help: "sandbox or production.")
         var env: Environment
 
+        @Option(
+            help: ArgumentHelp(
+                "Replace only NIC's public key (PEM) stored with the client; the id and secret stay.",
+                valueName: "file"))
+        var publicKey: String?
+
         func run() throws {
             var vault = try options.openVault()
             _ = try vault.client(named: name, environment: env)
+            if let publicKey {
+                try vault.replaceClientPublicKey(named: name, environment: env, pem: try PublicKeyFile.read(publicKey))
+                return Console.note("Replaced the NIC public key of API client \(name) (\(env.rawValue)).")
+            }
             let (clientID, secret) = try SecretPrompt.clientIDAndSecret()
             try vault.updateClient(named: name, environment: env, clientID: clientID, secret: secret)
             Console.note("Updated API client \(name) (\(env.rawValue)).")
