@@ -59,14 +59,14 @@ struct SetCommand: ParsableCommand {
             if dryRun {
                 for credential in changing {
                     Console.out(
-                        "would set \(credential.key) from every \(credential.rotationDays) to \(defaultEvery.days) days"
+                        "would set \(credential.key) from every \(Console.days(credential.rotationDays)) to \(Console.days(defaultEvery.days))"
                     )
                 }
                 return Console.note("Dry run: \(changing.count) credential(s) would change; nothing was changed.")
             }
             try vault.setDefaultRotation(days: defaultEvery.days, alsoFor: changing)
             Console.note(
-                "New credentials will be due every \(defaultEvery.days) days"
+                "New credentials will be due every \(Console.days(defaultEvery.days))"
                     + (applyAll ? "; \(changing.count) existing credential(s) too." : "."))
         }
         if let gstin, let client {
@@ -80,7 +80,8 @@ struct SetCommand: ParsableCommand {
             let credential = try filter.credential(gstin, in: vault)
             let updated = try vault.setRotationDays(
                 credential.key, days: every.days, expectedVersion: credential.version)
-            Console.note("\(updated.key) is due every \(every.days) days; next due \(updated.dueAt.dateString).")
+            Console.note(
+                "\(updated.key) is due every \(Console.days(every.days)); next due \(updated.dueAt.dateString).")
         }
     }
 }

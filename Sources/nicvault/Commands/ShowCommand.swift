@@ -61,7 +61,8 @@ struct ShowCommand: ParsableCommand {
         if let client = details.client { Console.out("API client:   \(client)") }
         Console.out("created:      \(details.createdAt)")
         if let rotated = details.rotatedAt { Console.out("rotated:      \(rotated)") }
-        Console.out("due:          \(details.dueDate) (every \(details.rotationDays) days): \(details.status.label)")
+        Console.out(
+            "due:          \(details.dueDate) (every \(Console.days(details.rotationDays))): \(details.status.label)")
         if let pending = details.pendingSince {
             Console.out("pending:      registration since \(pending); settle with --resume")
         }

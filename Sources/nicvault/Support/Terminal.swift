@@ -8,6 +8,9 @@ import Sodium
 
 /// Prompts, progress and warnings go to stderr; data goes to stdout.
 enum Console {
+    /// A number of days in words: "1 day", "90 days".
+    static func days(_ count: Int) -> String { count == 1 ? "1 day" : "\(count) days" }
+
     /// Messages, warnings and errors: they quote what files, portals and users gave (a CSV header, a portal's
     /// error text, a path), so control characters are shown escaped, never sent to the terminal as they are
     /// (an escape sequence in a crafted file could rewrite what the screen shows).
