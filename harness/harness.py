@@ -40,7 +40,8 @@ class Box:
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="nicvault-harness-")
         self.env = dict(os.environ, HOME=self.root, XDG_DATA_HOME=self.root + "/data",
-                        XDG_STATE_HOME=self.root + "/state", NICVAULT_PASSPHRASE_FILE=self.root + "/pass")
+                        XDG_STATE_HOME=self.root + "/state", XDG_CACHE_HOME=self.root + "/cache",
+                        NICVAULT_PASSPHRASE_FILE=self.root + "/pass")
         for name in ("NICVAULT_FILE", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_COMMAND", "NICVAULT_SESSION"):
             self.env.pop(name, None)
         with open(self.root + "/pass", "w") as f:
@@ -848,7 +849,7 @@ def postgres_due(count):
         # Another machine (its own home, state and flow-lock folder; the same store) may not resume or rotate a
         # credential while this machine's request about it is on its way to the portal.
         other = dict(box.env, HOME=box.root + "/other", XDG_DATA_HOME=box.root + "/other/data",
-                     XDG_STATE_HOME=box.root + "/other/state")
+                     XDG_STATE_HOME=box.root + "/other/state", XDG_CACHE_HOME=box.root + "/other/cache")
         proxy.rules = {"/api/v1/password": ("delay", 2)}
         first = subprocess.Popen([BIN, "rotate", gstins[0], "--portal", proxy.url, "--timeout", "10"], env=box.env,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -19,7 +19,7 @@ count = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 changes = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 
 work = tempfile.mkdtemp(prefix="nicvault-bench-pg-")
-env = dict(os.environ, HOME=work, XDG_STATE_HOME=work + "/state", XDG_DATA_HOME=work + "/data",
+env = dict(os.environ, HOME=work, XDG_STATE_HOME=work + "/state", XDG_DATA_HOME=work + "/data", XDG_CACHE_HOME=work + "/cache",
            XDG_RUNTIME_DIR=work + "/run")
 for name in ("NICVAULT_FILE", "NICVAULT_PASSPHRASE", "NICVAULT_SESSION", "NICVAULT_STORE"):
     env.pop(name, None)

@@ -21,7 +21,7 @@ gen=$PWD/.build/release/nicvault-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 umask 077
-export XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work/run"
+export XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work/run" XDG_CACHE_HOME="$work/cache"
 mkdir -p "$XDG_RUNTIME_DIR"
 unset NICVAULT_FILE NICVAULT_PASSPHRASE NICVAULT_PASSPHRASE_FILE NICVAULT_PASSPHRASE_COMMAND NICVAULT_SESSION
 printf 'benchmark passphrase\n' > "$work/pass"
@@ -139,3 +139,9 @@ echo "|---|---|---|"
 for i in "${!labels[@]}"; do
     echo "| ${labels[$i]} credentials | $(ms "${times[$i]}") ms | $(python3 -c "print('%.2f' % (${times[$i]} / ${times[0]}))") |"
 done
+# The first show after a save finds no lookup file for the new header: it opens the vault in full and writes one.
+hyperfine -N --runs 5 --prepare "rm -rf $XDG_CACHE_HOME/nicvault" --export-json "$work/cold.json" "${commands[-1]}" >&2
+read -r cold <<<"$(mean "$work/cold.json")"
+echo
+echo "The first show after a save at ${labels[-1]} credentials (no lookup file for its header yet: a full open, then"
+echo "the lookup file written): $(ms "$cold") ms."

@@ -7,7 +7,7 @@ bin=${1:-.build/debug/nicvault}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 umask 077
-export XDG_DATA_HOME="$work/data" XDG_STATE_HOME="$work/state"
+export XDG_DATA_HOME="$work/data" XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
 unset NICVAULT_FILE NICVAULT_PASSPHRASE NICVAULT_PASSPHRASE_COMMAND
 # The passphrase comes from a file, the way an unattended job passes it (never on the command line).
 printf 'demo passphrase, throw away\n' > "$work/pass"

@@ -17,7 +17,7 @@ server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 umask 077
-export XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/data" NICVAULT_PASSPHRASE_FILE="$work/pass"
+export XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/data" XDG_CACHE_HOME="$work/cache" NICVAULT_PASSPHRASE_FILE="$work/pass"
 unset NICVAULT_FILE NICVAULT_PASSPHRASE NICVAULT_PASSPHRASE_COMMAND NICVAULT_SESSION
 printf 'end to end passphrase\n' > "$work/pass"
 passed=0 failed=0

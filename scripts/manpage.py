@@ -56,10 +56,10 @@ def main():
           " 4 conflict or locked, 5 portal refused or unreachable, 6 not found, 10 something is due"
           " (list \\-\\-due), 64 usage.")
     print(".SH ENVIRONMENT\nNICVAULT_FILE, NICVAULT_PASSPHRASE_FILE, NICVAULT_PASSPHRASE_COMMAND, NICVAULT_PASSPHRASE,"
-          " NICVAULT_PASSPHRASE_TIMEOUT, NICVAULT_SESSION, XDG_DATA_HOME, XDG_STATE_HOME, XDG_RUNTIME_DIR:"
+          " NICVAULT_PASSPHRASE_TIMEOUT, NICVAULT_SESSION, XDG_DATA_HOME, XDG_STATE_HOME, XDG_CACHE_HOME, XDG_RUNTIME_DIR:"
           " see docs/cli.md.")
     print(".SH FILES\n$XDG_DATA_HOME/nicvault/vault.nicv (the vault), $XDG_STATE_HOME/nicvault/ (rollback memory,"
-          " sandbox state).")
+          " sandbox state), $XDG_CACHE_HOME/nicvault/lookup/ (where records are, for show and exec; a cache).")
 
 
 if __name__ == "__main__":

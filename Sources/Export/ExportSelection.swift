@@ -25,12 +25,7 @@ public struct ExportSelection: Sendable {
         // Each client is read once, however many credentials use it.
         var clients: [String: APIClient] = [:]
         items = try credentials.map { credential in
-            if credential.staged != nil {
-                warnings.append("warning: \(credential.key) has a rotation pending; exporting its current password")
-            }
-            if credential.pendingSince != nil {
-                warnings.append("warning: \(credential.key) has a registration pending; the portal may not know it yet")
-            }
+            warnings += Self.warnings(for: credential)
             let client = try credential.client.map { name in
                 let key = credential.environment.rawValue + "/" + name
                 if let known = clients[key] { return known }
@@ -41,5 +36,22 @@ public struct ExportSelection: Sendable {
             return ExportItem(credential: credential, client: client)
         }
         self.warnings = warnings
+    }
+
+    /// One credential read alone with its client (`Vault.readOne`).
+    public init(_ credential: Credential, client: APIClient?) {
+        items = [ExportItem(credential: credential, client: client)]
+        warnings = Self.warnings(for: credential)
+    }
+
+    private static func warnings(for credential: Credential) -> [String] {
+        var warnings: [String] = []
+        if credential.staged != nil {
+            warnings.append("warning: \(credential.key) has a rotation pending; exporting its current password")
+        }
+        if credential.pendingSince != nil {
+            warnings.append("warning: \(credential.key) has a registration pending; the portal may not know it yet")
+        }
+        return warnings
     }
 }

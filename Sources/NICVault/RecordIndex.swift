@@ -457,7 +457,7 @@ final class RecordIndex: @unchecked Sendable {
         }
     }
 
-    private static func decodeRecord<T>(_ bytes: SecureBytes, _ read: (inout JSONScanner) throws -> T) throws -> T {
+    static func decodeRecord<T>(_ bytes: SecureBytes, _ read: (inout JSONScanner) throws -> T) throws -> T {
         try bytes.withUnsafeBytes { raw in
             var reader = JSONScanner(raw)
             return try payloadError {

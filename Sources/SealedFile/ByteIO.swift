@@ -14,6 +14,7 @@ struct ByteWriter {
             bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
         }
     }
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
     mutating func raw(_ value: [UInt8]) { bytes += value }
     mutating func raw(_ value: ArraySlice<UInt8>) { bytes += value }
 }

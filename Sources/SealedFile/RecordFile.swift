@@ -181,6 +181,11 @@ final class FileRecordSource: RecordSource {
         return found.map { section[(offsets[$0] - start)..<(offsets[$0] - start + lengths[$0])] }
     }
 
+    /// The offset in the file and the length of the record at `position` of the walk.
+    func location(at position: Int) -> (offset: Int, length: Int)? {
+        offsets.indices.contains(position) ? (offsets[position], lengths[position]) : nil
+    }
+
     /// The id of the record at `position` of the walk.
     private func id(at position: Int) -> RecordID {
         RecordID(ids[(position * RecordSet.idByteCount)..<((position + 1) * RecordSet.idByteCount)])

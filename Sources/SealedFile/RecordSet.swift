@@ -564,6 +564,12 @@ public struct RecordSet: Sendable {
     }
 
     private func decrypt(_ record: SealedRecord, into target: UnsafeMutableRawBufferPointer) throws {
+        try Self.decrypt(record, recordKey: recordKey, vaultID: vaultID, into: target)
+    }
+
+    private static func decrypt(
+        _ record: SealedRecord, recordKey: SymmetricKey, vaultID: [UInt8], into target: UnsafeMutableRawBufferPointer
+    ) throws {
         let damaged = SealedFileError.recordDamaged("a record failed authentication (damaged or tampered with)")
         try record.framed.withUnsafeBytes { framed in
             guard ConstantTime.equals(BLAKE2b.hash(framed), record.digest.bytes) else { throw damaged }
@@ -578,6 +584,51 @@ public struct RecordSet: Sendable {
                 throw damaged
             }
         }
+    }
+
+    /// One record read by itself through the lookup file: its bytes must be the record the entry names (the id
+    /// and version in its framing, its hash) and open under the record key (step 11 of docs/format.md). Returns
+    /// its content.
+    public static func openAlone(
+        _ framed: [UInt8], as entry: LookupTable.Entry, vaultID: [UInt8], vaultKey: SymmetricKey
+    ) throws -> SecureBytes {
+        guard framed.count == Int(entry.length), framed.count >= minimumFramedLength,
+            Array(framed[0..<16]) == entry.recordID,
+            framed[16..<24].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == entry.version,
+            framed[48..<52].reduce(0, { $0 << 8 | Int($1) }) == framed.count - framingByteCount
+        else {
+            throw SealedFileError.recordDamaged(
+                "a record is not the one the manifest names (dropped, swapped or rolled back)")
+        }
+        let record = SealedRecord(
+            id: entry.recordID[...], version: entry.version, hash: entry.hash[...], framed: framed[...])
+        let padded = try SecureBytes(count: paddedSize(record)) { out in
+            try decrypt(record, recordKey: try recordKey(from: vaultKey), vaultID: vaultID, into: out)
+        }
+        let content: Int
+        do {
+            content = try padded.withUnsafeBytes { try Padding.unpaddedLength(of: $0, minimumBucket: minimumBucket) }
+        } catch {
+            throw SealedFileError.paddingDamaged
+        }
+        return try padded.slice(0..<content)
+    }
+
+    /// Where each record is in the file it was opened from, in the manifest's order, or nil when one was not
+    /// listed from a file (a set sealed by this process, or kept by another store).
+    public var fileLocations: [RecordLocation]? {
+        var out: [RecordLocation] = []
+        out.reserveCapacity(records.count)
+        for record in records {
+            guard let file = record.source as? FileRecordSource, let listed = record.listed,
+                let (offset, length) = file.location(at: listed)
+            else { return nil }
+            out.append(
+                RecordLocation(
+                    id: record.recordID, version: record.version, digest: record.digest, offset: offset, length: length)
+            )
+        }
+        return out
     }
 
     static func associatedData(vaultID: [UInt8], id: some Collection<UInt8>, version: UInt64) -> [UInt8] {

@@ -316,20 +316,24 @@ public enum VaultFormat {
 
     /// Opens a parsed file with a passphrase or identity.
     public static func open(_ parsed: ParsedVaultFile, with unlocker: Unlocker) throws -> OpenedVault {
-        var key: SymmetricKey?
-        for slot in parsed.header.slots {
-            if let unwrapped = try slot.unwrap(with: unlocker, vaultID: parsed.header.vaultID) {
-                key = unwrapped
-                break
-            }
+        try open(parsed, with: try unwrapKey(of: parsed.header, with: unlocker))
+    }
+
+    /// The vault key from the first slot that `unlocker` opens (step 7), not yet checked against the commitment.
+    public static func unwrapKey(of header: VaultHeader, with unlocker: Unlocker) throws -> SymmetricKey {
+        for slot in header.slots {
+            if let unwrapped = try slot.unwrap(with: unlocker, vaultID: header.vaultID) { return unwrapped }
         }
-        guard let key else {
-            switch unlocker {
-            case .passphrase: throw SealedFileError.noPassphraseSlot
-            case .identity: throw SealedFileError.notARecipient
-            }
+        switch unlocker {
+        case .passphrase: throw SealedFileError.noPassphraseSlot
+        case .identity: throw SealedFileError.notARecipient
         }
-        return try open(parsed, with: key)
+    }
+
+    /// Step 8 of a version 2 file: the key must be the one the header commits to.
+    public static func checkCommitment(of header: VaultHeader, to key: SymmetricKey) throws {
+        guard ConstantTime.equals(KeyCommitment.compute(key: key, vaultID: header.vaultID), header.keyCommitment)
+        else { throw SealedFileError.keyCommitmentMismatch }
     }
 
     /// Parses and opens with a vault key already known (no key derivation).
@@ -341,10 +345,7 @@ public enum VaultFormat {
     /// matches the records against it (version 2; the records themselves are opened one by one when needed).
     public static func open(_ parsed: ParsedVaultFile, with key: SymmetricKey) throws -> OpenedVault {
         if parsed.header.formatVersion >= 2 {
-            guard
-                ConstantTime.equals(
-                    KeyCommitment.compute(key: key, vaultID: parsed.header.vaultID), parsed.header.keyCommitment)
-            else { throw SealedFileError.keyCommitmentMismatch }
+            try checkCommitment(of: parsed.header, to: key)
             let (manifest, length) = try openSealed(
                 parsed, key: try RecordSet.manifestKey(from: key), damaged: .manifestDamaged)
             let records = try RecordSet(parsed: parsed, manifest: manifest, length: length, vaultKey: key)

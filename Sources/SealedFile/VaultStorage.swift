@@ -99,13 +99,23 @@ public struct OpenChecks: Sendable {
 
     /// Opens a parsed file, refusing a passphrase slot above the allowance before deriving anything.
     public func open(_ parsed: ParsedVaultFile, with unlocker: Unlocker) throws -> OpenedVault {
-        if case .passphrase = unlocker, let slot = parsed.header.passphraseSlot,
+        try checkAllowance(parsed.header, unlocker)
+        return try VaultFormat.open(parsed, with: unlocker)
+    }
+
+    /// The vault key `unlocker` unwraps from `header`, refusing a passphrase slot above the allowance first.
+    public func unwrapKey(of header: VaultHeader, with unlocker: Unlocker) throws -> SymmetricKey {
+        try checkAllowance(header, unlocker)
+        return try VaultFormat.unwrapKey(of: header, with: unlocker)
+    }
+
+    private func checkAllowance(_ header: VaultHeader, _ unlocker: Unlocker) throws {
+        if case .passphrase = unlocker, let slot = header.passphraseSlot,
             !KDFLimits.isAllowed(slot.parameters, allowedMemory: kdfMemoryAllowance)
         {
             throw StoreError.kdfAboveAllowance(
                 memLimit: slot.parameters.memLimit, opsLimit: slot.parameters.opsLimit, allowance: kdfMemoryAllowance)
         }
-        return try VaultFormat.open(parsed, with: unlocker)
     }
 
     /// `opened` itself, for a save whose store still holds the very header and sealed manifest it was opened

@@ -229,6 +229,47 @@ public struct VaultStore: VaultStorage {
         return opened
     }
 
+    /// A version 2 vault's header alone, unlocked (`access`) and checked as `open` checks it (permissions, the
+    /// Argon2id allowance, the key commitment, the backup and the rollback memory), with the file held open, for a
+    /// command that reads a record or two through the lookup file (`HeaderOpen.record`). Nil, before any key is
+    /// derived, for a file that is not version 2 or not exactly as long as its header says: `open` tells those.
+    public func openHeader(_ access: VaultAccess, acceptRollback: Bool = false) throws -> HeaderOpen? {
+        guard try exists() else { throw StoreError.vaultMissing(path: path) }
+        let snapshot:
+            (
+                header: VaultHeader, file: DescriptorFile, recordsStart: Int, seen: RollbackMemory.Entry?,
+                backup: (vaultID: [UInt8], generation: UInt64)?
+            )?
+        do {
+            let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
+                warn("note: reading without the lock file \(lockPath) (\(reason)); nobody can save in that folder")
+            }
+            defer { lock?.release() }
+            try checkPermissions()
+            guard let file = try fileSystem.openForReading(path) as? DescriptorFile else { return nil }
+            let head = try file.read(at: 0, count: min(file.size, Self.headerReadLength))
+            guard let parsed = try? VaultFormat.parse(head, headerOnly: true), parsed.header.formatVersion >= 2
+            else { return nil }
+            let recordsStart = parsed.headerBytes.count + Int(parsed.header.ciphertextLength)
+            guard recordsStart + Int(parsed.header.recordsLength) == file.size else { return nil }
+            snapshot = (
+                parsed.header, file, recordsStart, rollbackMemory?.entry(for: parsed.header.vaultIDHex),
+                Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
+            )
+        }
+        guard let snapshot else { return nil }
+        let header = snapshot.header
+        let key: SymmetricKey
+        switch access {
+        case .key(let known): key = known
+        case .unlocker(let unlocker): key = try checks.unwrapKey(of: header, with: unlocker)
+        }
+        try VaultFormat.checkCommitment(of: header, to: key)
+        try checkBackup(header, backup: snapshot.backup, acceptRollback: acceptRollback)
+        try checks.checkAndRemember(header, bytes: [], seen: snapshot.seen, acceptRollback: acceptRollback)
+        return HeaderOpen(header: header, key: key, file: snapshot.file, recordsStart: snapshot.recordsStart)
+    }
+
     /// Refuses a vault whose own backup (its header, read in the same snapshot) is a later generation of it:
     /// the sign of an older copy swapped in, which the rollback memory cannot see when it is gone (a new
     /// machine, a deleted state folder).
@@ -377,5 +418,39 @@ public struct VaultStore: VaultStorage {
         var bytes = [UInt8](repeating: 0, count: count)
         let n = bytes.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress!, count, 0) }
         return Array(bytes.prefix(max(n, 0)))
+    }
+}
+
+/// How `openHeader` gets the vault key: a passphrase or identity to unwrap it with, or the key itself (a session).
+public enum VaultAccess: Sendable {
+    case unlocker(Unlocker)
+    case key(SymmetricKey)
+}
+
+/// A version 2 vault opened as far as its header: the key, checked against the header's commitment, and the file
+/// it was read from, still open (a save replaces the file by a rename, so this one keeps its generation).
+public struct HeaderOpen: Sendable {
+    public let header: VaultHeader
+    public let key: SymmetricKey
+    private let file: DescriptorFile
+    private let recordsStart: Int
+
+    init(header: VaultHeader, key: SymmetricKey, file: DescriptorFile, recordsStart: Int) {
+        self.header = header
+        self.key = key
+        self.file = file
+        self.recordsStart = recordsStart
+    }
+
+    /// The content of the record `entry` names (an entry of the lookup file, verified for this header), read
+    /// from the file at its place and opened; `recordDamaged` when the bytes there are not that record.
+    public func record(_ entry: LookupTable.Entry) throws -> SecureBytes {
+        let offset = Int(entry.offset)
+        let length = Int(entry.length)
+        guard offset >= recordsStart, offset <= file.size, length <= file.size - offset else {
+            throw SealedFileError.recordDamaged("a record is not where the manifest's listing put it")
+        }
+        let framed = try file.read(at: offset, count: length)
+        return try RecordSet.openAlone(framed, as: entry, vaultID: header.vaultID, vaultKey: key)
     }
 }

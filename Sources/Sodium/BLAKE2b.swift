@@ -32,4 +32,19 @@ public enum BLAKE2b {
         }
         return out
     }
+
+    /// As `keyedHash`, from a buffer into `out` (its count is the output length, 16 to 64): no array is made (a
+    /// lookup file hashes 200,000 short messages).
+    public static func keyedHash(
+        _ message: UnsafeRawBufferPointer, key: SymmetricKey, into out: UnsafeMutableRawBufferPointer
+    ) {
+        try? ensureSodium()
+        precondition((16...64).contains(out.count), "BLAKE2b output must be 16 to 64 bytes")
+        key.withUnsafeBytes { keyBytes in
+            _ = crypto_generichash(
+                out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self), keyBytes.count)
+        }
+    }
 }

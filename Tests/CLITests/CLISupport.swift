@@ -43,7 +43,7 @@ final class CLISandbox: Sendable {
     var environment: [String: String] {
         var env = [
             "HOME": root, "XDG_DATA_HOME": root + "/data", "XDG_STATE_HOME": root + "/state",
-            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+            "XDG_CACHE_HOME": root + "/cache", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
         ]
         // Under make asan / make tsan the binary is instrumented too: keep the sanitizers' settings.
         for name in ["ASAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"] {

@@ -236,6 +236,43 @@ struct FoundationCLITests {
     }
 }
 
+@Suite("show and exec through the lookup file (the real binary)")
+struct LookupCLITests {
+    /// The lookup file is a cache: it lives in XDG_CACHE_HOME, 0600, and every change to the vault shows at once
+    /// in show and exec (the first read after a save opens the vault in full and writes it anew).
+    @Test func showAndExecSeeEveryChangeAndTheCacheIsPrivate() throws {
+        let box = CLISandbox()
+        try box.initVault()
+        #expect(try box.run(["register", "27AABCD1234E1Z8", "--otp-from-outbox"] + box.vaultFlags).code == 0)
+        let show = ["show", "27AABCD1234E1Z8", "--field", "password"] + box.vaultFlags
+        let first = try box.run(show)
+        #expect(first.code == 0)
+        let folder = box.root + "/cache/nicvault/lookup"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(files.count == 1)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/" + files[0])[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let folderMode = try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int
+        #expect(folderMode == 0o700)
+        let again = try box.run(show)
+        #expect(again.code == 0 && again.out == first.out)
+        let full = try box.run(["show", "27AABCD1234E1Z8"] + box.vaultFlags)
+        #expect(full.code == 0 && full.out.contains("user id:"))
+
+        #expect(try box.run(["update", "27AABCD1234E1Z8"] + box.vaultFlags, stdin: "Changed@Pass42\n").code == 0)
+        #expect(try box.run(show).out == "Changed@Pass42\n")
+        #expect(try box.run(show).out == "Changed@Pass42\n")
+        let exec = try box.run(
+            ["exec", "27AABCD1234E1Z8"] + box.vaultFlags + ["--", "/bin/sh", "-c", "echo \"$NIC_PASSWORD\""])
+        #expect(exec.code == 0 && exec.out == "Changed@Pass42\n")
+        // Deleted, it is written again; the answers do not change.
+        try FileManager.default.removeItem(atPath: folder)
+        #expect(try box.run(show).out == "Changed@Pass42\n")
+        #expect(FileManager.default.fileExists(atPath: folder))
+        #expect(try box.run(["show", "27AABCD1234E1Z9"] + box.vaultFlags).code != 0)
+    }
+}
+
 @Suite("nicvault gstin (the real binary)")
 struct GSTINCLITests {
     @Test func explainsAndRefuses() throws {

@@ -39,13 +39,12 @@ struct ExecCommand: ParsableCommand {
     }
 
     func run() throws {
-        let vault = try options.openVault()
         var exportOptions = ExportOptions()
         if let publicKey {
             exportOptions.publicKeyPEM = try PublicKeyFile.read(publicKey)
         }
         let exporter = Exporter(profile: profile.exportProfile, options: exportOptions)
-        let items = try filter.selection(vault, gstins: [gstin])
+        let items = try filter.selection(of: gstin, options: options)
         try exporter.check(items)
         exporter.notes(items).forEach { Console.note($0) }
         // The child gets its one credential and nothing that opens the vault.

@@ -31,13 +31,12 @@ struct ShowCommand: ParsableCommand {
     var field: String?
 
     func run() throws {
-        let vault = try options.openVault()
-        let c = try choice.credential(in: vault)
+        let (c, now) = try choice.read(with: options)
         let showsPassword = reveal || field == "password"
         if showsPassword && isatty(1) == 1 {
             Console.note("warning: printing a password on the terminal; clear the screen and scroll-back afterwards")
         }
-        let details = CredentialDetails(c, now: vault.now, revealPassword: showsPassword)
+        let details = CredentialDetails(c, now: now, revealPassword: showsPassword)
         if let field {
             let values = details.fields
             guard let value = values[field] else {

@@ -11,4 +11,10 @@ struct CredentialChoice: ParsableArguments {
 
     /// The credential, or a clear error when there is none or the choice is ambiguous.
     func credential(in vault: Vault) throws -> Credential { try filter.credential(gstin, in: vault) }
+
+    /// The credential read alone through the vault's lookup file when it can answer (`show`), with the time to
+    /// judge it at.
+    func read(with options: VaultOptions) throws -> (credential: Credential, now: Timestamp) {
+        try filter.credential(gstin, options: options)
+    }
 }

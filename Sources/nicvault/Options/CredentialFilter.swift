@@ -21,7 +21,30 @@ struct CredentialFilter: ParsableArguments {
     /// What to export or hand to exec, with its warnings shown.
     func selection(_ vault: Vault, gstins: [String]) throws -> [ExportItem] {
         let ids = try gstins.map { try GSTIN(parsing: $0, environment: .sandbox) }
-        let selection = try ExportSelection(from: vault, gstins: ids, kind: kind, environment: env)
+        return shown(try ExportSelection(from: vault, gstins: ids, kind: kind, environment: env))
+    }
+
+    /// For `exec`: the credential of `gstin` (with its client) read alone when the vault's lookup file can
+    /// answer; else as `selection` makes it from the vault opened in full (which says when none or several match).
+    func selection(of gstin: String, options: VaultOptions) throws -> [ExportItem] {
+        let id = try GSTIN(parsing: gstin, environment: .sandbox)
+        switch try options.readOne(gstin: id, kind: kind, environment: env) {
+        case .lookedUp(let credential, let client): return shown(ExportSelection(credential, client: client))
+        case .vault(let vault): return try selection(vault, gstins: [gstin])
+        }
+    }
+
+    /// For `show`: the credential of `gstin` read alone when the vault's lookup file can answer, else from the
+    /// vault opened in full (a clear error when none or several match); with the time to judge it at.
+    func credential(_ gstin: String, options: VaultOptions) throws -> (credential: Credential, now: Timestamp) {
+        let id = try GSTIN(parsing: gstin, environment: .sandbox)
+        switch try options.readOne(gstin: id, kind: kind, environment: env) {
+        case .lookedUp(let credential, _): return (credential, Timestamp.current())
+        case .vault(let vault): return (try credential(gstin, in: vault), vault.now)
+        }
+    }
+
+    private func shown(_ selection: ExportSelection) -> [ExportItem] {
         selection.warnings.forEach(Console.note)
         return selection.items
     }

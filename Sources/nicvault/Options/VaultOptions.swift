@@ -132,6 +132,24 @@ struct VaultOptions: ParsableArguments {
     /// identity that is not a recipient of this vault falls back with a note), a passphrase source, then a
     /// session from `nicvault unlock`, then the terminal. A session that cannot be used falls back with a note.
     func openVault() throws -> Vault {
+        try unlocked { try Vault.open(store: $0, access: $1, acceptRollback: acceptRollback) }
+    }
+
+    /// For a command that reads one credential and nothing else (`show`, `exec`): unlocked as `openVault` does,
+    /// then read through the vault file's lookup file when it can answer, else the vault opened in full.
+    func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?) throws -> OneRead {
+        try unlocked { store, access in
+            guard let file = store as? VaultStore else {
+                return .vault(try Vault.open(store: store, access: access, acceptRollback: acceptRollback))
+            }
+            return try Vault.readOne(
+                store: file, access: access, lookup: Locations.lookupFile(for: file.path), gstin: gstin, kind: kind,
+                environment: environment, acceptRollback: acceptRollback)
+        }
+    }
+
+    /// Runs `open` with the means of unlocking the store, in the order `openVault` says, with its fall-backs.
+    private func unlocked<R>(_ open: (any VaultStorage, VaultAccess) throws -> R) throws -> R {
         let store = try store()
         let identity = identityFile()
         let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
@@ -146,7 +164,7 @@ struct VaultOptions: ParsableArguments {
         if let (path, explicit) = identity {
             let key = try IdentityFile.read(path)
             do {
-                return try Vault.open(store: store, unlocker: .identity(key), acceptRollback: acceptRollback)
+                return try open(store, .unlocker(.identity(key)))
             } catch SealedFileError.notARecipient where !explicit {
                 Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
             }
@@ -154,7 +172,7 @@ struct VaultOptions: ParsableArguments {
         if let session {
             do {
                 let key = try Locations.sessions().key(variable: session, store: store, now: Timestamp.current())
-                return try Vault.open(store: store, key: key, acceptRollback: acceptRollback)
+                return try open(store, .key(key))
             } catch let error as SessionError {
                 Console.note("note: \(error.description); asking for the passphrase")
             }
@@ -166,9 +184,7 @@ struct VaultOptions: ParsableArguments {
             throw CLIError(Self.identityHelp(tried: identity?.path), code: Exit.wrongPassphrase)
         }
         do {
-            return try Vault.open(
-                store: store, unlocker: .passphrase(try source.read(prompt: "Vault passphrase: ")),
-                acceptRollback: acceptRollback)
+            return try open(store, .unlocker(.passphrase(try source.read(prompt: "Vault passphrase: "))))
         } catch SealedFileError.wrongPassphrase where !source.isTerminal {
             // Which source was read: a job's stale file or variable (after `passwd`) is the usual cause.
             throw CLIError(

@@ -1,6 +1,7 @@
 import Foundation
 import NICVault
 import SealedFile
+import Sodium
 
 /// XDG folders.
 enum Locations {
@@ -60,6 +61,18 @@ enum Locations {
     /// The identity nicvault opens vaults with when none is named: $XDG_CONFIG_HOME/nicvault/identity.txt.
     static func defaultIdentityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         Path.join(configHome(env), "nicvault/identity.txt")
+    }
+
+    static func cacheHome(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let value = env["XDG_CACHE_HOME"], value.hasPrefix("/") { return value }
+        return Path.join(home(env), ".cache")
+    }
+
+    /// The lookup file of the vault file at `path` (its real path): $XDG_CACHE_HOME/nicvault/lookup/, named by a
+    /// hash of the path (docs/format.md, "The lookup file").
+    static func lookupFile(for path: String) -> String {
+        let name = Hex.encode(BLAKE2b.hash(Array(path.utf8), outputByteCount: 16))
+        return Path.join(cacheHome(), "nicvault/lookup/" + name)
     }
 
     /// Where the highest generation seen of each vault is remembered.
