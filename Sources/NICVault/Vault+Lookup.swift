@@ -17,36 +17,18 @@ extension Vault {
     /// unlocked (no second key derivation), the lookup file is written for the next command, and the caller goes
     /// on as with `open`: every error (none, several, a typo) is told by that path.
     public static func readOne(
-        store: VaultStore, access: VaultAccess, lookup: String, gstin: GSTIN, kind: CredentialKind?,
+        store: any VaultStorage, access: VaultAccess, lookup: String, gstin: GSTIN, kind: CredentialKind?,
         environment: Environment?, acceptRollback: Bool = false, clock: any Clock = SystemClock()
     ) throws -> OneRead {
         guard let header = try store.openHeader(access, acceptRollback: acceptRollback) else {
             // Not a version 2 file as long as its header says: the full open tells what it is.
             return .vault(try open(store: store, access: access, acceptRollback: acceptRollback, clock: clock))
         }
-        let lookupKey = try LookupTable.key(from: header.key)
-        let reader = LookupTable.reader(lookup, header: header.header, key: lookupKey)
-        if let reader {
-            let keys = (environment.map { [$0] } ?? Environment.allCases).flatMap { env in
-                (kind.map { [$0] } ?? CredentialKind.allCases).map {
-                    CredentialKey(environment: env, gstin: gstin, kind: $0)
-                }
-            }
-            let found = keys.compactMap { key in reader.find(RecordIndex.lookupName(.credential(key))).map { (key, $0) }
-            }
-            if found.count == 1, let (key, entry) = found.first {
-                let credential = try RecordIndex.decodeRecord(try header.record(entry)) { try $0.credential() }
-                guard credential.key == key else { throw VaultError.payloadUnreadable("a record under another name") }
-                guard let name = credential.client else { return .lookedUp(credential, client: nil) }
-                let clientName = RecordIndex.lookupName(.client(name: name, environment: credential.environment))
-                if let clientEntry = reader.find(clientName) {
-                    let client = try RecordIndex.decodeRecord(try header.record(clientEntry)) { try $0.client() }
-                    guard client.name == name, client.environment == credential.environment else {
-                        throw VaultError.payloadUnreadable("a record under another name")
-                    }
-                    return .lookedUp(credential, client: client)
-                }
-            }
+        let reader = LookupTable.reader(lookup, header: header.header, key: try LookupTable.key(from: header.key))
+        // Any failure on the way (a record that is not the one named, a database row changed since the header was
+        // read) is left to the full open, which tells it as it always has, or finds the newer generation.
+        if let reader, let found = try? lookedUp(gstin, kind, environment, in: reader, header) {
+            return .lookedUp(found.credential, client: found.client)
         }
         let vault = try open(store: store, key: header.key, acceptRollback: acceptRollback, clock: clock)
         if reader == nil {
@@ -54,6 +36,31 @@ extension Vault {
             if let bytes = try? vault.lookupBytes() { try? LookupTable.write(bytes, to: lookup) }
         }
         return .vault(vault)
+    }
+
+    /// The credential (and its client) read through `reader`; nil when the lookup file does not name exactly one
+    /// credential for the choice, or names a client it does not hold.
+    private static func lookedUp(
+        _ gstin: GSTIN, _ kind: CredentialKind?, _ environment: Environment?, in reader: LookupTable.Reader,
+        _ header: HeaderOpen
+    ) throws -> (credential: Credential, client: APIClient?)? {
+        let keys = (environment.map { [$0] } ?? Environment.allCases).flatMap { env in
+            (kind.map { [$0] } ?? CredentialKind.allCases).map {
+                CredentialKey(environment: env, gstin: gstin, kind: $0)
+            }
+        }
+        let found = keys.compactMap { key in reader.find(RecordIndex.lookupName(.credential(key))).map { (key, $0) } }
+        guard found.count == 1, let (key, entry) = found.first else { return nil }
+        let credential = try RecordIndex.decodeRecord(try header.record(entry)) { try $0.credential() }
+        guard credential.key == key else { throw VaultError.payloadUnreadable("a record under another name") }
+        guard let name = credential.client else { return (credential, nil) }
+        guard let clientEntry = reader.find(RecordIndex.lookupName(.client(name: name, environment: key.environment)))
+        else { return nil }
+        let client = try RecordIndex.decodeRecord(try header.record(clientEntry)) { try $0.client() }
+        guard client.name == name, client.environment == key.environment else {
+            throw VaultError.payloadUnreadable("a record under another name")
+        }
+        return (credential, client)
     }
 
     /// Opens with a passphrase or identity, or with the key itself (a session).
@@ -67,10 +74,10 @@ extension Vault {
         }
     }
 
-    /// The lookup file of this vault as opened from a file (every record's place and its name's tag); nil when
-    /// its records were not read from a file (a vault saved by this process, or kept in a database).
+    /// The lookup file of this vault as opened from its store (every record's place and its name's tag); nil when
+    /// its records were not listed from a store (a vault saved by this process).
     func lookupBytes() throws -> [UInt8]? {
-        guard let set = index.set, let locations = set.fileLocations, locations.count == index.entries.count else {
+        guard let set = index.set, let locations = set.locations, locations.count == index.entries.count else {
             return nil
         }
         let named = zip(index.entries, locations).map { (RecordIndex.lookupName($0), $1) }

@@ -280,6 +280,40 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
+    /// The vault row's header alone, unlocked and checked as `open` checks it (the rollback memory read before the
+    /// row, as there), and a reader of one record row by id and version: `show` and `exec` through a lookup file
+    /// send two small statements instead of reading the sealed manifest and listing every record row.
+    public func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen? {
+        let (header, id, seen): (VaultHeader, ByteBuffer, RollbackMemory.Entry?) = try withLink { link in
+            let knownID: ByteBuffer
+            if let id = link.vaultID, link.schemaChecked {
+                knownID = id
+            } else {
+                guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+                knownID = head.id
+            }
+            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView)))
+            guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            guard head.id == knownID else { throw StoreError.vaultReplaced(path: location) }
+            let header = try StoreError.reportingDamage(in: location) {
+                try VaultFormat.parseHeader(Array(head.header.readableBytesView))
+            }
+            return (header, head.id, seen)
+        }
+        guard header.formatVersion >= 2 else { return nil }
+        let key: SymmetricKey
+        switch access {
+        case .key(let known): key = known
+        case .unlocker(let unlocker): key = try checks.unwrapKey(of: header, with: unlocker)
+        }
+        try VaultFormat.checkCommitment(of: header, to: key)
+        try checks.checkAndRemember(header, bytes: [], seen: seen, acceptRollback: acceptRollback)
+        let source = PostgresRecordSource(store: self, vaultID: id)
+        return HeaderOpen(header: header, key: key) { entry in
+            Array(try source.read([(RecordID(entry.recordID), entry.version, nil)])[0])
+        }
+    }
+
     public func open(with unlocker: Unlocker, acceptRollback: Bool) throws -> OpenedVault {
         try open(acceptRollback: acceptRollback) { try checks.open($0, with: unlocker) }
     }

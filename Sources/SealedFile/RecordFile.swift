@@ -181,10 +181,8 @@ final class FileRecordSource: RecordSource {
         return found.map { section[(offsets[$0] - start)..<(offsets[$0] - start + lengths[$0])] }
     }
 
-    /// The offset in the file and the length of the record at `position` of the walk.
-    func location(at position: Int) -> (offset: Int, length: Int)? {
-        offsets.indices.contains(position) ? (offsets[position], lengths[position]) : nil
-    }
+    /// The offset in the file of the record at `position` of the walk.
+    func offset(at position: Int) -> Int? { offsets.indices.contains(position) ? offsets[position] : nil }
 
     /// The id of the record at `position` of the walk.
     private func id(at position: Int) -> RecordID {

@@ -93,6 +93,12 @@ struct Digest256: Sendable, Equatable {
 /// order, or throws when one is no longer at that version.
 public protocol RecordSource: AnyObject, Sendable {
     func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>]
+    /// Where the record at `position` of the listing starts in the store, for one that reads at offsets (a file).
+    func offset(at position: Int) -> Int?
+}
+
+extension RecordSource {
+    public func offset(at position: Int) -> Int? { nil }
 }
 
 /// What a store that reads records when they are asked for knows of them at open: each record's id, version
@@ -614,19 +620,17 @@ public struct RecordSet: Sendable {
         return try padded.slice(0..<content)
     }
 
-    /// Where each record is in the file it was opened from, in the manifest's order, or nil when one was not
-    /// listed from a file (a set sealed by this process, or kept by another store).
-    public var fileLocations: [RecordLocation]? {
+    /// Where each record is in the store it was listed from, in the manifest's order (a file's offsets; 0 for a
+    /// store that finds records by id), or nil when one was not listed from a store (a set sealed by this process).
+    public var locations: [RecordLocation]? {
         var out: [RecordLocation] = []
         out.reserveCapacity(records.count)
         for record in records {
-            guard let file = record.source as? FileRecordSource, let listed = record.listed,
-                let (offset, length) = file.location(at: listed)
-            else { return nil }
+            guard let source = record.source, let listed = record.listed else { return nil }
             out.append(
                 RecordLocation(
-                    id: record.recordID, version: record.version, digest: record.digest, offset: offset, length: length)
-            )
+                    id: record.recordID, version: record.version, digest: record.digest,
+                    offset: source.offset(at: listed) ?? 0, length: record.length))
         }
         return out
     }

@@ -267,7 +267,15 @@ public struct VaultStore: VaultStorage {
         try VaultFormat.checkCommitment(of: header, to: key)
         try checkBackup(header, backup: snapshot.backup, acceptRollback: acceptRollback)
         try checks.checkAndRemember(header, bytes: [], seen: snapshot.seen, acceptRollback: acceptRollback)
-        return HeaderOpen(header: header, key: key, file: snapshot.file, recordsStart: snapshot.recordsStart)
+        let (file, recordsStart) = (snapshot.file, snapshot.recordsStart)
+        return HeaderOpen(header: header, key: key) { entry in
+            let offset = Int(entry.offset)
+            let length = Int(entry.length)
+            guard offset >= recordsStart, offset <= file.size, length <= file.size - offset else {
+                throw SealedFileError.recordDamaged("a record is not where the manifest's listing put it")
+            }
+            return try file.read(at: offset, count: length)
+        }
     }
 
     /// Refuses a vault whose own backup (its header, read in the same snapshot) is a later generation of it:
@@ -427,30 +435,25 @@ public enum VaultAccess: Sendable {
     case key(SymmetricKey)
 }
 
-/// A version 2 vault opened as far as its header: the key, checked against the header's commitment, and the file
-/// it was read from, still open (a save replaces the file by a rename, so this one keeps its generation).
+/// A version 2 vault opened as far as its header: the key, checked against the header's commitment, and a way
+/// to read one record's bytes from the same generation (a file held open: a save replaces it by a rename; a
+/// database row fetched by id and version).
 public struct HeaderOpen: Sendable {
     public let header: VaultHeader
     public let key: SymmetricKey
-    private let file: DescriptorFile
-    private let recordsStart: Int
+    private let read: @Sendable (LookupTable.Entry) throws -> [UInt8]
 
-    init(header: VaultHeader, key: SymmetricKey, file: DescriptorFile, recordsStart: Int) {
+    /// `read`: the framed bytes of the record an entry names, from the store the header came from.
+    public init(header: VaultHeader, key: SymmetricKey, read: @escaping @Sendable (LookupTable.Entry) throws -> [UInt8])
+    {
         self.header = header
         self.key = key
-        self.file = file
-        self.recordsStart = recordsStart
+        self.read = read
     }
 
     /// The content of the record `entry` names (an entry of the lookup file, verified for this header), read
-    /// from the file at its place and opened; `recordDamaged` when the bytes there are not that record.
+    /// and opened; `recordDamaged` when the bytes read are not that record.
     public func record(_ entry: LookupTable.Entry) throws -> SecureBytes {
-        let offset = Int(entry.offset)
-        let length = Int(entry.length)
-        guard offset >= recordsStart, offset <= file.size, length <= file.size - offset else {
-            throw SealedFileError.recordDamaged("a record is not where the manifest's listing put it")
-        }
-        let framed = try file.read(at: offset, count: length)
-        return try RecordSet.openAlone(framed, as: entry, vaultID: header.vaultID, vaultKey: key)
+        try RecordSet.openAlone(try read(entry), as: entry, vaultID: header.vaultID, vaultKey: key)
     }
 }

@@ -101,8 +101,19 @@ struct PostgresCLITests {
         try server.sql("CREATE TABLE old_vault AS SELECT * FROM nicvault_vault")
         #expect(try box.run(["set", "29AAGCB7383J1Z4", "--every", "30d"], environment: env).code == 0)
         try server.sql("CREATE TABLE good_record AS SELECT * FROM nicvault_record")
+        // show reads one record row through the lookup file (written by the first show): whatever the
+        // administrator does to the rows, it answers with the stored password or refuses, never another value.
+        let show = ["show", "29AAGCB7383J1Z4", "--field", "password"]
+        let good = try box.run(show, environment: env)
+        #expect(good.code == 0 && !good.out.isEmpty)
+        #expect(try box.run(show, environment: env).out == good.out)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.root + "/cache/nicvault/lookup").count == 1)
         let export = ["export", "--profile", "json", "--output", box.root + "/out.json"]
         func refused(_ what: String, codes: Set<Int32> = [3]) throws {
+            let shown = try box.run(show, environment: env)
+            #expect(
+                codes.contains(shown.code) || (shown.code == 0 && shown.out == good.out),
+                "\(what): show exit \(shown.code) \(shown.err)")
             let done = try box.run(export, environment: env)
             #expect(codes.contains(done.code), "\(what): exit \(done.code) \(done.err)")
             // The advice is the database's (restore it), never the file's (there is no .bak in a database).

@@ -139,12 +139,9 @@ struct VaultOptions: ParsableArguments {
     /// then read through the vault file's lookup file when it can answer, else the vault opened in full.
     func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?) throws -> OneRead {
         try unlocked { store, access in
-            guard let file = store as? VaultStore else {
-                return .vault(try Vault.open(store: store, access: access, acceptRollback: acceptRollback))
-            }
-            return try Vault.readOne(
-                store: file, access: access, lookup: Locations.lookupFile(for: file.path), gstin: gstin, kind: kind,
-                environment: environment, acceptRollback: acceptRollback)
+            try Vault.readOne(
+                store: store, access: access, lookup: Locations.lookupFile(for: store.location), gstin: gstin,
+                kind: kind, environment: environment, acceptRollback: acceptRollback)
         }
     }
 
