@@ -280,19 +280,27 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
+    /// The vault's id and what this machine remembers of it, read before the vault itself: writers remember a
+    /// generation only after it is committed, so the vault read next is never older than the memory read here
+    /// (read after, a save committed in between would look like a rollback). The vault's id is known when this
+    /// command has asked whether the vault exists or read its header (a session) on this connection.
+    private func remembered(_ link: PostgresLink) throws -> (id: ByteBuffer, seen: RollbackMemory.Entry?) {
+        let knownID: ByteBuffer
+        if let id = link.vaultID, link.schemaChecked {
+            knownID = id
+        } else {
+            guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            knownID = head.id
+        }
+        return (knownID, checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView))))
+    }
+
     /// The vault row's header alone, unlocked and checked as `open` checks it (the rollback memory read before the
     /// row, as there), and a reader of one record row by id and version: `show` and `exec` through a lookup file
-    /// send two small statements instead of reading the sealed manifest and listing every record row.
+    /// send three small statements instead of reading the sealed manifest and listing every record row.
     public func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen? {
         let (header, id, seen): (VaultHeader, ByteBuffer, RollbackMemory.Entry?) = try withLink { link in
-            let knownID: ByteBuffer
-            if let id = link.vaultID, link.schemaChecked {
-                knownID = id
-            } else {
-                guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
-                knownID = head.id
-            }
-            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView)))
+            let (knownID, seen) = try remembered(link)
             guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
             guard head.id == knownID else { throw StoreError.vaultReplaced(path: location) }
             let header = try StoreError.reportingDamage(in: location) {
@@ -327,18 +335,7 @@ public struct PostgresVaultStore: VaultStorage {
     /// since is "changed by another process, run it again"). `show` reads the vault row and one record row.
     private func open(acceptRollback: Bool, decrypt: (ParsedVaultFile) throws -> OpenedVault) throws -> OpenedVault {
         let ((prefix, listing), seen): (([UInt8], RecordListing), RollbackMemory.Entry?) = try withLink { link in
-            // What this machine remembers is read before the vault: writers remember a generation only after it
-            // is committed, so the vault read next is never older than the memory read here (read after, a save
-            // committed in between would look like a rollback). The vault's id is known when this command has
-            // asked whether the vault exists or read its header (a session) on this connection.
-            let knownID: ByteBuffer
-            if let id = link.vaultID, link.schemaChecked {
-                knownID = id
-            } else {
-                guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
-                knownID = head.id
-            }
-            let seen = checks.rollbackMemory?.entry(for: Hex.encode(Array(knownID.readableBytesView)))
+            let (knownID, seen) = try remembered(link)
             guard let (id, listed) = try readListing(link) else { throw StoreError.vaultMissing(path: location) }
             // Another vault was put in this store since (store copy after a drop): its memory was not read.
             guard id == knownID else { throw StoreError.vaultReplaced(path: location) }

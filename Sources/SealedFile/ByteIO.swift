@@ -15,6 +15,16 @@ struct ByteWriter {
         }
     }
     mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
+    /// A record as a manifest (and a lookup file) names it: id, version, hash.
+    mutating func record(_ id: RecordID, version: UInt64, digest: Digest256) {
+        u64(id.high)
+        u64(id.low)
+        u64(version)
+        u64(digest.words.0)
+        u64(digest.words.1)
+        u64(digest.words.2)
+        u64(digest.words.3)
+    }
     mutating func raw(_ value: [UInt8]) { bytes += value }
     mutating func raw(_ value: ArraySlice<UInt8>) { bytes += value }
 }

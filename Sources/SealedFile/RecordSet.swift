@@ -722,15 +722,7 @@ public struct RecordSet: Sendable {
     static func manifest(of records: [SealedRecord], index: SecureBytes) throws -> SecureBytes {
         var writer = ByteWriter()
         writer.u32(UInt32(records.count))
-        for record in records {
-            writer.u64(record.recordID.high)
-            writer.u64(record.recordID.low)
-            writer.u64(record.version)
-            writer.u64(record.digest.words.0)
-            writer.u64(record.digest.words.1)
-            writer.u64(record.digest.words.2)
-            writer.u64(record.digest.words.3)
-        }
+        for record in records { writer.record(record.recordID, version: record.version, digest: record.digest) }
         let table = writer.bytes
         return try SecureBytes(count: table.count + index.count) { out in
             table.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[0..<table.count]).copyMemory(from: $0) }
