@@ -81,6 +81,15 @@ struct ScriptingCLITests {
         let typo = try box.run(["show", "27AABCD1234E1Z9"] + box.vaultFlags)
         #expect(typo.code == 6)
         #expect(typo.err.contains("did you mean 27AABCD1234E1Z8?"))
+        // One character short: the refusal names what was typed and how to look at it, on every command.
+        for command in [["show"], ["history"], ["rotate"], ["log"], ["exec", "--kind", "portal"]] {
+            let short = try box.run(
+                command + ["27AABCD1234E1Z"] + box.vaultFlags + ["--", "true"].suffix(command[0] == "exec" ? 2 : 0))
+            #expect(short.code == 64, "\(command): \(short.err)")
+            #expect(
+                short.err.contains("27AABCD1234E1Z is not a GSTIN nicvault can use: 14 characters, expected 15")
+                    && short.err.contains("nicvault gstin '27AABCD1234E1Z'"), "\(command): \(short.err)")
+        }
     }
 
     @Test func initSaysWhatToDoNext() throws {

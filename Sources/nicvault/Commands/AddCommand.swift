@@ -49,7 +49,7 @@ struct AddCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let id = try GSTIN(parsing: gstin, environment: env)
+        let id = try GSTIN.argument(gstin, environment: env)
         var vault = try options.openVault()
         guard let password = try SecretPrompt.read("Password of \(userID): ") else { return }
         let (added, warnings) = try vault.addExisting(

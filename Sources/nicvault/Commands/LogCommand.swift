@@ -36,7 +36,7 @@ struct LogCommand: ParsableCommand {
         let vault = try options.openVault()
         let all = try vault.logEntries()
         let broken = VaultPayload.firstBroken(in: all)
-        let filter = try gstin.map { try GSTIN(parsing: $0, environment: .sandbox) }
+        let filter = try gstin.map { try GSTIN.argument($0) }
         let entries = all.filter { entry in filter.map { entry.mentions($0) } ?? true }
         if json { return try JSONOutput.print(Output(entries: entries, intact: broken == nil, brokenAt: broken)) }
         for entry in entries { Console.out(Self.line(entry)) }

@@ -75,7 +75,7 @@ struct RegisterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let gstin = try GSTIN(parsing: gstin, environment: env)
+        let gstin = try GSTIN.argument(gstin, environment: env)
         if gstin.registrationType == .unrecognised && env == .production {
             throw CLIError("\(gstin) does not have a production GSTIN layout", code: Exit.usage)
         }

@@ -125,7 +125,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 let portal = try PortalState(
                     taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
                     logger: SandboxLogs.http())
-                let id = try GSTIN(parsing: gstin, environment: .sandbox)
+                let id = try GSTIN.argument(gstin)
                 let (clientID, secret) = try await portal.issueClientReadingTheMessage(gstin: id.value, gsp: gsp)
                 var client = APIClient(
                     name: name, environment: .sandbox, issuer: gsp ?? "direct", clientID: clientID,

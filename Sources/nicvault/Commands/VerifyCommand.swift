@@ -49,7 +49,7 @@ struct VerifyCommand: AsyncParsableCommand {
             gstins.isEmpty
             ? try vault.credentials(kind: .api, environment: env)
             : try gstins.map {
-                try vault.credential(gstin: GSTIN(parsing: $0, environment: .sandbox), kind: .api, environment: env)
+                try vault.credential(gstin: GSTIN.argument($0), kind: .api, environment: env)
             }
         // One verifier per environment (the embedded sandbox starts once), stopped at the end.
         let verifiers = EnvironmentPool<CredentialVerifier> { environment in
