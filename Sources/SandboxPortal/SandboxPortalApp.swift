@@ -215,6 +215,16 @@ public enum SandboxPortalApp {
         }
     }
 
+    /// Runs `app` (made by `application`) until it is stopped. An address it cannot listen on is told in a
+    /// sentence with what to do, not in NIO's words (which name a system call).
+    public static func serve(_ app: some ApplicationProtocol, host: String, port: Int) async throws {
+        do {
+            try await app.runService()
+        } catch let error as IOError {
+            throw ListenError(host: host, port: port, code: error.errnoCode)
+        }
+    }
+
     /// The application on `host`:`port` (0 for an ephemeral port); `onRunning` gets the bound port.
     public static func application(
         state: PortalState, host: String = "127.0.0.1", port: Int = 0, logger: Logger,
@@ -225,5 +235,24 @@ public enum SandboxPortalApp {
             configuration: .init(address: .hostname(host, port: port), serverName: "nicvault-sandbox-portal"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+}
+
+/// The sandbox portal could not listen where it was asked to.
+public struct ListenError: Error, Equatable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    public let code: Int32
+
+    public var description: String {
+        let at = "cannot listen on \(host):\(port)"
+        switch code {
+        case EADDRINUSE:
+            return "\(at): the port is in use (another sandbox portal?); give another with --port, or --port 0 "
+                + "for a free one"
+        case EADDRNOTAVAIL: return "\(at): \(host) is not an address of this machine; leave out --host for loopback"
+        case EACCES: return "\(at): ports below 1024 need privileges; give one above 1024 with --port"
+        default: return "\(at): \(String(cString: strerror(code)))"
+        }
     }
 }

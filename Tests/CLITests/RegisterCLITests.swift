@@ -174,6 +174,23 @@ struct RegisterCLITests {
         return (server, String(url))
     }
 
+    /// A port in use was told in NIO's words ("bind(descriptor:ptr:bytes:): Address already in use) (errno:
+    /// 98)"), and a port above 65535 was taken modulo 65536 in silence.
+    @Test func sandboxServeSaysWhyItCannotListen() throws {
+        let box = CLISandbox()
+        let (server, url) = try Self.standaloneSandbox(box)
+        defer { server.terminate() }
+        let port = try #require(URL(string: url)?.port)
+        let taken = try box.run(
+            ["sandbox", "serve", "--port", "\(port)", "--state", box.root + "/other.json"], killAfter: 20)
+        #expect(taken.code == 1)
+        #expect(taken.err.contains("cannot listen on 127.0.0.1:\(port): the port is in use"), "\(taken.err)")
+        #expect(!taken.err.contains("errno"))
+        let tooHigh = try box.run(
+            ["sandbox", "serve", "--port", "99999", "--state", box.root + "/other.json"], killAfter: 20)
+        #expect(tooHigh.code == 64 && tooHigh.err.contains("--port takes 0"), "\(tooHigh.err)")
+    }
+
     @Test func aProxyFromTheEnvironmentCarriesPortalTrafficButNotLoopbacks() throws {
         let box = CLISandbox()
         try box.initVault()

@@ -52,7 +52,11 @@ struct SandboxCommand: AsyncParsableCommand {
                     "nicvault sandbox portal listening on http://\(host):\(port) (\(taxpayers.count) taxpayers, state \(stateFile))"
                 )
             }
-            try await app.runService()
+            try await SandboxPortalApp.serve(app, host: host, port: port)
+        }
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port takes 0 (a free one) to 65535") }
         }
     }
 
