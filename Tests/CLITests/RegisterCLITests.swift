@@ -189,6 +189,11 @@ struct RegisterCLITests {
         let tooHigh = try box.run(
             ["sandbox", "serve", "--port", "99999", "--state", box.root + "/other.json"], killAfter: 20)
         #expect(tooHigh.code == 64 && tooHigh.err.contains("--port takes 0"), "\(tooHigh.err)")
+        // Listening beyond loopback is allowed, with a warning (the outbox holds every OTP).
+        let open = try box.run(
+            ["sandbox", "serve", "--host", "0.0.0.0", "--port", "0", "--state", box.root + "/other.json"], killAfter: 3)
+        #expect(open.err.contains("warning: listening on 0.0.0.0, not loopback"), "\(open.err)")
+        #expect(open.err.contains("listening on http://0.0.0.0:"), "\(open.err)")
     }
 
     @Test func aProxyFromTheEnvironmentCarriesPortalTrafficButNotLoopbacks() throws {

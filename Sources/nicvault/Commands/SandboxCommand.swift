@@ -45,6 +45,11 @@ struct SandboxCommand: AsyncParsableCommand {
             let portalState = try PortalState(
                 taxpayers: taxpayers, stateFile: stateFile, logger: SandboxLogs.sms())
             let host = host
+            if !["127.0.0.1", "::1", "localhost"].contains(host) && !host.hasPrefix("127.") {
+                Console.note(
+                    "warning: listening on \(host), not loopback: anyone who can reach it can read the OTPs at "
+                        + "/sandbox/outbox and register users; keep it to test networks")
+            }
             let app = SandboxPortalApp.application(
                 state: portalState, host: host, port: port, logger: SandboxLogs.http()
             ) { port in
