@@ -15,6 +15,7 @@ struct IdentityCLITests {
         #expect(keygen.code == 0)
         let recipient = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(recipient.hasPrefix("age1"))
+        #expect(keygen.err.contains("Next: someone who can open the vault runs nicvault recipient add \(recipient)"))
         let mode = try FileManager.default.attributesOfItem(atPath: box.root + "/job.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try box.run(["keygen", "--output", box.root + "/job.key"]).code == 4)  // never overwritten

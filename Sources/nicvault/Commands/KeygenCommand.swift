@@ -27,6 +27,11 @@ struct KeygenCommand: ParsableCommand {
         let key = try X25519PrivateKey()
         try IdentityFile.write(try AgeKeys.identityFile(key, created: Timestamp.current()), to: path)
         Console.note("Wrote the identity to \(path) (0600). Its recipient:")
-        Console.out(AgeKeys.recipient(key.publicKey))
+        let recipient = AgeKeys.recipient(key.publicKey)
+        Console.out(recipient)
+        // It opens nothing yet: say what makes it a recipient (and who can do that).
+        Console.note(
+            "Next: someone who can open the vault runs nicvault recipient add \(recipient) --label NAME; "
+                + "until then this identity opens no vault" + (output == nil ? " (nicvault tries it first)" : ""))
     }
 }
