@@ -43,12 +43,28 @@ public enum ImportFile {
         let records = try CSVReader.records(text)
         guard let header = records.first else { throw ImportFileError("the file is empty; it needs a header row") }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if names.count == 1, let separator = [";", "\t"].first(where: { names[0].contains($0) }) {
+            // A spreadsheet saved with another separator: one column whose name holds them all.
+            throw ImportFileError(
+                "line 1 (header): the columns are separated by \(separator == ";" ? "semicolons" : "tabs"); "
+                    + "nicvault reads comma-separated files: save it as CSV (comma delimited)")
+        }
         let missing = csvColumns.filter { !names.contains($0) }
         let unknown = names.filter { !(csvColumns + csvOptionalColumns).contains($0) }
         guard missing.isEmpty, unknown.isEmpty else {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing column(s) " + missing.joined(separator: ", ")) }
-            if !unknown.isEmpty { parts.append("unknown column(s) " + unknown.joined(separator: ", ")) }
+            if !unknown.isEmpty {
+                parts.append(
+                    "unknown column(s) "
+                        + unknown.map { name in
+                            // "userid", "User ID", "user-id": the column meant, named as the header must name it.
+                            let near = (csvColumns + csvOptionalColumns).first {
+                                Self.letters($0) == Self.letters(name)
+                            }
+                            return name + (near.map { " (did you mean \($0)?)" } ?? "")
+                        }.joined(separator: ", "))
+            }
             throw ImportFileError("line 1 (header): " + parts.joined(separator: "; "))
         }
         return records.dropFirst().filter { !($0.fields.count == 1 && $0.fields[0].isEmpty) }.map { record in
@@ -61,6 +77,9 @@ public enum ImportFile {
             return row(line: record.line, values: values)
         }
     }
+
+    /// A column name's letters and digits alone.
+    private static func letters(_ name: String) -> String { String(name.filter { $0.isLetter || $0.isNumber }) }
 
     /// One row from named values (csv columns).
     static func row(line: Int, values: [String: String]) -> ImportRow {

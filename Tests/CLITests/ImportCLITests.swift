@@ -240,6 +240,10 @@ struct ImportCLITests {
             ("gstin,kind,env,user_id\n", "missing column(s) password"),
             ("gstin,kind,env,user_id,password,colour\n", "unknown column(s) colour"),
             ("gstin,kind,env,user_id,password\n29AACCK5521H1ZK,portal,sandbox,\"KAV,x\n", "not closed"),
+            // A spreadsheet saved with semicolons or tabs, and a column named as people name it: said so.
+            ("gstin;kind;env;user_id;password\r\n", "separated by semicolons; nicvault reads comma-separated"),
+            ("gstin\tkind\tenv\tuser_id\tpassword\n", "separated by tabs"),
+            ("GSTIN,Kind,Env,User ID,Password\n", "unknown column(s) user id (did you mean user_id?)"),
         ] {
             let refused = try box.run(["import", "-", "--format", "csv"] + box.vaultFlags, stdin: text)
             #expect(refused.code == 64 && refused.err.contains(words), "\(refused.err)")
