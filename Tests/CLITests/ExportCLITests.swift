@@ -110,6 +110,19 @@ struct ExportCLITests {
         #expect(export.code == 0 && export.err.contains("has no API client linked"), "\(export.err)")
     }
 
+    /// Removing the main portal login left the API user unrotatable ("main-user-needed" at the next rotation),
+    /// without a word at the removal.
+    @Test func removingTheMainLoginSaysWhatItMeansForTheAPIUser() throws {
+        let box = try prepared()
+        let dry = try box.run(["remove", "27AABCD1234E1Z8", "--kind", "portal", "--dry-run"] + box.vaultFlags)
+        #expect(dry.code == 0)
+        #expect(
+            dry.out.contains("the API user of 27AABCD1234E1Z8 stays, but rotating its password needs this portal login")
+        )
+        let api = try box.run(["remove", "27AABCD1234E1Z8", "--kind", "api", "--dry-run"] + box.vaultFlags)
+        #expect(api.code == 0 && !api.out.contains("stays"))
+    }
+
     @Test func outputFilesArePrivateAndNeverThroughSymlinks() throws {
         let box = try prepared()
         let file = box.root + "/out.env"

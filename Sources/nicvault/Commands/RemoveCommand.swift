@@ -33,7 +33,15 @@ struct RemoveCommand: ParsableCommand {
         var vault = try options.openVault()
         let credential = try choice.credential(in: vault)
         let count = credential.retired.count + (credential.staged == nil ? 1 : 2)
-        let what = "\(credential.key), user id \(credential.userID), with \(count) password(s) and its history"
+        var what = "\(credential.key), user id \(credential.userID), with \(count) password(s) and its history"
+        if credential.kind == .portal,
+            try !vault.credentials(gstin: credential.gstin, kind: .api, environment: credential.environment).isEmpty
+        {
+            // NIC changes an API user's password through the GSTIN's main portal login.
+            what +=
+                " (the API user of \(credential.gstin.value) stays, but rotating its password needs this portal "
+                + "login: add it again with nicvault add to rotate it)"
+        }
         if dryRun {
             Console.out("would remove \(what)")
             return
