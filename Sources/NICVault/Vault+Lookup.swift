@@ -5,7 +5,8 @@ import Sodium
 /// What `Vault.readOne` found: the credential (and the API client it names) read by itself through the lookup
 /// file, or the vault opened in full when the lookup file could not answer.
 public enum OneRead: Sendable {
-    case lookedUp(Credential, client: APIClient?)
+    /// The credential, its API client (when it names one), and the vault's log when it was asked for.
+    case lookedUp(Credential, client: APIClient?, log: [VaultLogEntry]?)
     case vault(Vault)
 }
 
@@ -18,7 +19,8 @@ extension Vault {
     /// on as with `open`: every error (none, several, a typo) is told by that path.
     public static func readOne(
         store: any VaultStorage, access: VaultAccess, lookup: String, gstin: GSTIN, kind: CredentialKind?,
-        environment: Environment?, acceptRollback: Bool = false, clock: any Clock = SystemClock()
+        environment: Environment?, withLog: Bool = false, acceptRollback: Bool = false,
+        clock: any Clock = SystemClock()
     ) throws -> OneRead {
         guard let header = try store.openHeader(access, acceptRollback: acceptRollback) else {
             // Not a version 2 file as long as its header says: the full open tells what it is.
@@ -27,8 +29,8 @@ extension Vault {
         let reader = LookupTable.reader(lookup, header: header.header, key: try LookupTable.key(from: header.key))
         // Any failure on the way (a record that is not the one named, a database row changed since the header was
         // read) is left to the full open, which tells it as it always has, or finds the newer generation.
-        if let reader, let found = try? lookedUp(gstin, kind, environment, in: reader, header) {
-            return .lookedUp(found.credential, client: found.client)
+        if let reader, let found = try? lookedUp(gstin, kind, environment, withLog: withLog, in: reader, header) {
+            return .lookedUp(found.credential, client: found.client, log: found.log)
         }
         let vault = try open(store: store, key: header.key, acceptRollback: acceptRollback, clock: clock)
         if reader == nil {
@@ -38,12 +40,12 @@ extension Vault {
         return .vault(vault)
     }
 
-    /// The credential (and its client) read through `reader`; nil when the lookup file does not name exactly one
-    /// credential for the choice, or names a client it does not hold.
+    /// The credential (its client, and the log when asked) read through `reader`; nil when the lookup file does
+    /// not name exactly one credential for the choice, or lacks a record it names (its client, the log).
     private static func lookedUp(
-        _ gstin: GSTIN, _ kind: CredentialKind?, _ environment: Environment?, in reader: LookupTable.Reader,
-        _ header: HeaderOpen
-    ) throws -> (credential: Credential, client: APIClient?)? {
+        _ gstin: GSTIN, _ kind: CredentialKind?, _ environment: Environment?, withLog: Bool,
+        in reader: LookupTable.Reader, _ header: HeaderOpen
+    ) throws -> (credential: Credential, client: APIClient?, log: [VaultLogEntry]?)? {
         let keys = (environment.map { [$0] } ?? Environment.allCases).flatMap { env in
             (kind.map { [$0] } ?? CredentialKind.allCases).map {
                 CredentialKey(environment: env, gstin: gstin, kind: $0)
@@ -53,14 +55,19 @@ extension Vault {
         guard found.count == 1, let (key, entry) = found.first else { return nil }
         let credential = try RecordIndex.decodeRecord(try header.record(entry)) { try $0.credential() }
         guard credential.key == key else { throw VaultError.payloadUnreadable("a record under another name") }
-        guard let name = credential.client else { return (credential, nil) }
+        var log: [VaultLogEntry]?
+        if withLog {
+            guard let entry = reader.find(RecordIndex.lookupName(.log)) else { return nil }
+            log = try RecordIndex.decodeRecord(try header.record(entry)) { try $0.array { try $0.logEntry() } }
+        }
+        guard let name = credential.client else { return (credential, nil, log) }
         guard let clientEntry = reader.find(RecordIndex.lookupName(.client(name: name, environment: key.environment)))
         else { return nil }
         let client = try RecordIndex.decodeRecord(try header.record(clientEntry)) { try $0.client() }
         guard client.name == name, client.environment == key.environment else {
             throw VaultError.payloadUnreadable("a record under another name")
         }
-        return (credential, client)
+        return (credential, client, log)
     }
 
     /// Opens with a passphrase or identity, or with the key itself (a session).

@@ -258,6 +258,13 @@ struct LookupCLITests {
         #expect(again.code == 0 && again.out == first.out)
         let full = try box.run(["show", "27AABCD1234E1Z8"] + box.vaultFlags)
         #expect(full.code == 0 && full.out.contains("user id:"))
+        // history reads the credential and the log through it: the same text as from a full open.
+        let history = ["history", "27AABCD1234E1Z8"] + box.vaultFlags
+        let throughLookup = try box.run(history)
+        try FileManager.default.removeItem(atPath: folder)
+        let fromFullOpen = try box.run(history)
+        #expect(throughLookup.code == 0 && throughLookup.out == fromFullOpen.out)
+        #expect(throughLookup.out.contains("who (from the vault's log):"))
 
         #expect(try box.run(["update", "27AABCD1234E1Z8"] + box.vaultFlags, stdin: "Changed@Pass42\n").code == 0)
         #expect(try box.run(show).out == "Changed@Pass42\n")

@@ -66,7 +66,7 @@ struct LookupTests {
     }
 
     func lookedUp(_ read: OneRead) -> (Credential, APIClient?)? {
-        if case .lookedUp(let credential, let client) = read { (credential, client) } else { nil }
+        if case .lookedUp(let credential, let client, _) = read { (credential, client) } else { nil }
     }
 
     @Test func theFirstReadWritesTheLookupFileAndTheNextReadsOneRecord() throws {
@@ -89,6 +89,16 @@ struct LookupTests {
         let withPassphrase = try box.read(
             "07AAACI1681G1ZQ", kind: .portal, access: .unlocker(.passphrase(SecureBytes(copying: Array(pass.utf8)))))
         #expect(lookedUp(withPassphrase)?.0.userID == "USER2")
+        // With the log (history): the log record read alone too, the same entries the full open gives.
+        let read = try Vault.readOne(
+            store: box.store, access: .key(box.vault.opened.key), lookup: box.lookup, gstin: gstin("29AAGCB1286Q1Z3"),
+            kind: .api, environment: nil, withLog: true, clock: box.clock)
+        guard case .lookedUp(_, _, let log?) = read else {
+            Issue.record("the log was not read through the lookup file")
+            return
+        }
+        #expect(log.map(\.hash) == (try box.vault.logEntries().map(\.hash)))
+        #expect(log.contains { $0.subject.contains("29AAGCB1286Q1Z3") })
         // Two credentials match: the full open says so, as before.
         guard case .vault(let vault) = try box.read("07AAACI1681G1ZQ") else {
             Issue.record("an ambiguous read was answered from the lookup file")
@@ -126,7 +136,7 @@ struct LookupTests {
             try altered.write(to: URL(fileURLWithPath: box.lookup))
             let read = try box.read("27AAPFU0939F1ZV", kind: .portal)
             switch read {
-            case .lookedUp(let credential, _):
+            case .lookedUp(let credential, _, _):
                 // Only an entry other than the one read may have been altered.
                 #expect(credential.password == secret("Pass@word0"), "byte \(byte)")
             case .vault(let vault):

@@ -42,15 +42,15 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let vault = try options.openVault()
-        let credential = try choice.credential(in: vault)
+        // The log says who made each change; the JSON output does not carry it.
+        let (credential, log, now) = try choice.read(with: options, withLog: !json)
         if reveal && isatty(1) == 1 {
             Console.note("warning: printing passwords on the terminal; clear the screen and scroll-back afterwards")
         }
         if json {
             try JSONOutput.print(
                 Output(
-                    credential: CredentialSummary(credential, now: vault.now), version: credential.version,
+                    credential: CredentialSummary(credential, now: now), version: credential.version,
                     events: credential.events,
                     staged: credential.staged.map {
                         .init(
@@ -71,7 +71,7 @@ struct HistoryCommand: ParsableCommand {
         if let staged = credential.staged {
             Console.out("staged since \(staged.stagedAt)" + (reveal ? ": \(staged.password.unsafeStringValue())" : ""))
         }
-        let who = try vault.logEntries().filter { $0.isAbout(credential.key) }
+        let who = log.filter { $0.isAbout(credential.key) }
         if !who.isEmpty {
             Console.out("who (from the vault's log):")
             for entry in who { Console.out("  " + LogCommand.line(entry)) }

@@ -31,7 +31,7 @@ struct ShowCommand: ParsableCommand {
     var field: String?
 
     func run() throws {
-        let (c, now) = try choice.read(with: options)
+        let (c, _, now) = try choice.read(with: options)
         let showsPassword = reveal || field == "password"
         if showsPassword && isatty(1) == 1 {
             Console.note("warning: printing a password on the terminal; clear the screen and scroll-back afterwards")

@@ -29,18 +29,22 @@ struct CredentialFilter: ParsableArguments {
     func selection(of gstin: String, options: VaultOptions) throws -> [ExportItem] {
         let id = try GSTIN.argument(gstin)
         switch try options.readOne(gstin: id, kind: kind, environment: env) {
-        case .lookedUp(let credential, let client): return shown(ExportSelection(credential, client: client))
+        case .lookedUp(let credential, let client, _): return shown(ExportSelection(credential, client: client))
         case .vault(let vault): return try selection(vault, gstins: [gstin])
         }
     }
 
-    /// For `show`: the credential of `gstin` read alone when the vault's lookup file can answer, else from the
-    /// vault opened in full (a clear error when none or several match); with the time to judge it at.
-    func credential(_ gstin: String, options: VaultOptions) throws -> (credential: Credential, now: Timestamp) {
+    /// For `show` and `history`: the credential of `gstin` (and the vault's log, `withLog`) read alone when the
+    /// vault's lookup file can answer, else from the vault opened in full (a clear error when none or several
+    /// match); with the time to judge it at.
+    func credential(_ gstin: String, options: VaultOptions, withLog: Bool = false) throws -> (
+        credential: Credential, log: [VaultLogEntry], now: Timestamp
+    ) {
         let id = try GSTIN.argument(gstin)
-        switch try options.readOne(gstin: id, kind: kind, environment: env) {
-        case .lookedUp(let credential, _): return (credential, Timestamp.current())
-        case .vault(let vault): return (try credential(gstin, in: vault), vault.now)
+        switch try options.readOne(gstin: id, kind: kind, environment: env, withLog: withLog) {
+        case .lookedUp(let credential, _, let log): return (credential, log ?? [], Timestamp.current())
+        case .vault(let vault):
+            return (try credential(gstin, in: vault), withLog ? try vault.logEntries() : [], vault.now)
         }
     }
 

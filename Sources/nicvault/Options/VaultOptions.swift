@@ -137,11 +137,13 @@ struct VaultOptions: ParsableArguments {
 
     /// For a command that reads one credential and nothing else (`show`, `exec`): unlocked as `openVault` does,
     /// then read through the vault file's lookup file when it can answer, else the vault opened in full.
-    func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?) throws -> OneRead {
+    func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?, withLog: Bool = false) throws
+        -> OneRead
+    {
         try unlocked { store, access in
             try Vault.readOne(
                 store: store, access: access, lookup: Locations.lookupFile(for: store.location), gstin: gstin,
-                kind: kind, environment: environment, acceptRollback: acceptRollback)
+                kind: kind, environment: environment, withLog: withLog, acceptRollback: acceptRollback)
         }
     }
 
