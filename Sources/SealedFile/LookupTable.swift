@@ -5,7 +5,7 @@ import Sodium
 #endif
 
 /// Where each record of one generation of a version 2 vault file is, so that a command reading one record (`show`,
-/// `exec`) needs neither the sealed manifest nor a walk of the records (docs/format.md, "The lookup file"). It is a
+/// `exec`, `history`) needs neither the sealed manifest nor a walk of the records (docs/format.md, "The lookup file"). It is a
 /// cache kept outside the vault, rebuilt from a full open whenever it does not describe the file's current header:
 /// deleting it costs one full open, and nothing in it is trusted but what a holder of the vault key wrote.
 ///

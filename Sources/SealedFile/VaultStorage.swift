@@ -33,7 +33,7 @@ public protocol VaultStorage: Sendable {
     /// The current header, parsed but not authenticated (to match a session to its vault).
     func currentHeader() throws -> VaultHeader
     /// A version 2 vault's header alone, unlocked and checked as `open` checks it, with a way to read one record
-    /// (`show` and `exec` through a lookup file); nil where the store cannot, before any key is derived.
+    /// (`show`, `exec` and `history` through a lookup file); nil where the store cannot, before any key is derived.
     func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen?
     /// Takes the lock of one portal flow (`name`: a hash of the vault id and the credential) that every machine
     /// using this store sees, for a store that several machines share; a file store has none (its flow locks
