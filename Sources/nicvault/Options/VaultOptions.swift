@@ -135,8 +135,8 @@ struct VaultOptions: ParsableArguments {
         try unlocked { try Vault.open(store: $0, access: $1, acceptRollback: acceptRollback) }
     }
 
-    /// For a command that reads one credential and nothing else (`show`, `exec`, `history`): unlocked as `openVault` does,
-    /// then read through the vault file's lookup file when it can answer, else the vault opened in full.
+    /// For a command that reads one credential and nothing else (`show`, `exec`, `history`): unlocked as
+    /// `openVault` does, then read through the vault's lookup file when it can answer, else the vault opened in full.
     func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?, withLog: Bool = false) throws
         -> OneRead
     {
