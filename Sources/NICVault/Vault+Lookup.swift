@@ -13,10 +13,11 @@ public enum OneRead: Sendable {
 extension Vault {
     /// The one credential of `gstin` that matches the filters, for a command that reads nothing else (`show`,
     /// `exec`, `history`): the header is opened and unlocked, and when the lookup file at `lookup` describes this
-    /// very header, the credential's record (and its client's, and the log's `withLog`) is read alone, without the sealed manifest or a walk of
-    /// the records (docs/format.md, "The lookup file"). Otherwise the vault is opened in full with the key already
-    /// unlocked (no second key derivation), the lookup file is written for the next command, and the caller goes
-    /// on as with `open`: every error (none, several, a typo) is told by that path.
+    /// very header, the credential's record (and its client's, and the log's `withLog`) is read alone, without
+    /// the sealed manifest or a walk of the records (docs/format.md, "The lookup file"). Otherwise the vault is
+    /// opened in full with the key already unlocked (no second key derivation), the lookup file is written for the
+    /// next command, and the caller goes on as with `open`: every error (none, several, a typo) is told by that
+    /// path.
     public static func readOne(
         store: any VaultStorage, access: VaultAccess, lookup: String, gstin: GSTIN, kind: CredentialKind?,
         environment: Environment?, withLog: Bool = false, acceptRollback: Bool = false,

@@ -296,8 +296,8 @@ public struct PostgresVaultStore: VaultStorage {
     }
 
     /// The vault row's header alone, unlocked and checked as `open` checks it (the rollback memory read before the
-    /// row, as there), and a reader of one record row by id and version: `show`, `exec` and `history` through a lookup file
-    /// send three small statements instead of reading the sealed manifest and listing every record row.
+    /// row, as there), and a reader of one record row by id and version: `show`, `exec` and `history` through a
+    /// lookup file send three small statements instead of reading the sealed manifest and listing every record row.
     public func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen? {
         let (header, id, seen): (VaultHeader, ByteBuffer, RollbackMemory.Entry?) = try withLink { link in
             let (knownID, seen) = try remembered(link)

@@ -4,10 +4,11 @@ import Sodium
     import Glibc
 #endif
 
-/// Where each record of one generation of a version 2 vault file is, so that a command reading one record (`show`,
-/// `exec`, `history`) needs neither the sealed manifest nor a walk of the records (docs/format.md, "The lookup file"). It is a
-/// cache kept outside the vault, rebuilt from a full open whenever it does not describe the file's current header:
-/// deleting it costs one full open, and nothing in it is trusted but what a holder of the vault key wrote.
+/// Where each record of one generation of a version 2 vault is, so that a command reading one record (`show`,
+/// `exec`, `history`) needs neither the sealed manifest nor a walk of the records (docs/format.md, "The lookup
+/// file"). It is a cache kept outside the vault, rebuilt from a full open whenever it does not describe the vault's
+/// current header: deleting it costs one full open, and nothing in it is trusted but what a holder of the vault key
+/// wrote.
 ///
 /// ```
 /// lookup = "NVLOOKUP" || version u16 = 1 || vault id (16) || header checksum (32) || count u32
