@@ -27,7 +27,8 @@ extension Vault {
             // Not a version 2 file as long as its header says: the full open tells what it is.
             return .vault(try open(store: store, access: access, acceptRollback: acceptRollback, clock: clock))
         }
-        let reader = LookupTable.reader(lookup, header: header.header, key: try LookupTable.key(from: header.key))
+        let lookupKey = try LookupTable.key(from: header.key)
+        let reader = LookupTable.reader(lookup, header: header.header, key: lookupKey)
         // Any failure on the way (a record that is not the one named, a database row changed since the header was
         // read) is left to the full open, which tells it as it always has, or finds the newer generation.
         if let reader, let found = try? lookedUp(gstin, kind, environment, withLog: withLog, in: reader, header) {
@@ -36,7 +37,7 @@ extension Vault {
         let vault = try open(store: store, key: header.key, acceptRollback: acceptRollback, clock: clock)
         if reader == nil {
             // Best effort: a cache that cannot be written costs the next command a full open, nothing else.
-            if let bytes = try? vault.lookupBytes() { try? LookupTable.write(bytes, to: lookup) }
+            if let bytes = vault.lookupBytes(key: lookupKey) { try? LookupTable.write(bytes, to: lookup) }
         }
         return .vault(vault)
     }
@@ -82,14 +83,15 @@ extension Vault {
         }
     }
 
-    /// The lookup file of this vault as opened from its store (every record's place and its name's tag); nil when
-    /// its records were not listed from a store (a vault saved by this process).
-    func lookupBytes() throws -> [UInt8]? {
+    /// The lookup file of this vault as opened from its store (every record's place and its name's tag, under
+    /// `key`, the lookup key of this vault's key); nil when its records were not listed from a store (a vault saved
+    /// by this process).
+    func lookupBytes(key: SymmetricKey) -> [UInt8]? {
         guard let set = index.set, let locations = set.locations, locations.count == index.entries.count else {
             return nil
         }
         let named = zip(index.entries, locations).map { (RecordIndex.lookupName($0), $1) }
-        return LookupTable.serialize(named, header: opened.header, key: try LookupTable.key(from: opened.key))
+        return LookupTable.serialize(named, header: opened.header, key: key)
     }
 }
 

@@ -309,15 +309,10 @@ public struct PostgresVaultStore: VaultStorage {
             return (header, head.id, seen)
         }
         guard header.formatVersion >= 2 else { return nil }
-        let key: SymmetricKey
-        switch access {
-        case .key(let known): key = known
-        case .unlocker(let unlocker): key = try checks.unwrapKey(of: header, with: unlocker)
-        }
-        try VaultFormat.checkCommitment(of: header, to: key)
+        let key = try checks.key(access, for: header)
         try checks.checkAndRemember(header, bytes: [], seen: seen, acceptRollback: acceptRollback)
         let source = PostgresRecordSource(store: self, vaultID: id)
-        return HeaderOpen(header: header, key: key) { entry in
+        return try HeaderOpen(header: header, key: key) { entry in
             Array(try source.read([(RecordID(entry.recordID), entry.version, nil)])[0])
         }
     }

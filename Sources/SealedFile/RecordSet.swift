@@ -505,14 +505,7 @@ public struct RecordSet: Sendable {
         for (record, size) in zip(records, sizes) {
             let target = UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + size)])
             try decrypt(record, into: target)
-            let content: Int
-            do {
-                content = try Padding.unpaddedLength(
-                    of: UnsafeRawBufferPointer(target), minimumBucket: Self.minimumBucket)
-            } catch {
-                throw SealedFileError.paddingDamaged
-            }
-            ranges.append(start..<(start + content))
+            ranges.append(start..<(start + (try Self.contentLength(of: UnsafeRawBufferPointer(target)))))
             start += size
         }
         return ranges
@@ -545,10 +538,7 @@ public struct RecordSet: Sendable {
             }
             for (index, framed) in zip(indices, bytes) {
                 let record = records[index]
-                guard framed.count == record.length, framed.count >= Self.minimumFramedLength,
-                    RecordID(framed.prefix(16)) == record.recordID,
-                    framed.dropFirst(16).prefix(8).reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == record.version
-                else {
+                guard Self.isFramed(framed, as: record.recordID, version: record.version, length: record.length) else {
                     let position = record.listed.map { "record \($0 + 1)" } ?? "a record"
                     throw SealedFileError.recordDamaged(
                         "\(position) is not the one the manifest names (dropped, swapped or rolled back)")
@@ -592,16 +582,31 @@ public struct RecordSet: Sendable {
         }
     }
 
+    /// The content's length in a record's padded plaintext; `paddingDamaged` when the padding is not canonical.
+    private static func contentLength(of padded: UnsafeRawBufferPointer) throws -> Int {
+        do {
+            return try Padding.unpaddedLength(of: padded, minimumBucket: minimumBucket)
+        } catch {
+            throw SealedFileError.paddingDamaged
+        }
+    }
+
+    /// True when `framed` is the record named by `id` and `version`, `length` bytes long (its framing's own
+    /// length field agreeing): what a store read for a record must be before its hash is checked.
+    static func isFramed(_ framed: ArraySlice<UInt8>, as id: RecordID, version: UInt64, length: Int) -> Bool {
+        let start = framed.startIndex
+        return framed.count == length && length >= minimumFramedLength && RecordID(framed.prefix(16)) == id
+            && framed[(start + 16)..<(start + 24)].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == version
+            && framed[(start + 48)..<(start + 52)].reduce(0, { $0 << 8 | Int($1) }) == length - framingByteCount
+    }
+
     /// One record read by itself through the lookup file: its bytes must be the record the entry names (the id
     /// and version in its framing, its hash) and open under the record key (step 11 of docs/format.md). Returns
     /// its content.
-    public static func openAlone(
-        _ framed: [UInt8], as entry: LookupTable.Entry, vaultID: [UInt8], vaultKey: SymmetricKey
+    static func openAlone(
+        _ framed: [UInt8], as entry: LookupTable.Entry, vaultID: [UInt8], recordKey: SymmetricKey
     ) throws -> SecureBytes {
-        guard framed.count == Int(entry.length), framed.count >= minimumFramedLength,
-            Array(framed[0..<16]) == entry.recordID,
-            framed[16..<24].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == entry.version,
-            framed[48..<52].reduce(0, { $0 << 8 | Int($1) }) == framed.count - framingByteCount
+        guard isFramed(framed[...], as: RecordID(entry.recordID), version: entry.version, length: Int(entry.length))
         else {
             throw SealedFileError.recordDamaged(
                 "a record is not the one the manifest names (dropped, swapped or rolled back)")
@@ -609,15 +614,9 @@ public struct RecordSet: Sendable {
         let record = SealedRecord(
             id: entry.recordID[...], version: entry.version, hash: entry.hash[...], framed: framed[...])
         let padded = try SecureBytes(count: paddedSize(record)) { out in
-            try decrypt(record, recordKey: try recordKey(from: vaultKey), vaultID: vaultID, into: out)
+            try decrypt(record, recordKey: recordKey, vaultID: vaultID, into: out)
         }
-        let content: Int
-        do {
-            content = try padded.withUnsafeBytes { try Padding.unpaddedLength(of: $0, minimumBucket: minimumBucket) }
-        } catch {
-            throw SealedFileError.paddingDamaged
-        }
-        return try padded.slice(0..<content)
+        return try padded.slice(0..<(try padded.withUnsafeBytes { try contentLength(of: $0) }))
     }
 
     /// Where each record is in the store it was listed from, in the manifest's order (a file's offsets; 0 for a

@@ -106,10 +106,19 @@ public struct OpenChecks: Sendable {
         return try VaultFormat.open(parsed, with: unlocker)
     }
 
-    /// The vault key `unlocker` unwraps from `header`, refusing a passphrase slot above the allowance first.
-    public func unwrapKey(of header: VaultHeader, with unlocker: Unlocker) throws -> SymmetricKey {
-        try checkAllowance(header, unlocker)
-        return try VaultFormat.unwrapKey(of: header, with: unlocker)
+    /// The vault key of a version 2 `header` by `access` (unwrapped, or given), checked against the header's
+    /// commitment: what a header-only open (`openHeader`) of any store trusts.
+    public func key(_ access: VaultAccess, for header: VaultHeader) throws -> SymmetricKey {
+        let key: SymmetricKey
+        switch access {
+        case .key(let known): key = known
+        case .unlocker(let unlocker):
+            // A passphrase slot above the allowance is refused before anything is derived.
+            try checkAllowance(header, unlocker)
+            key = try VaultFormat.unwrapKey(of: header, with: unlocker)
+        }
+        try VaultFormat.checkCommitment(of: header, to: key)
+        return key
     }
 
     private func checkAllowance(_ header: VaultHeader, _ unlocker: Unlocker) throws {

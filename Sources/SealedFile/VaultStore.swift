@@ -234,41 +234,19 @@ public struct VaultStore: VaultStorage {
     /// command that reads a record or two through the lookup file (`HeaderOpen.record`). Nil, before any key is
     /// derived, for a file that is not version 2 or not exactly as long as its header says: `open` tells those.
     public func openHeader(_ access: VaultAccess, acceptRollback: Bool = false) throws -> HeaderOpen? {
-        guard try exists() else { throw StoreError.vaultMissing(path: path) }
-        let snapshot:
-            (
-                header: VaultHeader, file: DescriptorFile, recordsStart: Int, seen: RollbackMemory.Entry?,
-                backup: (vaultID: [UInt8], generation: UInt64)?
-            )?
-        do {
-            let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
-                warn("note: reading without the lock file \(lockPath) (\(reason)); nobody can save in that folder")
+        let snapshot = try underSharedLock { file -> (VaultHeader, (file: DescriptorFile, recordsStart: Int))? in
+            guard let file = file as? DescriptorFile, let layout = try Self.versionTwoLayout(of: file) else {
+                return nil
             }
-            defer { lock?.release() }
-            try checkPermissions()
-            guard let file = try fileSystem.openForReading(path) as? DescriptorFile else { return nil }
-            let head = try file.read(at: 0, count: min(file.size, Self.headerReadLength))
-            guard let parsed = try? VaultFormat.parse(head, headerOnly: true), parsed.header.formatVersion >= 2
-            else { return nil }
-            let recordsStart = parsed.headerBytes.count + Int(parsed.header.ciphertextLength)
-            guard recordsStart + Int(parsed.header.recordsLength) == file.size else { return nil }
-            snapshot = (
-                parsed.header, file, recordsStart, rollbackMemory?.entry(for: parsed.header.vaultIDHex),
-                Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-            )
+            return (layout.header.header, (file, layout.recordsStart))
         }
         guard let snapshot else { return nil }
         let header = snapshot.header
-        let key: SymmetricKey
-        switch access {
-        case .key(let known): key = known
-        case .unlocker(let unlocker): key = try checks.unwrapKey(of: header, with: unlocker)
-        }
-        try VaultFormat.checkCommitment(of: header, to: key)
+        let (file, recordsStart) = snapshot.read
+        let key = try checks.key(access, for: header)
         try checkBackup(header, backup: snapshot.backup, acceptRollback: acceptRollback)
         try checks.checkAndRemember(header, bytes: [], seen: snapshot.seen, acceptRollback: acceptRollback)
-        let (file, recordsStart) = (snapshot.file, snapshot.recordsStart)
-        return HeaderOpen(header: header, key: key) { entry in
+        return try HeaderOpen(header: header, key: key) { entry in
             let offset = Int(entry.offset)
             let length = Int(entry.length)
             guard offset >= recordsStart, offset <= file.size, length <= file.size - offset else {
@@ -372,19 +350,45 @@ public struct VaultStore: VaultStorage {
     func readSnapshot() throws -> (
         ParsedVaultFile, [UInt8], RollbackMemory.Entry?, (vaultID: [UInt8], generation: UInt64)?
     ) {
+        // By the parsed header's vault id (`bytes` may be the header and manifest alone: parsed again as a whole
+        // file they would not parse, and a version 2 vault put back would open as if never seen).
+        let snapshot = try underSharedLock { file -> (VaultHeader, (ParsedVaultFile, [UInt8]))? in
+            let (parsed, bytes) = try Self.parse(file)
+            return (parsed.header, (parsed, bytes))
+        }
+        guard let snapshot else { throw StoreError.vaultMissing(path: path) }
+        return (snapshot.read.0, snapshot.read.1, snapshot.seen, snapshot.backup)
+    }
+
+    /// Under a shared lock (a read needs no new file: in a folder where the lock file cannot be made, nobody can
+    /// save either): the permissions checked, the vault opened and `read` (which gives the header it found, or nil
+    /// to give up), the rollback memory's entry for that header's vault id and the backup's id and generation.
+    private func underSharedLock<R>(_ read: (any ReadableFile) throws -> (VaultHeader, R)?) throws -> (
+        header: VaultHeader, read: R, seen: RollbackMemory.Entry?, backup: (vaultID: [UInt8], generation: UInt64)?
+    )? {
         guard try exists() else { throw StoreError.vaultMissing(path: path) }
-        // A read needs no new file: in a folder where the lock file cannot be made, nobody can save either.
         let lock = try FileLock.sharedIfPossible(path: lockPath, timeout: lockTimeout) { reason in
             warn("note: reading without the lock file \(lockPath) (\(reason)); nobody can save in that folder")
         }
         defer { lock?.release() }
         try checkPermissions()
         guard let file = try fileSystem.openForReading(path) else { throw StoreError.vaultMissing(path: path) }
-        let (parsed, bytes) = try Self.parse(file)
+        guard let (header, found) = try read(file) else { return nil }
         let backup = Self.readPrefix(backupPath, count: VaultFormat.peekByteCount).flatMap(VaultFormat.peek)
-        // By the parsed header's vault id (`bytes` may be the header and manifest alone: parsed again as a whole
-        // file they would not parse, and a version 2 vault put back would open as if never seen).
-        return (parsed, bytes, rollbackMemory?.entry(for: parsed.header.vaultIDHex), backup)
+        return (header, found, rollbackMemory?.entry(for: header.vaultIDHex), backup)
+    }
+
+    /// A version 2 file's header and where its records start, when the file is exactly as long as its header
+    /// says (so nothing is ever sized by a count the file cannot hold); nil for anything else, which is read
+    /// whole and told as `VaultFormat.parse` tells it.
+    static func versionTwoLayout(of file: any ReadableFile) throws -> (header: ParsedVaultFile, recordsStart: Int)? {
+        let head = try file.read(at: 0, count: min(file.size, headerReadLength))
+        guard let parsed = try? VaultFormat.parse(head, headerOnly: true), parsed.header.formatVersion >= 2 else {
+            return nil
+        }
+        let recordsStart = parsed.headerBytes.count + Int(parsed.header.ciphertextLength)
+        guard recordsStart + Int(parsed.header.recordsLength) == file.size else { return nil }
+        return (parsed, recordsStart)
     }
 
     /// A version 2 file as its header and sealed manifest, its records left in the file: their framing is walked
@@ -392,20 +396,14 @@ public struct VaultStore: VaultStorage {
     /// 100,000, not a 56 MB file). Any other file (version 1, damaged headers, not a vault) is read whole and
     /// parsed as before, so that its errors are the same.
     static func parse(_ file: any ReadableFile) throws -> (ParsedVaultFile, [UInt8]) {
-        let head = try file.read(at: 0, count: min(file.size, headerReadLength))
-        if let header = try? VaultFormat.parse(head, headerOnly: true), header.header.formatVersion >= 2 {
-            let prefixLength = header.headerBytes.count + Int(header.header.ciphertextLength)
-            // Only a file exactly as long as its header says: the walk below then never sizes anything by a count
-            // the file cannot hold (a short or long file is read whole and told as `parse` tells it).
-            if prefixLength + Int(header.header.recordsLength) == file.size {
-                let prefix = try file.read(at: 0, count: prefixLength)
-                if prefix.count == prefixLength {
-                    let listing = try FileRecordSource.listing(
-                        of: file, from: prefixLength, count: Int(header.header.recordCount))
-                    let parsed = try VaultFormat.parse(
-                        prefix: prefix, listing: listing, recordsLength: file.size - prefixLength)
-                    return (parsed, prefix)
-                }
+        if let (header, prefixLength) = try versionTwoLayout(of: file) {
+            let prefix = try file.read(at: 0, count: prefixLength)
+            if prefix.count == prefixLength {
+                let listing = try FileRecordSource.listing(
+                    of: file, from: prefixLength, count: Int(header.header.recordCount))
+                let parsed = try VaultFormat.parse(
+                    prefix: prefix, listing: listing, recordsLength: file.size - prefixLength)
+                return (parsed, prefix)
             }
         }
         let bytes = try file.read(at: 0, count: file.size)
@@ -441,19 +439,22 @@ public enum VaultAccess: Sendable {
 public struct HeaderOpen: Sendable {
     public let header: VaultHeader
     public let key: SymmetricKey
+    private let recordKey: SymmetricKey
     private let read: @Sendable (LookupTable.Entry) throws -> [UInt8]
 
     /// `read`: the framed bytes of the record an entry names, from the store the header came from.
-    public init(header: VaultHeader, key: SymmetricKey, read: @escaping @Sendable (LookupTable.Entry) throws -> [UInt8])
-    {
+    public init(
+        header: VaultHeader, key: SymmetricKey, read: @escaping @Sendable (LookupTable.Entry) throws -> [UInt8]
+    ) throws {
         self.header = header
         self.key = key
+        recordKey = try RecordSet.recordKey(from: key)
         self.read = read
     }
 
     /// The content of the record `entry` names (an entry of the lookup file, verified for this header), read
     /// and opened; `recordDamaged` when the bytes read are not that record.
     public func record(_ entry: LookupTable.Entry) throws -> SecureBytes {
-        try RecordSet.openAlone(try read(entry), as: entry, vaultID: header.vaultID, vaultKey: key)
+        try RecordSet.openAlone(try read(entry), as: entry, vaultID: header.vaultID, recordKey: recordKey)
     }
 }
