@@ -33,12 +33,12 @@ let package = Package(
         // Debian's OpenSSL (apt: libssl-dev), for NIC's RSA PKCS#1 v1.5 and AES-256-ECB only.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "NICCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
-        // Header-only shims for C calls Swift cannot import directly (variadic prctl).
+        // Header-only shims for C calls Swift cannot import directly (variadic prctl, copy_file_range).
         .systemLibrary(name: "CPosix"),
         // The Swift face of libsodium: nothing above this layer sees a C pointer.
         .target(name: "Sodium", dependencies: ["CSodium", "CPosix"], swiftSettings: strict),
         // A sealed file and its crash-safe store; knows nothing of what it holds.
-        .target(name: "SealedFile", dependencies: ["Sodium"], swiftSettings: strict),
+        .target(name: "SealedFile", dependencies: ["Sodium", "CPosix"], swiftSettings: strict),
         // The vault's sealed records in PostgreSQL (`--store postgresql://...`): the same bytes as the file, in rows.
         .target(
             name: "PostgresStore",

@@ -2,6 +2,8 @@
 #define NICVAULT_CPOSIX_SHIM_H
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* prctl is variadic and so invisible to Swift; this fixes its arguments. */
 static inline int nicvault_set_not_dumpable(void) {
@@ -22,5 +24,11 @@ static inline long long nicvault_core_file_limit(void) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_CORE, &limit) != 0) return -1;
     return (long long)limit.rlim_cur;
+}
+
+/* copy_file_range is declared only with _GNU_SOURCE; the system call itself has the same arguments. Copies up to
+   `count` bytes of `in` from `*in_offset` (advanced) to `out` at its file offset, in the kernel. */
+static inline long nicvault_copy_file_range(int in, long long *in_offset, int out, unsigned long count) {
+    return syscall(SYS_copy_file_range, in, in_offset, out, (long long *)0, count, 0u);
 }
 #endif

@@ -17,13 +17,24 @@ struct ByteWriter {
     mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
     /// A record as a manifest (and a lookup file) names it: id, version, hash.
     mutating func record(_ id: RecordID, version: UInt64, digest: Digest256) {
-        u64(id.high)
-        u64(id.low)
-        u64(version)
-        u64(digest.words.0)
-        u64(digest.words.1)
-        u64(digest.words.2)
-        u64(digest.words.3)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: RecordSet.entryByteCount))
+        bytes.withUnsafeMutableBytes { Self.storeRecord(id, version: version, digest: digest, into: $0, at: start) }
+    }
+    /// The 56 bytes of `record(_:version:digest:)` stored at `offset` of `out` (a manifest written in place).
+    static func storeRecord(
+        _ id: RecordID, version: UInt64, digest: Digest256, into out: UnsafeMutableRawBufferPointer, at offset: Int
+    ) {
+        func put(_ word: UInt64, _ number: Int) {
+            out.storeBytes(of: word.bigEndian, toByteOffset: offset + number * 8, as: UInt64.self)
+        }
+        put(id.high, 0)
+        put(id.low, 1)
+        put(version, 2)
+        put(digest.words.0, 3)
+        put(digest.words.1, 4)
+        put(digest.words.2, 5)
+        put(digest.words.3, 6)
     }
     mutating func raw(_ value: [UInt8]) { bytes += value }
     mutating func raw(_ value: ArraySlice<UInt8>) { bytes += value }

@@ -1,3 +1,5 @@
+import CPosix
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -44,7 +46,11 @@ public protocol FileSystem: Sendable {
     /// Creates a new file (O_EXCL) with `mode` and returns its descriptor.
     func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32
     /// Writes all of `bytes`.
-    func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError)
+    func write(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws(FileSystemError)
+    /// Writes `count` bytes of `source` from `offset` (a save's kept records, from the file it replaces). By
+    /// default they are read and written a window at a time.
+    func copy(_ source: any ReadableFile, at offset: Int, count: Int, to fd: Int32, path: String)
+        throws(FileSystemError)
     /// fsync.
     func sync(_ fd: Int32, path: String) throws(FileSystemError)
     /// close (errors ignored: the data was already synced).
@@ -68,6 +74,37 @@ public protocol FileSystem: Sendable {
 extension FileSystem {
     public func openForReading(_ path: String) throws(FileSystemError) -> (any ReadableFile)? {
         try read(path).map { MemoryFile($0) }
+    }
+
+    public func copy(_ source: any ReadableFile, at offset: Int, count: Int, to fd: Int32, path: String)
+        throws(FileSystemError)
+    {
+        try copyThroughMemory(source, at: offset, count: count, to: fd, path: path)
+    }
+
+    /// `copy` as reads of `source` and writes, a window at a time.
+    func copyThroughMemory(_ source: any ReadableFile, at offset: Int, count: Int, to fd: Int32, path: String)
+        throws(FileSystemError)
+    {
+        let windowSize = 1 << 20
+        var done = 0
+        while done < count {
+            let want = min(windowSize, count - done)
+            var failure: FileSystemError?
+            let window = [UInt8](unsafeUninitializedCapacity: want) { buffer, initialized in
+                do throws(FileSystemError) {
+                    initialized = try source.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset + done)
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+            if let failure { throw failure }
+            // The file being replaced is shorter than its own header said: nothing to copy from.
+            guard window.count == want else { throw FileSystemError(operation: "read", path: path, code: EIO) }
+            try write(fd, window[...], path: path)
+            done += want
+        }
     }
 }
 
@@ -136,7 +173,7 @@ public struct POSIXFileSystem: FileSystem {
         return fd
     }
 
-    public func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+    public func write(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws(FileSystemError) {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
@@ -145,6 +182,32 @@ public struct POSIXFileSystem: FileSystem {
                 throw FileSystemError(operation: "write", path: path, code: errno)
             }
             done += n
+        }
+    }
+
+    /// In the kernel (copy_file_range) when `source` is a descriptor, without the bytes passing through this
+    /// process; through memory where the file systems cannot (another device, an old kernel).
+    public func copy(_ source: any ReadableFile, at offset: Int, count: Int, to fd: Int32, path: String)
+        throws(FileSystemError)
+    {
+        guard let file = source as? DescriptorFile else {
+            return try copyThroughMemory(source, at: offset, count: count, to: fd, path: path)
+        }
+        var from = Int64(offset)
+        var left = count
+        while left > 0 {
+            let n = nicvault_copy_file_range(file.fd, &from, fd, UInt(left))
+            if n < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                if [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL].contains(code) {
+                    return try copyThroughMemory(source, at: Int(from), count: left, to: fd, path: path)
+                }
+                throw FileSystemError(operation: "write", path: path, code: code)
+            }
+            // The file being replaced is shorter than its own header said: nothing to copy from.
+            if n == 0 { throw FileSystemError(operation: "read", path: file.path, code: EIO) }
+            left -= n
         }
     }
 

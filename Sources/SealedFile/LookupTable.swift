@@ -156,7 +156,7 @@ public enum LookupTable {
         let fd = try fileSystem.createExclusive(temporary, mode: 0o600)
         defer { fileSystem.remove(temporary) }
         do {
-            try fileSystem.write(fd, bytes, path: temporary)
+            try fileSystem.write(fd, bytes[...], path: temporary)
         } catch {
             fileSystem.close(fd)
             throw error

@@ -92,7 +92,7 @@ final class MemoryFile: ReadableFile {
 /// (id, version, length: step 10 of docs/format.md, checked against the manifest by `RecordSet`), read when a
 /// command asks for records.
 final class FileRecordSource: RecordSource {
-    private let file: any ReadableFile
+    let file: any ReadableFile
     /// Where the records section starts in the file.
     private let start: Int
     private let ids: [UInt8]

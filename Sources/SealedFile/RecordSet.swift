@@ -717,19 +717,32 @@ public struct RecordSet: Sendable {
         return zip(records, ranges).map { .seal(id: Array($0.id), plaintext: arena, range: $1) }
     }
 
-    /// The manifest's plaintext: the count, each record's id, version and hash, then the index.
-    static func manifest(of records: [SealedRecord], index: SecureBytes) throws -> SecureBytes {
-        var writer = ByteWriter()
-        writer.u32(UInt32(records.count))
-        for record in records { writer.record(record.recordID, version: record.version, digest: record.digest) }
-        let table = writer.bytes
-        return try SecureBytes(count: table.count + index.count) { out in
-            table.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[0..<table.count]).copyMemory(from: $0) }
+    /// The manifest's plaintext, padded: the count, each record's id, version and hash, then the index, then the
+    /// padding; and where the index lies in it. Written once, into the locked buffer that is sealed.
+    static func paddedManifest(of records: [SealedRecord], index: SecureBytes) throws -> (
+        padded: SecureBytes, indexRange: Range<Int>
+    ) {
+        let tableLength = 4 + records.count * entryByteCount
+        let length = tableLength + index.count
+        let total = Padding.paddedLength(for: length)
+        let padded = try SecureBytes(count: total) { out in
+            out.storeBytes(of: UInt32(records.count).bigEndian, toByteOffset: 0, as: UInt32.self)
+            for (position, record) in records.enumerated() {
+                ByteWriter.storeRecord(
+                    record.recordID, version: record.version, digest: record.digest, into: out,
+                    at: 4 + position * entryByteCount)
+            }
             index.withUnsafeBytes { bytes in
                 if bytes.count > 0 {
-                    UnsafeMutableRawBufferPointer(rebasing: out[table.count...]).copyMemory(from: bytes)
+                    UnsafeMutableRawBufferPointer(rebasing: out[tableLength..<length]).copyMemory(from: bytes)
                 }
             }
+            out[length] = 0x80
+            if length + 1 < total {
+                UnsafeMutableRawBufferPointer(rebasing: out[(length + 1)...]).initializeMemory(
+                    as: UInt8.self, repeating: 0)
+            }
         }
+        return (padded, tableLength..<length)
     }
 }

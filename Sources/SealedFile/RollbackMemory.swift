@@ -72,6 +72,13 @@ public enum AtomicFile {
     public static func replace(
         _ path: String, with bytes: [UInt8], backup: String?, fileSystem: any FileSystem
     ) throws(StoreError) {
+        try replace(path, with: [.bytes(bytes[...])], backup: backup, fileSystem: fileSystem)
+    }
+
+    /// As `replace(_:with:backup:fileSystem:)`, the new file written from `pieces` in order.
+    public static func replace(
+        _ path: String, with pieces: [FilePiece], backup: String?, fileSystem: any FileSystem
+    ) throws(StoreError) {
         let directory = Path.directory(of: path)
         let name = Path.fileName(of: path)
         let suffix = Hex.encode(SystemRandom().bytes(count: 6))
@@ -79,7 +86,13 @@ public enum AtomicFile {
         do throws(FileSystemError) {
             let fd = try fileSystem.createExclusive(temporary, mode: 0o600)
             do throws(FileSystemError) {
-                try fileSystem.write(fd, bytes, path: temporary)
+                for piece in pieces {
+                    switch piece {
+                    case .bytes(let bytes): try fileSystem.write(fd, bytes, path: temporary)
+                    case .copy(let source, let offset, let count):
+                        try fileSystem.copy(source, at: offset, count: count, to: fd, path: temporary)
+                    }
+                }
                 try fileSystem.sync(fd, path: temporary)
             } catch {
                 fileSystem.close(fd)
@@ -105,6 +118,19 @@ public enum AtomicFile {
             try fileSystem.syncDirectory(directory)
         } catch {
             throw .notDurable(error)
+        }
+    }
+}
+
+/// Part of a file being written: bytes in memory, or `count` bytes of a file being replaced from `offset`.
+public enum FilePiece: Sendable {
+    case bytes(ArraySlice<UInt8>)
+    case copy(from: any ReadableFile, offset: Int, count: Int)
+
+    public var count: Int {
+        switch self {
+        case .bytes(let bytes): bytes.count
+        case .copy(_, _, let count): count
         }
     }
 }

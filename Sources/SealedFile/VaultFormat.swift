@@ -418,8 +418,7 @@ public enum VaultFormat {
         try header.validateForWriting()
         let sealed = try RecordSet.seal(
             records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
-        let manifest = try RecordSet.manifest(of: sealed, index: index)
-        let padded = try Padding.pad(manifest)
+        let (padded, indexRange) = try RecordSet.paddedManifest(of: sealed, index: index)
         let recordsLength = sealed.reduce(0) { $0 + $1.length }
         header.keyCommitment = KeyCommitment.compute(key: key, vaultID: header.vaultID)
         header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
@@ -427,26 +426,28 @@ public enum VaultFormat {
         header.recordCount = UInt32(sealed.count)
         header.recordsLength = UInt64(recordsLength)
         let headerBytes = header.serialized()
-        let ciphertext = try XChaCha20Poly1305.seal(
-            padded, using: try RecordSet.manifestKey(from: key), nonce: header.payloadNonce,
-            authenticating: headerBytes)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(headerBytes.count + ciphertext.count + recordsLength)
-        bytes += headerBytes
-        bytes += ciphertext
         // A record kept unread (a store that reads records when asked) stays where it is and is not in `bytes`:
         // such a store writes only the header, the manifest and the new records.
+        let inMemory = sealed.reduce(0) { $0 + $1.framed.count }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerBytes.count + Int(header.ciphertextLength) + inMemory)
+        bytes += headerBytes
+        try padded.withUnsafeBytes {
+            try XChaCha20Poly1305.seal(
+                message: $0, using: try RecordSet.manifestKey(from: key), nonce: header.payloadNonce,
+                authenticating: headerBytes, appendingTo: &bytes)
+        }
+        let manifestEnd = bytes.count
         for record in sealed { bytes += record.framed }
         // Each record's bytes, now in the file.
-        var offset = headerBytes.count + ciphertext.count
+        var offset = manifestEnd
         let placed = sealed.map { record in
             defer { offset += record.framed.count }
             return record.framed.isEmpty ? record : record.with(framed: bytes[offset..<(offset + record.framed.count)])
         }
         let set = try RecordSet(
-            manifest: padded, indexRange: (manifest.count - index.count)..<manifest.count, records: placed,
-            vaultID: header.vaultID, vaultKey: key,
-            source: (headerBytes, bytes[headerBytes.count..<(headerBytes.count + ciphertext.count)]))
+            manifest: padded, indexRange: indexRange, records: placed, vaultID: header.vaultID, vaultKey: key,
+            source: (headerBytes, bytes[headerBytes.count..<manifestEnd]))
         return (bytes, OpenedVault(header: header, key: key, contents: .records(set)))
     }
 }

@@ -293,23 +293,80 @@ public struct VaultStore: VaultStorage {
                 parsed, bytes: bytes, as: opened, location: path,
                 seen: rollbackMemory?.entry(for: parsed.header.vaultIDHex), acceptRollback: acceptRollback)
         }
-        // The records this command kept without reading them are read now, from the file it opened: a file's save
-        // writes them all.
-        let result = try change(current).readingKeptRecords()
+        let result = try change(current)
         if let newKey = result.newKey {
             // Re-keying: the backup is the current generation sealed again under the new key and slots (written
             // first, so a crash leaves no copy under the old key that is newer than the old file itself).
             let backupBytes = try current.unchanged.resealing(current.records).seal(
                 key: newKey, header: result.header(after: current.header), random: random)
             try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
+            let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
+            _ = try VaultFormat.parse(newBytes)
+            try AtomicFile.replace(path, with: newBytes, backup: nil, fileSystem: fileSystem)
+            try checks.remember(saved.header, bytes: newBytes, force: false)
+            return saved
         }
-        let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
+        // The records this command kept without reading them are copied from the file it opened (in the kernel,
+        // not through this process): an update of one record of 100,000 writes the header, the manifest and that
+        // record from memory.
+        var (newBytes, saved) = try result.nextGeneration(of: current, random: random)
+        let pieces: [FilePiece]
+        if let copying = Self.pieces(of: newBytes, saved: saved) {
+            pieces = copying
+        } else {
+            // A kept record from a store that is not a file: read it here and write every byte from memory.
+            (newBytes, saved) = try result.readingKeptRecords().nextGeneration(of: current, random: random)
+            pieces = [.bytes(newBytes[...])]
+        }
         // Never a file shorter or longer than its header says (a record left out would be one lost).
-        _ = try VaultFormat.parse(newBytes)
-        try AtomicFile.replace(
-            path, with: newBytes, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
+        let header = saved.header
+        let declared = header.serialized().count + Int(header.ciphertextLength) + Int(header.recordsLength)
+        let total = pieces.reduce(0) { $0 + $1.count }
+        guard total == declared else {
+            throw SealedFileError.invalidArgument("a save of \(total) bytes whose header says \(declared)")
+        }
+        try AtomicFile.replace(path, with: pieces, backup: backupPath, fileSystem: fileSystem)
         try checks.remember(saved.header, bytes: newBytes, force: false)
         return saved
+    }
+
+    /// The new file as pieces: `bytes` (the header, the manifest and each record in memory, in order) with each
+    /// record kept unread copied from the file it was opened from, at the offset the open's walk found it. Nil
+    /// when such a record is not in a file.
+    static func pieces(of bytes: [UInt8], saved: OpenedVault) -> [FilePiece]? {
+        guard case .records(let set) = saved.contents else { return [.bytes(bytes[...])] }
+        var pieces: [FilePiece] = []
+        // Runs of bytes in memory, and of records next to one another in the file they are copied from.
+        var inMemory = 0..<(set.source.header.count + set.source.manifest.count)
+        var copying: (file: any ReadableFile, offset: Int, count: Int)?
+        func flushMemory() {
+            if !inMemory.isEmpty { pieces.append(.bytes(bytes[inMemory])) }
+            inMemory = inMemory.upperBound..<inMemory.upperBound
+        }
+        func flushCopy() {
+            if let run = copying { pieces.append(.copy(from: run.file, offset: run.offset, count: run.count)) }
+            copying = nil
+        }
+        for record in set.records {
+            if record.isUnread {
+                guard let source = record.source as? FileRecordSource, let listed = record.listed,
+                    let offset = source.offset(at: listed)
+                else { return nil }
+                flushMemory()
+                if let run = copying, run.file === source.file, run.offset + run.count == offset {
+                    copying!.count += record.length
+                } else {
+                    flushCopy()
+                    copying = (source.file, offset, record.length)
+                }
+            } else {
+                flushCopy()
+                inMemory = inMemory.lowerBound..<(inMemory.upperBound + record.framed.count)
+            }
+        }
+        flushCopy()
+        flushMemory()
+        return pieces
     }
 
     public func rawBytes() throws -> [UInt8] {

@@ -42,6 +42,30 @@ public enum XChaCha20Poly1305 {
         return output
     }
 
+    /// As `seal(message:using:nonce:authenticating:)`, the ciphertext and tag appended to `output` (a file being
+    /// assembled) instead of returned in a new array.
+    public static func seal(
+        message: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: [UInt8],
+        authenticating associatedData: [UInt8],
+        appendingTo output: inout [UInt8]
+    ) throws {
+        try ensureSodium()
+        try checkNonce(nonce)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: message.count + tagByteCount))
+        var outputLength: UInt64 = 0
+        let result = output.withUnsafeMutableBufferPointer { out in
+            key.withUnsafeBytes { keyBytes in
+                crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    out.baseAddress! + start, &outputLength,
+                    message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                    associatedData, UInt64(associatedData.count),
+                    nil, nonce, keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        guard result == 0 else { throw SodiumError.operationFailed("crypto_aead_xchacha20poly1305_ietf_encrypt") }
+    }
+
     /// Checks the tag and decrypts into locked memory. Throws `authenticationFailed` on any mismatch.
     public static func open(
         _ ciphertext: [UInt8], using key: SymmetricKey, nonce: [UInt8], authenticating associatedData: [UInt8]

@@ -228,6 +228,82 @@ struct FormatV2Tests {
         #expect(reopened.records!.records.map(\.version) == [1, 2, 1])
     }
 
+    /// A save copies the records it keeps from the file it replaces (in the kernel) and writes from memory only
+    /// the header, the manifest and the records it sealed; the new file opens to every record, and a second save
+    /// from the first one's result (whose kept records are still read from the replaced file) does too.
+    @Test func aSaveCopiesTheRecordsItKeepsAndWritesOnlyWhatItSealed() throws {
+        let folder = TemporaryFolder()
+        let ids = (1...40).map { [UInt8](repeating: UInt8($0), count: 16) }
+        let texts = ids.indices.map { "record \($0) " + String(repeating: "x", count: 900) }
+        let (base, _) = try recordStore(in: folder, Array(zip(ids, texts)), passphrase: "pw")
+        let counting = CountingFileSystem()
+        let store = VaultStore(path: base.path, fileSystem: counting, rollbackMemory: base.rollbackMemory)
+        let opened = try store.open(with: .passphrase(passphrase("pw")))
+        let lengths = opened.records!.records.map(\.length)
+        func changing(_ position: Int, to text: String) -> (OpenedVault) throws -> VaultChange {
+            { current in
+                let records = current.records!.records
+                return VaultChange(
+                    index: try current.records!.index,
+                    records: records.indices.map {
+                        $0 == position ? .seal(id: ids[$0], plaintext: passphrase(text)) : .keep(records[$0])
+                    })
+            }
+        }
+        let saved = try store.update(opened, change: changing(7, to: "changed"))
+        let keptLength = lengths.reduce(0, +) - lengths[7]
+        #expect(counting.copied == keptLength)
+        let file = readFile(store.path)
+        let manifestEnd = file.count - saved.records!.records.reduce(0) { $0 + $1.length }
+        #expect(counting.written == file.count - keptLength)
+        #expect(counting.written == manifestEnd + saved.records!.records[7].length)
+        // The second save copies from the first file (now the backup), which its result still reads from.
+        counting.reset()
+        let again = try store.update(saved, change: changing(30, to: "changed too"))
+        // The record the first save sealed is still in memory: written again, not copied.
+        #expect(counting.copied == keptLength - lengths[30])
+        let reopened = try VaultStore(path: store.path, rollbackMemory: base.rollbackMemory).open(
+            with: .passphrase(passphrase("pw")))
+        let read = try ids.indices.map { String(decoding: bytes(try reopened.records!.open($0)), as: UTF8.self) }
+        var expected = texts
+        expected[7] = "changed"
+        expected[30] = "changed too"
+        #expect(read == expected)
+        #expect(reopened.records!.records.map(\.version) == ids.indices.map { $0 == 7 ? 2 : $0 == 30 ? 3 : 1 })
+        #expect(again.header.generation == 3)
+    }
+
+    /// A save that copies kept records and fails at any step (the disk full in the middle of the copy included)
+    /// leaves the generation it would have replaced, whole.
+    @Test(arguments: SaveStep.allCases)
+    func aSaveCopyingKeptRecordsFailingAtAnyStepLeavesTheLastGeneration(step: SaveStep) throws {
+        let folder = TemporaryFolder()
+        let ids = (1...12).map { [UInt8](repeating: UInt8($0), count: 16) }
+        let texts = ids.indices.map { "record \($0) " + String(repeating: "y", count: 3000) }
+        let (base, _) = try recordStore(in: folder, Array(zip(ids, texts)), passphrase: "pw")
+        let code = step == .sync || step == .syncDirectory ? EIO : ENOSPC
+        let faulty = VaultStore(
+            path: base.path, fileSystem: FaultyFileSystem(failing: step, code: code),
+            rollbackMemory: base.rollbackMemory, lockTimeout: 5)
+        let opened = try base.open(with: .passphrase(passphrase("pw")))
+        #expect(throws: StoreError.self) {
+            try faulty.update(opened) { current in
+                let records = current.records!.records
+                return VaultChange(
+                    index: try current.records!.index,
+                    records: records.indices.map {
+                        $0 == 5 ? .seal(id: ids[$0], plaintext: passphrase("changed")) : .keep(records[$0])
+                    })
+            }
+        }
+        let now = try base.open(with: .passphrase(passphrase("pw")))
+        let read = try ids.indices.map { String(decoding: bytes(try now.records!.open($0)), as: UTF8.self) }
+        var expected = texts
+        if step == .syncDirectory { expected[5] = "changed" }  // renamed in place, only its durability unknown
+        #expect(read == expected)
+        #expect(now.header.generation == (step == .syncDirectory ? 2 : 1))
+    }
+
     @Test func aRecordIDKeepsItsBytesAndAListingFindsVersionsByID() {
         let ids: [[UInt8]] = [Array(0..<16), Array(repeating: 0xFF, count: 16), (0..<16).map { UInt8($0 * 17) }]
         for id in ids { #expect(RecordID(id).bytes == id) }

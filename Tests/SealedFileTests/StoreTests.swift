@@ -106,6 +106,39 @@ struct StoreTests {
         #expect(leftovers.isEmpty)
     }
 
+    /// The copy a save makes of the records it keeps: in the kernel on one file system, through memory across
+    /// two (copy_file_range refuses that), the same bytes either way; a source shorter than asked is an error,
+    /// never a short file.
+    @Test func aCopyIsTheSameBytesOnOneFileSystemOrAcrossTwoAndRefusesAShortSource() throws {
+        let folder = TemporaryFolder()
+        let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let real = POSIXFileSystem()
+        var sources = [folder.file("source")]
+        // /dev/shm is a tmpfs where there is one: another file system than the temporary folder's disk.
+        var shm = stat()
+        var here = stat()
+        if stat("/dev/shm", &shm) == 0, stat(folder.path, &here) == 0, shm.st_dev != here.st_dev {
+            sources.append("/dev/shm/nicvault-copy-test-\(getpid())")
+        }
+        defer { if sources.count > 1 { unlink(sources[1]) } }
+        for (number, source) in sources.enumerated() {
+            try Data(content).write(to: URL(fileURLWithPath: source))
+            let file = try #require(try real.openForReading(source))
+            let target = folder.file("copy-\(number)")
+            let fd = try real.createExclusive(target, mode: 0o600)
+            try real.write(fd, [9, 9][...], path: target)
+            try real.copy(file, at: 1000, count: 250_000, to: fd, path: target)
+            real.close(fd)
+            #expect(readFile(target) == [9, 9] + Array(content[1000..<251_000]))
+            let short = folder.file("short-\(number)")
+            let shortFD = try real.createExclusive(short, mode: 0o600)
+            defer { real.close(shortFD) }
+            #expect(throws: FileSystemError.self) {
+                try real.copy(file, at: 200_000, count: 200_000, to: shortFD, path: short)
+            }
+        }
+    }
+
     @Test func diskFullMessageSaysWhatToDo() {
         let error = StoreError.io(FileSystemError(operation: "write", path: "/x/v.nicv", code: ENOSPC))
         #expect(error.description.contains("free some disk space"))

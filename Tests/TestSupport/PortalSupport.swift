@@ -133,7 +133,7 @@ public final class FailingSaves: FileSystem, @unchecked Sendable {
     public func createExclusive(_ path: String, mode: UInt32) throws(FileSystemError) -> Int32 {
         try real.createExclusive(path, mode: mode)
     }
-    public func write(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+    public func write(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws(FileSystemError) {
         try real.write(fd, bytes, path: path)
     }
     public func sync(_ fd: Int32, path: String) throws(FileSystemError) { try real.sync(fd, path: path) }
