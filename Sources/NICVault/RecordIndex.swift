@@ -206,7 +206,7 @@ final class RecordIndex: @unchecked Sendable {
         }
         return try decoded(Self.inKeyOrder(wanted)) { record -> T? in
             if case .credential(let credential) = record { transform(credential) } else { nil }
-        }.compactMap { $0 }
+        }
     }
 
     /// Every API client, decrypting only their records.
@@ -215,7 +215,7 @@ final class RecordIndex: @unchecked Sendable {
         let positions = entries.indices.filter { if case .client = entries[$0] { true } else { false } }
         return try decoded(positions) { record -> APIClient? in
             if case .client(let client) = record { client } else { nil }
-        }.compactMap { $0 }
+        }
     }
 
     /// The positions of `wanted` sorted by key (ties in position order). Keys are compared as two integers each
@@ -254,10 +254,11 @@ final class RecordIndex: @unchecked Sendable {
         case log([VaultLogEntry])
     }
 
-    /// The records at `positions`, decrypted, decoded and transformed in that order. Records are independent, so
+    /// The records at `positions`, decrypted, decoded and transformed in that order (those `transform` makes nil
+    /// left out, on the thread that decoded them). Records are independent, so
     /// a large set is split into one contiguous slice per core, each decrypted a megabyte at a time into its own
     /// locked buffer (100,000 credentials: about 450 ms on one core).
-    private func decoded<T: Sendable>(_ positions: [Int], _ transform: @escaping @Sendable (Decoded) -> T) throws
+    private func decoded<T: Sendable>(_ positions: [Int], _ transform: @escaping @Sendable (Decoded) -> T?) throws
         -> [T]
     {
         guard let stored = set else { return [] }
@@ -272,9 +273,9 @@ final class RecordIndex: @unchecked Sendable {
                 records.reserveCapacity(positions.count)
                 try set.forEachChunk(of: positions) { chunk, raw, ranges in
                     for (position, range) in zip(positions[chunk], ranges) {
-                        records.append(
-                            transform(
-                                try Self.decode(UnsafeRawBufferPointer(rebasing: raw[range]), as: entries[position])))
+                        let record = try Self.decode(
+                            UnsafeRawBufferPointer(rebasing: raw[range]), as: entries[position])
+                        if let made = transform(record) { records.append(made) }
                     }
                 }
                 return records

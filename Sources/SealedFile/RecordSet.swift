@@ -522,15 +522,32 @@ public struct RecordSet: Sendable {
     /// length).
     static func readingUnread(_ records: [SealedRecord]) throws -> [SealedRecord] {
         var found = records
-        let unread = records.indices.filter { records[$0].isUnread }
-        var bySource: [ObjectIdentifier: (source: any RecordSource, indices: [Int])] = [:]
+        try readUnread(&found, at: Array(records.indices))
+        return found
+    }
+
+    /// `readingUnread` in place, for the records at `positions` of `records` (100,000 records are not copied
+    /// again for it).
+    static func readUnread(_ records: inout [SealedRecord], at positions: [Int]) throws {
+        let unread = positions.filter { records[$0].isUnread }
+        // Grouped by store (one, nearly always: found by identity with the group of the record before).
+        var bySource: [(source: any RecordSource, indices: [Int])] = []
+        var group = 0
         for index in unread {
             guard let source = records[index].source else {
                 throw SealedFileError.recordDamaged("a record's bytes are missing")
             }
-            bySource[ObjectIdentifier(source), default: (source, [])].indices.append(index)
+            if bySource.isEmpty || bySource[group].source !== source {
+                if let known = bySource.firstIndex(where: { $0.source === source }) {
+                    group = known
+                } else {
+                    bySource.append((source, []))
+                    group = bySource.count - 1
+                }
+            }
+            bySource[group].indices.append(index)
         }
-        for (source, indices) in bySource.values {
+        for (source, indices) in bySource {
             let bytes = try source.read(
                 indices.map { (records[$0].recordID, records[$0].version, records[$0].listed) })
             guard bytes.count == indices.count else {
@@ -543,19 +560,16 @@ public struct RecordSet: Sendable {
                     throw SealedFileError.recordDamaged(
                         "\(position) is not the one the manifest names (dropped, swapped or rolled back)")
                 }
-                found[index] = record.with(framed: framed)
+                records[index] = record.with(framed: framed)
             }
         }
-        return found
     }
 
     /// This set with the records at `positions` read from the store (before they are opened on several threads).
     public func reading(_ positions: [Int]) throws -> RecordSet {
         guard positions.contains(where: { records[$0].isUnread }) else { return self }
         var copy = self
-        var all = records
-        for (position, record) in zip(positions, try read(positions)) { all[position] = record }
-        copy.records = all
+        try Self.readUnread(&copy.records, at: positions)
         return copy
     }
 
