@@ -24,10 +24,11 @@ setup:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-nacl python3-dotenv python3-venv; \
 	fi
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "Installing postgresql (Debian): the PostgreSQL store's tests start a throwaway server of their own"; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! [ -x /usr/sbin/pgbouncer ]; then \
+		echo "Installing postgresql and pgbouncer (Debian): the PostgreSQL store's tests start a throwaway server"; \
+		echo "of their own, and a PgBouncer in front of it (neither is started as a service here)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql pgbouncer; \
 	fi
 
 build: setup
@@ -78,6 +79,7 @@ harness: build
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py embedded 8
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres 4 8
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres-due 8
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py pgbouncer 4
 
 # ... and the long ones (about 20 minutes on 2 cores).
 harness-long: build
@@ -87,6 +89,7 @@ harness-long: build
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 10
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres 8 50
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres-due 40
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py pgbouncer 16
 
 # libFuzzer over the vault parser and opener (swiftc -sanitize=fuzzer,address), seeded with real vaults.
 fuzz: setup

@@ -15,6 +15,8 @@
   harness.py postgres-due N  rotate --due on N credentials in a PostgreSQL store while the server restarts: the
                              batch carries on or fails clearly, pending rotations resume, the vault holds what
                              the portal holds; a second machine cannot race a live rotation
+  harness.py pgbouncer P     the PostgreSQL store through PgBouncer in session pooling: register, rotate, show,
+                             P writers at once on distinct credentials and two on one
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
                              and P more beside a `sandbox serve` on the same file: every user reaches the portal
 
@@ -670,6 +672,101 @@ class Postgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+class Bouncer:
+    """PgBouncer (Debian's) in session pooling in front of `server`, on a loopback port, as `nobody` when this
+    process is root; stopped and removed by close()."""
+
+    def __init__(self, server, pass_jit=True):
+        self.binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not os.path.exists(self.binary):
+            raise SystemExit("pgbouncer: no PgBouncer; apt-get install pgbouncer")
+        self.folder = tempfile.mkdtemp(prefix="nicvault-harness-pgb-")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        # nicvault names itself (application_name, which PgBouncer knows) and turns JIT off (jit, which it does
+        # not: a stock PgBouncer refuses the connection, and nicvault connects again without it; with
+        # `ignore_startup_parameters = jit`, `pass_jit`, it lets it pass and the first connection serves).
+        with open(self.folder + "/pgbouncer.ini", "w") as f:
+            f.write(f"[databases]\npostgres = host=127.0.0.1 port={server.port} dbname=postgres\n"
+                    f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+                    f"auth_type = trust\nauth_file = {self.folder}/users.txt\npool_mode = session\n"
+                    + ("ignore_startup_parameters = jit\n" if pass_jit else "") + f"logfile = {self.folder}/log\n")
+        with open(self.folder + "/users.txt", "w") as f:
+            f.write('"nicvault" ""\n')
+        user = {}
+        if os.geteuid() == 0:
+            for name in os.listdir(self.folder):
+                os.chown(self.folder + "/" + name, 65534, 65534)
+            os.chown(self.folder, 65534, 65534)
+            user = {"user": 65534, "group": 65534, "extra_groups": []}
+        # In the foreground, a child of this process: close() stops it whatever happened in between.
+        self.process = subprocess.Popen([self.binary, self.folder + "/pgbouncer.ini"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, **user)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None:
+                    raise SystemExit(f"pgbouncer: exited with {self.process.returncode}; see {self.folder}/log")
+                time.sleep(0.05)
+        self.url = f"postgresql://nicvault@127.0.0.1:{self.port}/postgres?sslmode=disable"
+
+    def reload(self):
+        self.process.send_signal(signal.SIGHUP)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def pgbouncer(writers):
+    """The store through PgBouncer in session pooling (what a fleet of short jobs puts in front of PostgreSQL):
+    registration and rotation (their flow locks are session advisory locks), show through the lookup file, WRITERS
+    processes changing distinct credentials at once and two on the same one: nothing lost, a conflict is exit 4."""
+    server = Postgres()
+    bouncer = Bouncer(server, pass_jit=False)  # a stock configuration
+    box = Box()
+    started = time.time()
+    try:
+        box.env = dict(box.env, NICVAULT_STORE=bouncer.url, NICVAULT_STORE_TIMEOUT="20")
+        box.run("store", "init", check_ok=True)
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        registered = box.run("register", "27AABCD1234E1Z8", "--otp-from-outbox")
+        check("register through PgBouncer", registered.returncode == 0, registered.stderr)
+        rotated = box.run("rotate", "27AABCD1234E1Z8")
+        check("rotate through PgBouncer (a flow lock held on its own connection)", rotated.returncode == 0,
+              rotated.stderr)
+        gstins = []
+        for i in range(writers):
+            first14 = f"29AAPFU{2000 + i:04d}F1Z"
+            gstins.append(first14 + check_digit(first14))
+            box.run("add", gstins[-1], "--kind", "portal", "--env", "sandbox", "--user-id", f"BOUNCE{i:04d}",
+                    stdin=f"Pw@{i:04d}abcX\n", check_ok=True)
+        shown = [box.run("show", gstins[0], "--field", "userID") for _ in range(2)]
+        check("show twice (the second through the lookup file)",
+              all(s.returncode == 0 and s.stdout.strip() == "BOUNCE0000" for s in shown), shown[-1].stderr)
+        spawned = [box.spawn("set", g, "--every", f"{40 + i}d") for i, g in enumerate(gstins)]
+        codes = [p.wait(timeout=120) for p in spawned]
+        check(f"{writers} writers on distinct credentials at once all succeed", codes == [0] * writers, str(codes))
+        listed = {c["gstin"]: c for c in json.loads(box.run("list", "--json", check_ok=True).stdout)}
+        days = [json.loads(box.run("show", g, "--json", check_ok=True).stdout).get("rotationDays") for g in gstins]
+        check("every acknowledged change is there", days == [40 + i for i in range(writers)] and
+              all(g in listed for g in gstins), str(days))
+        same = [box.spawn("set", gstins[0], "--every", f"{60 + i}d") for i in range(2)]
+        codes = sorted(p.wait(timeout=120) for p in same)
+        check("two writers on one credential: each succeeds or is told to run it again (exit 4)",
+              codes in ([0, 0], [0, 4]), str(codes))
+        print(f"pgbouncer: session pooling, register, rotate, {writers} writers at once, "
+              f"{time.time() - started:.1f} s")
+    finally:
+        box.close()
+        bouncer.close()
+        server.close()
+
+
 def postgres(processes, changes):
     """P processes × N changes across two PostgreSQL stores (two databases of one server) opened at once, under
     SIGKILL of clients, terminated backends and a server restart: acknowledged changes all present, both vaults
@@ -893,7 +990,7 @@ if __name__ == "__main__":
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
     {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene,
      "late": late, "embedded": embedded, "postgres": postgres,
-     "postgres-due": postgres_due}[command](
+     "postgres-due": postgres_due, "pgbouncer": pgbouncer}[command](
         *arguments)
     shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")

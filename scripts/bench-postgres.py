@@ -3,12 +3,13 @@
 
 A throwaway PostgreSQL server (Debian's, as harness.py starts it, but with fsync on), a vault of N credentials
 made by `nicvault-bench generate` and moved there with `nicvault store copy`, a session (no key derivation):
-  - `show` through the store against `show` on the file (hyperfine),
+  - `show` through the store against `show` on the file (hyperfine), and through PgBouncer in session pooling
+    when it is installed (what a fleet of short jobs puts in front of the server),
   - one writer making W changes (`set --every`) one after another, against 8 writers doing so at once on 8
     distinct credentials: changes per second.
 Usage: NICVAULT_BIN=.build/release/nicvault scripts/bench-postgres.py [N] [W]   (default 10000 20)
 """
-import json, os, subprocess, sys, tempfile, threading, time
+import json, os, shutil, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import harness  # noqa: E402  (the Postgres class)
@@ -46,13 +47,24 @@ try:
     env["NICVAULT_SESSION"] = session.split("=", 1)[1]
     gstins = [c["gstin"] for c in json.loads(run("list", "--vault", vault, "--json").stdout)[:8]]
     bench = work + "/show.json"
-    subprocess.run(["hyperfine", "-N", "--warmup", "2", "--runs", "15", "--export-json", bench,
-                    f"{BIN} show {gstins[0]} --vault {vault}",
-                    f"env NICVAULT_STORE={server.url} {BIN} show {gstins[0]}"],
-                   env=env, check=True, capture_output=True)
-    file_ms, store_ms = (r["mean"] * 1000 for r in json.load(open(bench))["results"])
+    bouncer = harness.Bouncer(server) if shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer") else None
+    shows = [f"{BIN} show {gstins[0]} --vault {vault}", f"env NICVAULT_STORE={server.url} {BIN} show {gstins[0]}"]
+    if bouncer:
+        shows.append(f"env NICVAULT_STORE={bouncer.url} {BIN} show {gstins[0]}")
+    try:
+        subprocess.run(["hyperfine", "-N", "--warmup", "2", "--runs", "20", "--export-json", bench, *shows],
+                       env=env, check=True, capture_output=True)
+    finally:
+        if bouncer:
+            bouncer.close()
+    file_ms, store_ms, *pooled = (r["mean"] * 1000 for r in json.load(open(bench))["results"])
     print(f"| `show` with a session, {count:,} credentials: file / PostgreSQL | {file_ms:.1f} ms / {store_ms:.1f} ms "
           f"= {store_ms / file_ms:.2f}× | ≤ 1.5× |")
+    if pooled:
+        print(f"| the same through PgBouncer (session pooling, loopback): file / PostgreSQL | {file_ms:.1f} ms / "
+              f"{pooled[0]:.1f} ms = {pooled[0] / file_ms:.2f}× | ≤ 1.5× |")
+    else:
+        print("| the same through PgBouncer | not measured: apt-get install pgbouncer | |")
 
     def writer(gstin, n, offset):
         for i in range(n):

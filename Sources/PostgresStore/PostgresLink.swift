@@ -16,12 +16,17 @@ final class PostgresLink: @unchecked Sendable {
     /// The id of the vault this connection last read (a store holds one): an open reads its rollback memory
     /// before its snapshot, and need not ask for the id again.
     var vaultID: ByteBuffer?
+    /// The vault row's id and header as this connection last read them, taken by the one who uses them.
+    var head: (id: ByteBuffer, header: ByteBuffer)?
     /// How long one statement (or the connection) may take before the command gives up: `NICVAULT_STORE_TIMEOUT`
     /// seconds, 30 by default. A server that never answers must not hang a job.
     static let timeout: Int64 = {
         let text = ProcessInfo.processInfo.environment["NICVAULT_STORE_TIMEOUT"] ?? ""
         return Int64(text).flatMap { $0 > 0 ? $0 : nil } ?? 30
     }()
+
+    /// One event-loop thread for every connection of the process: a command waits for each answer in turn.
+    static let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
     init(_ url: StoreURL, password: String?) throws {
         var logger = Logger(label: "nicvault.postgres")
@@ -42,13 +47,23 @@ final class PostgresLink: @unchecked Sendable {
         // and a server's planner that guesses a tiny table large compiles for 20 ms to save microseconds.
         configuration.options.additionalStartupParameters = [("application_name", "nicvault"), ("jit", "off")]
         do {
-            connection = try Self.wait(
-                PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1,
-                    logger: logger))
+            do {
+                connection = try Self.connect(configuration, logger: logger)
+            } catch  where Self.reason(error).contains("unsupported startup parameter: jit") {
+                // A pooler (PgBouncer) that does not pass `jit` on refuses the connection for it: connect again
+                // without it (the server's own setting then applies).
+                configuration.options.additionalStartupParameters.removeAll { $0.0 == "jit" }
+                connection = try Self.connect(configuration, logger: logger)
+            }
         } catch {
             throw StoreError.database("cannot reach the store at \(url): \(Self.reason(error))")
         }
+    }
+
+    private static func connect(_ configuration: PostgresConnection.Configuration, logger: Logger) throws
+        -> PostgresConnection
+    {
+        try wait(PostgresConnection.connect(on: loop, configuration: configuration, id: 1, logger: logger))
     }
 
     static func tls(_ mode: StoreURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {

@@ -146,7 +146,8 @@ public struct PostgresVaultStore: VaultStorage {
         guard let row, !row.isNull(first) else { return nil }
         let id = try row.bytes(first)
         link.vaultID = id
-        return (id, try row.bytes(first + 1))
+        link.head = (id, try row.bytes(first + 1))
+        return link.head
     }
 
     /// A session-level advisory lock on a connection of the flow's own (not the command's, which is dropped
@@ -301,7 +302,12 @@ public struct PostgresVaultStore: VaultStorage {
     public func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen? {
         let (header, id, seen): (VaultHeader, ByteBuffer, RollbackMemory.Entry?) = try withLink { link in
             let (knownID, seen) = try remembered(link)
-            guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            // A header read before the rollback memory (to know the vault's id, or a session's) serves when it is
+            // not behind what the memory says; behind, a save this machine made in between may explain it: read
+            // it again, after the memory, as `open` does.
+            let earlier = link.head.flatMap { $0.id == knownID && Self.isNotBehind($0.header, seen) ? $0 : nil }
+            guard let head = try earlier ?? vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            link.head = nil
             guard head.id == knownID else { throw StoreError.vaultReplaced(path: location) }
             let header = try StoreError.reportingDamage(in: location) {
                 try VaultFormat.parseHeader(Array(head.header.readableBytesView))
@@ -315,6 +321,17 @@ public struct PostgresVaultStore: VaultStorage {
         return try HeaderOpen(header: header, key: key) { entry in
             Array(try source.read([(RecordID(entry.recordID), entry.version, nil)])[0])
         }
+    }
+
+    /// True when a header (as its row holds it) is at or past the generation `seen` remembers (the same file
+    /// when equal): accepting it then is what reading it after the memory would do.
+    static func isNotBehind(_ header: ByteBuffer, _ seen: RollbackMemory.Entry?) -> Bool {
+        guard let seen else { return true }
+        guard let parsed = try? VaultFormat.parseHeader(Array(header.readableBytesView)) else { return false }
+        let fingerprint = RollbackMemory.fingerprint(of: parsed, bytes: [])
+        return
+            (try? RollbackMemory.check(
+                vaultID: parsed.vaultIDHex, generation: parsed.generation, fileHash: fingerprint, against: seen)) != nil
     }
 
     public func open(with unlocker: Unlocker, acceptRollback: Bool) throws -> OpenedVault {

@@ -161,6 +161,10 @@ struct PostgresCLITests {
             """)
         let rolledBack = try box.run(["list"], environment: env)
         #expect(rolledBack.code == 4 && rolledBack.err.contains("back in time"), "\(rolledBack.err)")
+        // So does a command that reads the header alone (the header it read before the rollback memory is behind
+        // it: read again, and refused).
+        let shownBack = try box.run(show, environment: env)
+        #expect(shownBack.code == 4 && shownBack.err.contains("back in time"), "\(shownBack.err)")
     }
 
     @Test func concurrentWritersLoseNothing() throws {
