@@ -150,7 +150,9 @@ final class RecordIndex: @unchecked Sendable {
     }
 
     /// The contents after one credential changed (nil: removed) and the log became `log`: every other record is
-    /// kept as sealed, nothing else is decrypted. Version 2 only.
+    /// kept as sealed, nothing else is decrypted. Version 2 only. A changed credential and the log stay where they
+    /// are (a new credential goes last), so that when no record came or went the index is the same bytes, not
+    /// written again (100,000 entries).
     func contents(setting key: CredentialKey, to credential: Credential?, log: [VaultLogEntry]) throws -> Written {
         guard let set else { throw VaultError.payloadUnreadable("a version 1 vault changes as a whole") }
         var writer = JSONWriter()
@@ -165,29 +167,47 @@ final class RecordIndex: @unchecked Sendable {
         let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
         var newEntries: [Entry] = []
         var records: [RecordWrite] = []
-        var credentialID: [UInt8]?
-        var logID: [UInt8]?
+        newEntries.reserveCapacity(entries.count + 2)
+        records.reserveCapacity(entries.count + 2)
+        var credentialFound = false
+        var logFound = false
+        let logRange = logStart..<writer.out.count
         for (entry, record) in zip(entries, set.records) {
             switch entry {
-            case .credential(key): credentialID = Array(record.id)
-            case .log: logID = Array(record.id)
+            case .credential(key):
+                credentialFound = true
+                guard let credentialRange else { continue }  // removed
+                newEntries.append(entry)
+                records.append(.seal(id: Array(record.id), plaintext: plaintext, range: credentialRange))
+            case .log:
+                logFound = true
+                newEntries.append(entry)
+                records.append(.seal(id: Array(record.id), plaintext: plaintext, range: logRange))
             default:
                 newEntries.append(entry)
                 records.append(.keep(record))
             }
         }
-        if let credentialRange {
+        if let credentialRange, !credentialFound {
             newEntries.append(.credential(key))
-            records.append(.seal(id: credentialID ?? RecordSet.newID(), plaintext: plaintext, range: credentialRange))
+            records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: credentialRange))
         }
-        newEntries.append(.log)
-        records.append(.seal(id: logID ?? RecordSet.newID(), plaintext: plaintext, range: logStart..<writer.out.count))
-        var payload = VaultPayload(settings: settings)
-        payload.schema = schema
-        payload.recipients = recipients
+        if !logFound {
+            newEntries.append(.log)
+            records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: logRange))
+        }
+        let index: SecureBytes
+        if newEntries.count == entries.count && credentialFound == (credentialRange != nil) && logFound {
+            index = try set.index  // the same entries in the same order, the same settings and recipients
+        } else {
+            var payload = VaultPayload(settings: settings)
+            payload.schema = schema
+            payload.recipients = recipients
+            index = try Self.encodeIndex(newEntries, payload)
+        }
         return Written(
-            contents: .records(index: try Self.encodeIndex(newEntries, payload), records: records), entries: newEntries,
-            settings: settings, recipients: recipients, schema: schema)
+            contents: .records(index: index, records: records), entries: newEntries, settings: settings,
+            recipients: recipients, schema: schema)
     }
 
     /// The credentials whose key passes `filter`, in key order, each made into what `transform` makes of it on
