@@ -165,9 +165,7 @@ final class RecordIndex: @unchecked Sendable {
         let logStart = writer.out.count
         writer.list(log) { $0.logEntry($1) }
         let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
-        var newEntries: [Entry] = []
         var records: [RecordWrite] = []
-        newEntries.reserveCapacity(entries.count + 2)
         records.reserveCapacity(entries.count + 2)
         var credentialFound = false
         var logFound = false
@@ -177,17 +175,15 @@ final class RecordIndex: @unchecked Sendable {
             case .credential(key):
                 credentialFound = true
                 guard let credentialRange else { continue }  // removed
-                newEntries.append(entry)
                 records.append(.seal(id: Array(record.id), plaintext: plaintext, range: credentialRange))
             case .log:
                 logFound = true
-                newEntries.append(entry)
                 records.append(.seal(id: Array(record.id), plaintext: plaintext, range: logRange))
-            default:
-                newEntries.append(entry)
-                records.append(.keep(record))
+            default: records.append(.keep(record))
             }
         }
+        var newEntries = entries
+        if credentialFound && credentialRange == nil { newEntries.removeAll { $0 == .credential(key) } }
         if let credentialRange, !credentialFound {
             newEntries.append(.credential(key))
             records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: credentialRange))
@@ -197,7 +193,7 @@ final class RecordIndex: @unchecked Sendable {
             records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: logRange))
         }
         let index: SecureBytes
-        if newEntries.count == entries.count && credentialFound == (credentialRange != nil) && logFound {
+        if credentialFound == (credentialRange != nil) && logFound {
             index = try set.index  // the same entries in the same order, the same settings and recipients
         } else {
             var payload = VaultPayload(settings: settings)

@@ -416,7 +416,7 @@ public enum VaultFormat {
         var header = header
         header.formatVersion = 2
         try header.validateForWriting()
-        let sealed = try RecordSet.seal(
+        var sealed = try RecordSet.seal(
             records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
         let (padded, indexRange) = try RecordSet.paddedManifest(of: sealed, index: index)
         let recordsLength = sealed.reduce(0) { $0 + $1.length }
@@ -438,15 +438,17 @@ public enum VaultFormat {
                 authenticating: headerBytes, appendingTo: &bytes)
         }
         let manifestEnd = bytes.count
-        for record in sealed { bytes += record.framed }
-        // Each record's bytes, now in the file.
+        for record in sealed where !record.framed.isEmpty { bytes += record.framed }
+        // Each record in memory now points into the file's bytes (changed in place: a record kept unread, nearly
+        // all of them in a save of one change, stays as it is).
         var offset = manifestEnd
-        let placed = sealed.map { record in
-            defer { offset += record.framed.count }
-            return record.framed.isEmpty ? record : record.with(framed: bytes[offset..<(offset + record.framed.count)])
+        for position in sealed.indices where !sealed[position].framed.isEmpty {
+            let count = sealed[position].framed.count
+            sealed[position] = sealed[position].with(framed: bytes[offset..<(offset + count)])
+            offset += count
         }
         let set = try RecordSet(
-            manifest: padded, indexRange: indexRange, records: placed, vaultID: header.vaultID, vaultKey: key,
+            manifest: padded, indexRange: indexRange, records: sealed, vaultID: header.vaultID, vaultKey: key,
             source: (headerBytes, bytes[headerBytes.count..<manifestEnd]))
         return (bytes, OpenedVault(header: header, key: key, contents: .records(set)))
     }

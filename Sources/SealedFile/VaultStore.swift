@@ -347,10 +347,16 @@ public struct VaultStore: VaultStorage {
             if let run = copying { pieces.append(.copy(from: run.file, offset: run.offset, count: run.count)) }
             copying = nil
         }
+        // The file a record is copied from, found once per store (100,000 records share one).
+        var lastSource: (any RecordSource)?
+        var lastFile: FileRecordSource?
         for record in set.records {
             if record.isUnread {
-                guard let source = record.source as? FileRecordSource, let listed = record.listed,
-                    let offset = source.offset(at: listed)
+                if lastSource == nil || record.source !== lastSource {
+                    lastSource = record.source
+                    lastFile = record.source as? FileRecordSource
+                }
+                guard let source = lastFile, let listed = record.listed, let offset = source.offset(at: listed)
                 else { return nil }
                 flushMemory()
                 if let run = copying, run.file === source.file, run.offset + run.count == offset {
