@@ -676,9 +676,15 @@ class Bouncer:
     """PgBouncer (Debian's) in session pooling in front of `server`, on a loopback port, as `nobody` when this
     process is root; stopped and removed by close()."""
 
+    @staticmethod
+    def binary():
+        """PgBouncer's path, or None when it is not installed."""
+        found = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        return found if os.path.exists(found) else None
+
     def __init__(self, server, pass_jit=True):
-        self.binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-        if not os.path.exists(self.binary):
+        binary = Bouncer.binary()
+        if not binary:
             raise SystemExit("pgbouncer: no PgBouncer; apt-get install pgbouncer")
         self.folder = tempfile.mkdtemp(prefix="nicvault-harness-pgb-")
         with socket.socket() as probe:
@@ -701,7 +707,7 @@ class Bouncer:
             os.chown(self.folder, 65534, 65534)
             user = {"user": 65534, "group": 65534, "extra_groups": []}
         # In the foreground, a child of this process: close() stops it whatever happened in between.
-        self.process = subprocess.Popen([self.binary, self.folder + "/pgbouncer.ini"], stdout=subprocess.DEVNULL,
+        self.process = subprocess.Popen([binary, self.folder + "/pgbouncer.ini"], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, **user)
         for _ in range(200):
             try:
@@ -712,9 +718,6 @@ class Bouncer:
                     raise SystemExit(f"pgbouncer: exited with {self.process.returncode}; see {self.folder}/log")
                 time.sleep(0.05)
         self.url = f"postgresql://nicvault@127.0.0.1:{self.port}/postgres?sslmode=disable"
-
-    def reload(self):
-        self.process.send_signal(signal.SIGHUP)
 
     def close(self):
         self.process.terminate()

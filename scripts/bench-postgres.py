@@ -9,7 +9,7 @@ made by `nicvault-bench generate` and moved there with `nicvault store copy`, a 
     distinct credentials: changes per second.
 Usage: NICVAULT_BIN=.build/release/nicvault scripts/bench-postgres.py [N] [W]   (default 10000 20)
 """
-import json, os, shutil, subprocess, sys, tempfile, threading, time
+import json, os, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import harness  # noqa: E402  (the Postgres class)
@@ -47,7 +47,7 @@ try:
     env["NICVAULT_SESSION"] = session.split("=", 1)[1]
     gstins = [c["gstin"] for c in json.loads(run("list", "--vault", vault, "--json").stdout)[:8]]
     bench = work + "/show.json"
-    bouncer = harness.Bouncer(server) if shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer") else None
+    bouncer = harness.Bouncer(server) if harness.Bouncer.binary() else None
     shows = [f"{BIN} show {gstins[0]} --vault {vault}", f"env NICVAULT_STORE={server.url} {BIN} show {gstins[0]}"]
     if bouncer:
         shows.append(f"env NICVAULT_STORE={bouncer.url} {BIN} show {gstins[0]}")

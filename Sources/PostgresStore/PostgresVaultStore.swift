@@ -298,21 +298,29 @@ public struct PostgresVaultStore: VaultStorage {
 
     /// The vault row's header alone, unlocked and checked as `open` checks it (the rollback memory read before the
     /// row, as there), and a reader of one record row by id and version: `show`, `exec` and `history` through a
-    /// lookup file send three small statements instead of reading the sealed manifest and listing every record row.
+    /// lookup file send two small statements (the header, the record row) instead of reading the sealed manifest
+    /// and listing every record row.
     public func openHeader(_ access: VaultAccess, acceptRollback: Bool) throws -> HeaderOpen? {
         let (header, id, seen): (VaultHeader, ByteBuffer, RollbackMemory.Entry?) = try withLink { link in
+            func parsed(_ head: (id: ByteBuffer, header: ByteBuffer)) throws -> VaultHeader {
+                try StoreError.reportingDamage(in: location) {
+                    try VaultFormat.parseHeader(Array(head.header.readableBytesView))
+                }
+            }
             let (knownID, seen) = try remembered(link)
+            let earlier = link.head
+            link.head = nil
             // A header read before the rollback memory (to know the vault's id, or a session's) serves when it is
             // not behind what the memory says; behind, a save this machine made in between may explain it: read
             // it again, after the memory, as `open` does.
-            let earlier = link.head.flatMap { $0.id == knownID && Self.isNotBehind($0.header, seen) ? $0 : nil }
-            guard let head = try earlier ?? vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
+            if let earlier, earlier.id == knownID {
+                let header = try parsed(earlier)
+                if Self.isNotBehind(header, seen) { return (header, earlier.id, seen) }
+            }
+            guard let head = try vaultHead(link) else { throw StoreError.vaultMissing(path: location) }
             link.head = nil
             guard head.id == knownID else { throw StoreError.vaultReplaced(path: location) }
-            let header = try StoreError.reportingDamage(in: location) {
-                try VaultFormat.parseHeader(Array(head.header.readableBytesView))
-            }
-            return (header, head.id, seen)
+            return (try parsed(head), head.id, seen)
         }
         guard header.formatVersion >= 2 else { return nil }
         let key = try checks.key(access, for: header)
@@ -323,15 +331,13 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
-    /// True when a header (as its row holds it) is at or past the generation `seen` remembers (the same file
+    /// True when a header is at or past the generation `seen` remembers (the same file
     /// when equal): accepting it then is what reading it after the memory would do.
-    static func isNotBehind(_ header: ByteBuffer, _ seen: RollbackMemory.Entry?) -> Bool {
-        guard let seen else { return true }
-        guard let parsed = try? VaultFormat.parseHeader(Array(header.readableBytesView)) else { return false }
-        let fingerprint = RollbackMemory.fingerprint(of: parsed, bytes: [])
+    static func isNotBehind(_ header: VaultHeader, _ seen: RollbackMemory.Entry?) -> Bool {
+        let fingerprint = RollbackMemory.fingerprint(of: header, bytes: [])
         return
             (try? RollbackMemory.check(
-                vaultID: parsed.vaultIDHex, generation: parsed.generation, fileHash: fingerprint, against: seen)) != nil
+                vaultID: header.vaultIDHex, generation: header.generation, fileHash: fingerprint, against: seen)) != nil
     }
 
     public func open(with unlocker: Unlocker, acceptRollback: Bool) throws -> OpenedVault {

@@ -90,16 +90,7 @@ extension FileSystem {
         var done = 0
         while done < count {
             let want = min(windowSize, count - done)
-            var failure: FileSystemError?
-            let window = [UInt8](unsafeUninitializedCapacity: want) { buffer, initialized in
-                do throws(FileSystemError) {
-                    initialized = try source.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset + done)
-                } catch {
-                    failure = error
-                    initialized = 0
-                }
-            }
-            if let failure { throw failure }
+            let window = try source.read(at: offset + done, count: want)
             // The file being replaced is shorter than its own header said: nothing to copy from.
             guard window.count == want else { throw FileSystemError(operation: "read", path: path, code: EIO) }
             try write(fd, window[...], path: path)

@@ -14,11 +14,11 @@ public protocol ReadableFile: AnyObject, Sendable {
 
 extension ReadableFile {
     /// Up to `count` bytes from `offset`.
-    func read(at offset: Int, count: Int) throws -> [UInt8] {
-        var failure: (any Error)?
+    func read(at offset: Int, count: Int) throws(FileSystemError) -> [UInt8] {
+        var failure: FileSystemError?
         // Not zero-filled first: the read writes every byte it counts.
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do {
+            do throws(FileSystemError) {
                 initialized = try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
             } catch {
                 failure = error

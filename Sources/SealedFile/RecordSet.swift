@@ -691,8 +691,7 @@ public struct RecordSet: Sendable {
                         UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + content)]).copyMemory(from: source)
                     }
                 }
-                out[start + content] = 0x80
-                for index in (start + content + 1)..<(start + padded) { out[index] = 0 }
+                Padding.fill(UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + padded)]), after: content)
                 start += padded
                 next += 1
             }
@@ -752,11 +751,7 @@ public struct RecordSet: Sendable {
                     UnsafeMutableRawBufferPointer(rebasing: out[tableLength..<length]).copyMemory(from: bytes)
                 }
             }
-            out[length] = 0x80
-            if length + 1 < total {
-                UnsafeMutableRawBufferPointer(rebasing: out[(length + 1)...]).initializeMemory(
-                    as: UInt8.self, repeating: 0)
-            }
+            Padding.fill(out, after: length)
         }
         return (padded, tableLength..<length)
     }

@@ -35,8 +35,15 @@ public enum Padding {
                     UnsafeMutableRawBufferPointer(rebasing: out[0..<bytes.count]).copyMemory(from: bytes)
                 }
             }
-            out[content.count] = 0x80
-            for index in (content.count + 1)..<total { out[index] = 0 }
+            fill(out, after: content.count)
+        }
+    }
+
+    /// The padding after `length` bytes of content in `out`, whose count is the padded length: 0x80, then zeros.
+    public static func fill(_ out: UnsafeMutableRawBufferPointer, after length: Int) {
+        out[length] = 0x80
+        if length + 1 < out.count {
+            UnsafeMutableRawBufferPointer(rebasing: out[(length + 1)...]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 

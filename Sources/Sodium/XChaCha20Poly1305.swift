@@ -27,18 +27,8 @@ public enum XChaCha20Poly1305 {
     public static func seal(
         message: UnsafeRawBufferPointer, using key: SymmetricKey, nonce: [UInt8], authenticating associatedData: [UInt8]
     ) throws -> [UInt8] {
-        try ensureSodium()
-        try checkNonce(nonce)
-        var output = [UInt8](repeating: 0, count: message.count + tagByteCount)
-        var outputLength: UInt64 = 0
-        let result = key.withUnsafeBytes { keyBytes in
-            crypto_aead_xchacha20poly1305_ietf_encrypt(
-                &output, &outputLength,
-                message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
-                associatedData, UInt64(associatedData.count),
-                nil, nonce, keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-        guard result == 0 else { throw SodiumError.operationFailed("crypto_aead_xchacha20poly1305_ietf_encrypt") }
+        var output: [UInt8] = []
+        try seal(message: message, using: key, nonce: nonce, authenticating: associatedData, appendingTo: &output)
         return output
     }
 
