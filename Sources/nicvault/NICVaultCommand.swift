@@ -26,6 +26,7 @@ struct NICVaultCommand: AsyncParsableCommand {
     static func main() async {
         // Before anything can hold a secret: no core files, no ptrace by other processes of this user.
         ProcessHardening.disableCoreDumps()
+        ProcessMemory.keepLargeBlocks()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -262,6 +262,11 @@ struct SodiumTests {
         #expect(ProcessHardening.coreDumpsDisabled)
     }
 
+    @Test func largeBlocksStayOnTheHeap() {
+        // glibc refuses an mmap threshold above its maximum (32 MiB on 64 bits): the settings must be ones it takes.
+        #expect(ProcessMemory.keepLargeBlocks())
+    }
+
     @Test func libsodiumVersion() {
         #expect(SodiumLibrary.version.hasPrefix("1.0."))
     }
