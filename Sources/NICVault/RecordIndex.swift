@@ -50,7 +50,8 @@ final class RecordIndex: @unchecked Sendable {
     let schema: Int
     /// Where each entry is, built when first asked (a save that only writes needs none).
     private var positionsStorage: [Entry: Int]?
-    private var lookups = 0
+    /// What the scans before the table found (nil: absent), so that asking again costs no scan.
+    private var scanned: [Entry: Int?] = [:]
     private let lock = NSLock()
     private var whole: VaultPayload?
 
@@ -91,10 +92,13 @@ final class RecordIndex: @unchecked Sendable {
     private func position(of entry: Entry) -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        // The first few look-ups scan (a command that reads one record does not hash 100,000 entries).
-        if positionsStorage == nil && lookups < 4 {
-            lookups += 1
-            return entries.firstIndex(of: entry)
+        // The first few entries asked for are scanned for (a command that reads or changes one record does not
+        // hash 100,000 entries), each once.
+        if positionsStorage == nil, let found = scanned[entry] { return found }
+        if positionsStorage == nil && scanned.count < 4 {
+            let found = entries.firstIndex(of: entry)
+            scanned[entry] = found
+            return found
         }
         if positionsStorage == nil {
             var positions: [Entry: Int] = [:]
@@ -165,25 +169,25 @@ final class RecordIndex: @unchecked Sendable {
         let logStart = writer.out.count
         writer.list(log) { $0.logEntry($1) }
         let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
-        var records: [RecordWrite] = []
-        records.reserveCapacity(entries.count + 2)
-        var credentialFound = false
-        var logFound = false
+        // Every other record is kept, in runs of the opened set's own records.
+        var replacing: [Int: [RecordWrite]] = [:]
         let logRange = logStart..<writer.out.count
-        for (entry, record) in zip(entries, set.records) {
-            switch entry {
-            case .credential(key):
-                credentialFound = true
-                guard let credentialRange else { continue }  // removed
-                records.append(.seal(id: Array(record.id), plaintext: plaintext, range: credentialRange))
-            case .log:
-                logFound = true
-                records.append(.seal(id: Array(record.id), plaintext: plaintext, range: logRange))
-            default: records.append(.keep(record))
-            }
+        let credentialPosition = position(of: .credential(key))
+        if let credentialPosition {
+            let id = Array(set.records[credentialPosition].id)
+            replacing[credentialPosition] =
+                credentialRange.map { [.seal(id: id, plaintext: plaintext, range: $0)] } ?? []
         }
+        let logPosition = position(of: .log)
+        if let logPosition {
+            let id = Array(set.records[logPosition].id)
+            replacing[logPosition] = [.seal(id: id, plaintext: plaintext, range: logRange)]
+        }
+        var records = RecordWrite.keeping(set.records, replacing: replacing)
+        let credentialFound = credentialPosition != nil
+        let logFound = logPosition != nil
         var newEntries = entries
-        if credentialFound && credentialRange == nil { newEntries.removeAll { $0 == .credential(key) } }
+        if let credentialPosition, credentialRange == nil { newEntries.remove(at: credentialPosition) }
         if let credentialRange, !credentialFound {
             newEntries.append(.credential(key))
             records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: credentialRange))
@@ -355,21 +359,21 @@ final class RecordIndex: @unchecked Sendable {
     /// id, same version, same bytes); changed ones keep their id and are sealed again; new ones get a new id.
     func contents(of payload: VaultPayload, random: some RandomSource = SystemRandom()) throws -> Written {
         let original = set == nil ? nil : try self.payload()
-        var kept: [Entry: SealedRecord] = [:]
-        if let set, let original {
+        var kept: [Entry: Int] = [:]  // where each record kept as sealed is in the opened set
+        if set != nil, let original {
             var newCredentials: [CredentialKey: Credential] = [:]
             for credential in payload.credentials { newCredentials[credential.key] = credential }
             var credentials = original.credentials.makeIterator()
             var clients = original.clients.makeIterator()
-            for (entry, record) in zip(entries, set.records) {
+            for (position, entry) in entries.enumerated() {
                 switch entry {
                 case .credential(let key):
-                    if let old = credentials.next(), newCredentials[key] == old { kept[entry] = record }
+                    if let old = credentials.next(), newCredentials[key] == old { kept[entry] = position }
                 case .client(let name, let environment):
                     let new = payload.clients.first { $0.name == name && $0.environment == environment }
-                    if let old = clients.next(), new == old { kept[entry] = record }
+                    if let old = clients.next(), new == old { kept[entry] = position }
                 case .log:
-                    if original.log == payload.log { kept[entry] = record }
+                    if original.log == payload.log { kept[entry] = position }
                 }
             }
         }
@@ -395,10 +399,16 @@ final class RecordIndex: @unchecked Sendable {
         let plaintext = try writer.out.withUnsafeBytes { try SecureBytes(copying: $0) }
         var freshByEntry: [Entry: Range<Int>] = [:]
         for item in fresh { freshByEntry[item.entry] = item.range }
-        let records: [RecordWrite] = newEntries.map { entry in
-            if let record = kept[entry] { return .keep(record) }
-            return .seal(
-                id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext, range: freshByEntry[entry])
+        var records: [RecordWrite] = []
+        for entry in newEntries {
+            if let position = kept[entry], let set {
+                RecordWrite.append(keeping: position, of: set.records, to: &records)
+            } else {
+                records.append(
+                    .seal(
+                        id: ids[entry] ?? RecordSet.newID(using: random), plaintext: plaintext,
+                        range: freshByEntry[entry]))
+            }
         }
         return Written(
             contents: .records(index: try Self.encodeIndex(newEntries, payload), records: records), entries: newEntries,

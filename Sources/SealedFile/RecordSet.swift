@@ -209,9 +209,49 @@ public struct RecordID: Hashable, Sendable {
 /// What a version 2 save puts at one position: a record kept as it stands (sealed under the same vault key),
 /// or new plaintext to seal at the generation being written.
 public enum RecordWrite: Sendable {
-    case keep(SealedRecord)
+    /// Records kept as they stand, in this order: a run of an opened set's own records (a save of one change keeps
+    /// the other 100,000 as two or three runs, not one write each).
+    case kept(ArraySlice<SealedRecord>)
     /// `range` of `plaintext` (all of it when nil): many records may share one locked buffer.
     case seal(id: [UInt8], plaintext: SecureBytes, range: Range<Int>? = nil)
+
+    /// One record kept as it stands.
+    public static func keep(_ record: SealedRecord) -> RecordWrite { .kept([record][...]) }
+
+    /// `records` kept in runs, except each position of `replacing`, whose record gives way to the writes given for
+    /// it there (none: it is removed).
+    public static func keeping(_ records: [SealedRecord], replacing: [Int: [RecordWrite]]) -> [RecordWrite] {
+        var writes: [RecordWrite] = []
+        var start = records.startIndex
+        for position in replacing.keys.sorted() where records.indices.contains(position) {
+            if start < position { writes.append(.kept(records[start..<position])) }
+            writes += replacing[position]!
+            start = position + 1
+        }
+        if start < records.endIndex { writes.append(.kept(records[start...])) }
+        return writes
+    }
+
+    /// Appends the record at `position` of `records` to `writes` as kept, joining the run before it when that run
+    /// ends just before it in `records` (every run in `writes` is a slice of `records`).
+    public static func append(keeping position: Int, of records: [SealedRecord], to writes: inout [RecordWrite]) {
+        if case .kept(let run) = writes.last, run.endIndex == position, position > 0,
+            run.last?.recordID == records[position - 1].recordID
+        {
+            writes[writes.count - 1] = .kept(records[run.startIndex...position])
+        } else {
+            writes.append(.kept(records[position...position]))
+        }
+    }
+
+    /// The records this write keeps (none for a record it seals).
+    public var keptRecords: ArraySlice<SealedRecord> {
+        if case .kept(let run) = self { run } else { [] }
+    }
+
+    static func isKept(_ write: RecordWrite) -> Bool {
+        if case .kept = write { true } else { false }
+    }
 }
 
 /// The records of a version 2 vault, matched against its manifest: the manifest's index (the caller's own bytes)
@@ -663,20 +703,21 @@ public struct RecordSet: Sendable {
         _ writes: [RecordWrite], key: SymmetricKey, vaultID: [UInt8], version: UInt64, random: some RandomSource
     ) throws -> [SealedRecord] {
         let recordKey = try recordKey(from: key)
-        var seen = RecordIDSet(capacity: writes.count)
+        let count = writes.reduce(0) { $0 + (RecordWrite.isKept($1) ? $1.keptRecords.count : 1) }
+        var seen = RecordIDSet(capacity: count)
         var layout: [(content: Int, padded: Int)] = []
         let badIDs = SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
         for write in writes {
-            let id: RecordID
             switch write {
-            case .keep(let record): id = record.recordID
+            case .kept(let run):
+                for position in run.indices {
+                    guard seen.insert(run[position].recordID) else { throw badIDs }
+                }
             case .seal(let newID, let plaintext, let range):
-                guard newID.count == idByteCount else { throw badIDs }
-                id = RecordID(newID)
+                guard newID.count == idByteCount, seen.insert(RecordID(newID)) else { throw badIDs }
                 let content = (range ?? 0..<plaintext.count).count
                 layout.append((content, Padding.paddedLength(for: content, minimumBucket: minimumBucket)))
             }
-            guard seen.insert(id) else { throw badIDs }
         }
         // Every new record padded into one arena: content, 0x80, zeros.
         var next = 0
@@ -698,16 +739,14 @@ public struct RecordSet: Sendable {
         }
         next = 0
         var start = 0
-        return try arena.withUnsafeBytes { padded in
-            try writes.map { write in
+        var sealed: [SealedRecord] = []
+        sealed.reserveCapacity(count)
+        try arena.withUnsafeBytes { padded in
+            for write in writes {
                 switch write {
-                case .keep(let record): return record
+                case .kept(let run): sealed += run
                 case .seal(let id, _, _):
                     let size = layout[next].padded
-                    defer {
-                        start += size
-                        next += 1
-                    }
                     let nonce = XChaCha20Poly1305.randomNonce(using: random)
                     let ciphertext = try XChaCha20Poly1305.seal(
                         message: UnsafeRawBufferPointer(rebasing: padded[start..<(start + size)]), using: recordKey,
@@ -718,11 +757,15 @@ public struct RecordSet: Sendable {
                     writer.raw(nonce)
                     writer.u32(UInt32(ciphertext.count))
                     let framed = writer.bytes + ciphertext
-                    return SealedRecord(
-                        id: id[...], version: version, hash: BLAKE2b.hash(framed)[...], framed: framed[...])
+                    sealed.append(
+                        SealedRecord(
+                            id: id[...], version: version, hash: BLAKE2b.hash(framed)[...], framed: framed[...]))
+                    start += size
+                    next += 1
                 }
             }
         }
+        return sealed
     }
 
     /// Every record opened and ready to be sealed again (under a new vault key), in one locked buffer.

@@ -78,31 +78,35 @@ public struct VaultChange: Sendable {
     /// record; a database's writes only new ones and needs none of this).
     public func readingKeptRecords() throws -> VaultChange {
         guard case .records(let index, let writes) = contents,
-            writes.contains(where: { if case .keep(let record) = $0 { record.isUnread } else { false } })
+            writes.contains(where: { $0.keptRecords.contains { $0.isUnread } })
         else { return self }
-        let kept = writes.compactMap { if case .keep(let record) = $0 { record } else { nil } }
-        var read = try RecordSet.readingUnread(kept).makeIterator()
+        let read = try RecordSet.readingUnread(Array(writes.lazy.flatMap { $0.keptRecords }))
+        var next = read.startIndex
         let complete = writes.map { write -> RecordWrite in
-            guard case .keep = write, let record = read.next() else { return write }
-            return .keep(record)
+            guard case .kept(let run) = write else { return write }
+            defer { next += run.count }
+            return .kept(read[next..<(next + run.count)])
         }
         return VaultChange(index: index, records: complete, slots: slots, newKey: newKey)
     }
 
     /// The same contents with every kept record of `current` opened, ready to be sealed under another key.
     public func resealing(_ current: RecordSet?) throws -> VaultChange {
-        guard case .records(let index, let records) = contents,
-            records.contains(where: { if case .keep = $0 { true } else { false } })
+        guard case .records(let index, let records) = contents, records.contains(where: { !$0.keptRecords.isEmpty })
         else { return self }
         guard let current else { throw SealedFileError.invalidArgument("kept records need a version 2 vault") }
         var opened: [ArraySlice<UInt8>: RecordWrite] = [:]
         for case .seal(let id, let plaintext, let range) in try current.resealed() {
             opened[id[...]] = .seal(id: id, plaintext: plaintext, range: range)
         }
-        let writes = try records.map { write -> RecordWrite in
-            guard case .keep(let record) = write else { return write }
-            guard let again = opened[record.id] else { throw SealedFileError.invalidArgument("unknown kept record") }
-            return again
+        let writes = try records.flatMap { write -> [RecordWrite] in
+            guard case .kept(let run) = write else { return [write] }
+            return try run.map { record in
+                guard let again = opened[record.id] else {
+                    throw SealedFileError.invalidArgument("unknown kept record")
+                }
+                return again
+            }
         }
         return VaultChange(index: index, records: writes, slots: slots, newKey: newKey)
     }
@@ -114,7 +118,7 @@ extension OpenedVault {
         get throws {
             switch contents {
             case .payload(let payload): VaultChange(payload: payload)
-            case .records(let set): VaultChange(index: try set.index, records: set.records.map { .keep($0) })
+            case .records(let set): VaultChange(index: try set.index, records: [.kept(set.records[...])])
             }
         }
     }
