@@ -196,14 +196,14 @@ final class RecordIndex: @unchecked Sendable {
             newEntries.append(.log)
             records.append(.seal(id: RecordSet.newID(), plaintext: plaintext, range: logRange))
         }
-        let index: SecureBytes
+        let index: SavedIndex
         if credentialFound == (credentialRange != nil) && logFound {
-            index = try set.index  // the same entries in the same order, the same settings and recipients
+            index = .unchanged(of: set)  // the same entries in the same order, the same settings and recipients
         } else {
             var payload = VaultPayload(settings: settings)
             payload.schema = schema
             payload.recipients = recipients
-            index = try Self.encodeIndex(newEntries, payload)
+            index = .new(try Self.encodeIndex(newEntries, payload))
         }
         return Written(
             contents: .records(index: index, records: records), entries: newEntries, settings: settings,
@@ -411,7 +411,8 @@ final class RecordIndex: @unchecked Sendable {
             }
         }
         return Written(
-            contents: .records(index: try Self.encodeIndex(newEntries, payload), records: records), entries: newEntries,
+            contents: .records(index: .new(try Self.encodeIndex(newEntries, payload)), records: records),
+            entries: newEntries,
             settings: payload.settings, recipients: payload.recipients, schema: payload.schema)
     }
 

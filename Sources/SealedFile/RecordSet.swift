@@ -254,6 +254,27 @@ public enum RecordWrite: Sendable {
     }
 }
 
+/// The index a version 2 save writes: new bytes, or the index of the record set it changes, as it is (read from
+/// that set's manifest, not copied out of it first: 5.5 MB at 100,000 credentials).
+public enum SavedIndex: Sendable {
+    case new(SecureBytes)
+    case unchanged(of: RecordSet)
+
+    var count: Int {
+        switch self {
+        case .new(let bytes): bytes.count
+        case .unchanged(let set): set.indexRange.count
+        }
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .new(let bytes): try bytes.withUnsafeBytes(body)
+        case .unchanged(let set): try set.withIndex(body)
+        }
+    }
+}
+
 /// The records of a version 2 vault, matched against its manifest: the manifest's index (the caller's own bytes)
 /// and every record's id, version and hash. A record is decrypted only when asked for.
 public struct RecordSet: Sendable {
@@ -776,7 +797,7 @@ public struct RecordSet: Sendable {
 
     /// The manifest's plaintext, padded: the count, each record's id, version and hash, then the index, then the
     /// padding; and where the index lies in it. Written once, into the locked buffer that is sealed.
-    static func paddedManifest(of records: [SealedRecord], index: SecureBytes) throws -> (
+    static func paddedManifest(of records: [SealedRecord], index: SavedIndex) throws -> (
         padded: SecureBytes, indexRange: Range<Int>
     ) {
         let tableLength = 4 + records.count * entryByteCount

@@ -413,6 +413,14 @@ public enum VaultFormat {
         index: SecureBytes, records: [RecordWrite], key: SymmetricKey, header: VaultHeader,
         random: some RandomSource = SystemRandom()
     ) throws -> (bytes: [UInt8], opened: OpenedVault) {
+        try sealOpening(index: .new(index), records: records, key: key, header: header, random: random)
+    }
+
+    /// As `sealOpening(index:records:key:header:random:)`, the index possibly the very one of the set changed.
+    public static func sealOpening(
+        index: SavedIndex, records: [RecordWrite], key: SymmetricKey, header: VaultHeader,
+        random: some RandomSource = SystemRandom()
+    ) throws -> (bytes: [UInt8], opened: OpenedVault) {
         var header = header
         header.formatVersion = 2
         try header.validateForWriting()

@@ -10,7 +10,7 @@ public struct VaultChange: Sendable {
     /// A version 1 payload (kept for tests and vectors), or version 2's index and records (what nicvault writes).
     public enum Contents: Sendable {
         case payload(SecureBytes)
-        case records(index: SecureBytes, records: [RecordWrite])
+        case records(index: SavedIndex, records: [RecordWrite])
     }
 
     public var contents: Contents
@@ -26,6 +26,12 @@ public struct VaultChange: Sendable {
 
     public init(
         index: SecureBytes, records: [RecordWrite], slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil
+    ) {
+        self.init(contents: .records(index: .new(index), records: records), slots: slots, newKey: newKey)
+    }
+
+    public init(
+        index: SavedIndex, records: [RecordWrite], slots: [any KeySlot]? = nil, newKey: SymmetricKey? = nil
     ) {
         self.init(contents: .records(index: index, records: records), slots: slots, newKey: newKey)
     }
@@ -118,7 +124,7 @@ extension OpenedVault {
         get throws {
             switch contents {
             case .payload(let payload): VaultChange(payload: payload)
-            case .records(let set): VaultChange(index: try set.index, records: [.kept(set.records[...])])
+            case .records(let set): VaultChange(index: .unchanged(of: set), records: [.kept(set.records[...])])
             }
         }
     }

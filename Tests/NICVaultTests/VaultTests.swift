@@ -127,7 +127,7 @@ struct VaultTests {
             let index = #"{"records":"# + entries + #","schema":1,"settings":{"defaultRotationDays":90}}"#
             try store.create(
                 .records(
-                    index: try SecureBytes(copying: Array(index.utf8)),
+                    index: .new(try SecureBytes(copying: Array(index.utf8))),
                     records: [.seal(id: RecordSet.newID(), plaintext: try SecureBytes(copying: Array(record.utf8)))])
             ) { key, id in
                 [

@@ -79,7 +79,7 @@ struct FormatV2Tests {
         let b = [UInt8](repeating: 2, count: 16)
         let created = try store.create(
             .records(
-                index: passphrase("two"),
+                index: .new(passphrase("two")),
                 records: [
                     .seal(id: a, plaintext: passphrase("record a")), .seal(id: b, plaintext: passphrase("record b")),
                 ])
@@ -361,7 +361,8 @@ private func recordStore(
 ) throws -> (VaultStore, OpenedVault) {
     let store = VaultStore(path: folder.file("v.nicv"), rollbackMemory: RollbackMemory(directory: folder.file("state")))
     let created = try store.create(
-        .records(index: passphrase("index"), records: records.map { .seal(id: $0.id, plaintext: passphrase($0.text)) })
+        .records(
+            index: .new(passphrase("index")), records: records.map { .seal(id: $0.id, plaintext: passphrase($0.text)) })
     ) { key, id in
         [try PassphraseSlot(wrapping: key, passphrase: passphrase(pass), parameters: .interactive, vaultID: id)]
     }
