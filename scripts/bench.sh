@@ -58,7 +58,7 @@ for n in $sizes; do
     [ -f "$vault" ] || "$gen" generate "$n" "$vault" "$work/pass" >/dev/null
     size=$(stat -c %s "$vault")
     first=$("$bin" list --vault "$vault" --passphrase-file "$work/pass" --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['gstin'])")
-    runs=5  # at 100,000 too: with 3 runs, update's mean moved by 28 ms between two runs of the same code
+    runs=10  # 3 or 5 runs let a mean move by 20 to 30 ms between two runs of the same code (Argon2id alone varies by ± 7 ms)
     hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/scale.json" \
         "$bin list --vault $vault --passphrase-file $work/pass" \
         "$bin show $first --vault $vault --passphrase-file $work/pass" \
