@@ -142,13 +142,18 @@ final class FileRecordSource: RecordSource {
                 damage = .init(position: position, reason: "record \(position + 1) of \(count) is cut short")
                 break
             }
-            let version = window[(at + 16)..<(at + 24)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let length = window[(at + 48)..<(at + 52)].reduce(0) { $0 << 8 | Int($1) }
+            // Read through the window's buffer: slices of it would be retained and released 300,000 times.
+            let (version, length) = window.withUnsafeBufferPointer { bytes in
+                (
+                    RecordSet.bigEndian(bytes, at + 16),
+                    Int(UInt32(truncatingIfNeeded: RecordSet.bigEndian(bytes, at + 44)))
+                )
+            }
             guard length >= RecordSet.minimumBucket + 16, end - offset - framing >= length else {
                 damage = .init(position: position, reason: "record \(position + 1) of \(count) is cut short")
                 break
             }
-            ids += window[at..<(at + 16)]
+            window.withUnsafeBufferPointer { ids.append(contentsOf: UnsafeBufferPointer(rebasing: $0[at..<(at + 16)])) }
             versions.append(version)
             offsets.append(offset)
             lengths.append(framing + length)

@@ -805,10 +805,12 @@ public struct RecordSet: Sendable {
         let total = Padding.paddedLength(for: length)
         let padded = try SecureBytes(count: total) { out in
             out.storeBytes(of: UInt32(records.count).bigEndian, toByteOffset: 0, as: UInt32.self)
-            for (position, record) in records.enumerated() {
-                ByteWriter.storeRecord(
-                    record.recordID, version: record.version, digest: record.digest, into: out,
-                    at: 4 + position * entryByteCount)
+            records.withUnsafeBufferPointer { records in
+                for position in records.indices {
+                    ByteWriter.storeRecord(
+                        records[position].recordID, version: records[position].version,
+                        digest: records[position].digest, into: out, at: 4 + position * entryByteCount)
+                }
             }
             index.withUnsafeBytes { bytes in
                 if bytes.count > 0 {

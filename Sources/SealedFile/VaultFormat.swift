@@ -427,7 +427,10 @@ public enum VaultFormat {
         var sealed = try RecordSet.seal(
             records, key: key, vaultID: header.vaultID, version: header.generation, random: random)
         let (padded, indexRange) = try RecordSet.paddedManifest(of: sealed, index: index)
-        let recordsLength = sealed.reduce(0) { $0 + $1.length }
+        // Lengths summed through the array's buffer (100,000 records are not copied out one by one).
+        let (recordsLength, inMemory) = sealed.withUnsafeBufferPointer { records in
+            records.indices.reduce((0, 0)) { ($0.0 + records[$1].length, $0.1 + records[$1].framed.count) }
+        }
         header.keyCommitment = KeyCommitment.compute(key: key, vaultID: header.vaultID)
         header.payloadNonce = XChaCha20Poly1305.randomNonce(using: random)
         header.ciphertextLength = UInt64(padded.count + XChaCha20Poly1305.tagByteCount)
@@ -436,7 +439,6 @@ public enum VaultFormat {
         let headerBytes = header.serialized()
         // A record kept unread (a store that reads records when asked) stays where it is and is not in `bytes`:
         // such a store writes only the header, the manifest and the new records.
-        let inMemory = sealed.reduce(0) { $0 + $1.framed.count }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerBytes.count + Int(header.ciphertextLength) + inMemory)
         bytes += headerBytes
@@ -446,7 +448,7 @@ public enum VaultFormat {
                 authenticating: headerBytes, appendingTo: &bytes)
         }
         let manifestEnd = bytes.count
-        for record in sealed where !record.framed.isEmpty { bytes += record.framed }
+        for position in sealed.indices where !sealed[position].framed.isEmpty { bytes += sealed[position].framed }
         // Each record in memory now points into the file's bytes (changed in place: a record kept unread, nearly
         // all of them in a save of one change, stays as it is).
         var offset = manifestEnd
