@@ -249,8 +249,9 @@ public enum RecordWrite: Sendable {
         if case .kept(let run) = self { run } else { [] }
     }
 
-    static func isKept(_ write: RecordWrite) -> Bool {
-        if case .kept = write { true } else { false }
+    /// How many records this write puts in the file.
+    var recordCount: Int {
+        if case .kept(let run) = self { run.count } else { 1 }
     }
 }
 
@@ -724,7 +725,7 @@ public struct RecordSet: Sendable {
         _ writes: [RecordWrite], key: SymmetricKey, vaultID: [UInt8], version: UInt64, random: some RandomSource
     ) throws -> [SealedRecord] {
         let recordKey = try recordKey(from: key)
-        let count = writes.reduce(0) { $0 + (RecordWrite.isKept($1) ? $1.keptRecords.count : 1) }
+        let count = writes.reduce(0) { $0 + $1.recordCount }
         var seen = RecordIDSet(capacity: count)
         var layout: [(content: Int, padded: Int)] = []
         let badIDs = SealedFileError.invalidArgument("record ids are 16 bytes, each used once")
