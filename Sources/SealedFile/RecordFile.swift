@@ -144,10 +144,7 @@ final class FileRecordSource: RecordSource {
             }
             // Read through the window's buffer: slices of it would be retained and released 300,000 times.
             let (version, length) = window.withUnsafeBufferPointer { bytes in
-                (
-                    RecordSet.bigEndian(bytes, at + 16),
-                    Int(UInt32(truncatingIfNeeded: RecordSet.bigEndian(bytes, at + 44)))
-                )
+                (RecordSet.bigEndian(bytes, at + 16), Int(RecordSet.bigEndian32(bytes, at + 48)))
             }
             guard length >= RecordSet.minimumBucket + 16, end - offset - framing >= length else {
                 damage = .init(position: position, reason: "record \(position + 1) of \(count) is cut short")

@@ -352,6 +352,12 @@ public struct RecordSet: Sendable {
         return UInt64(bigEndian: UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
 
+    /// The u32 at `at` of `bytes`, big-endian (a record's length in its framing).
+    static func bigEndian32(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
+        precondition(at >= 0 && at + 4 <= bytes.count)
+        return UInt32(bigEndian: UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: at, as: UInt32.self))
+    }
+
     /// The offset of the manifest entry at `position` in the table and its id, refused when an earlier entry
     /// named the same id (step 9).
     static func entry(_ position: Int, of entries: UnsafeBufferPointer<UInt8>, unlike seen: inout RecordIDSet) throws
@@ -381,7 +387,7 @@ public struct RecordSet: Sendable {
                         throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
                     }
                     let version = u64(file, at + 16)
-                    let length = (0..<4).reduce(0) { $0 << 8 | Int(file[at + 48 + $1]) }
+                    let length = Int(Self.bigEndian32(file, at + 48))
                     let end = offset + Self.framingByteCount + length
                     guard length >= Self.minimumBucket + 16, end <= section.endIndex else {
                         throw SealedFileError.recordDamaged("record \(position + 1) of \(count) is cut short")
@@ -671,10 +677,11 @@ public struct RecordSet: Sendable {
     /// True when `framed` is the record named by `id` and `version`, `length` bytes long (its framing's own
     /// length field agreeing): what a store read for a record must be before its hash is checked.
     static func isFramed(_ framed: ArraySlice<UInt8>, as id: RecordID, version: UInt64, length: Int) -> Bool {
-        let start = framed.startIndex
-        return framed.count == length && length >= minimumFramedLength && RecordID(framed.prefix(16)) == id
-            && framed[(start + 16)..<(start + 24)].reduce(UInt64(0), { $0 << 8 | UInt64($1) }) == version
-            && framed[(start + 48)..<(start + 52)].reduce(0, { $0 << 8 | Int($1) }) == length - framingByteCount
+        guard framed.count == length, length >= minimumFramedLength else { return false }
+        return framed.withUnsafeBufferPointer { bytes in
+            RecordID(bigEndian(bytes, 0), bigEndian(bytes, 8)) == id && bigEndian(bytes, 16) == version
+                && Int(bigEndian32(bytes, 48)) == length - framingByteCount
+        }
     }
 
     /// One record read by itself through the lookup file: its bytes must be the record the entry names (the id

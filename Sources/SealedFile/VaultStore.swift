@@ -310,15 +310,10 @@ public struct VaultStore: VaultStorage {
             let backupBytes = try current.unchanged.resealing(current.records).seal(
                 key: newKey, header: result.header(after: current.header), random: random)
             try AtomicFile.replace(backupPath, with: backupBytes, backup: nil, fileSystem: fileSystem)
-            let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
-            _ = try VaultFormat.parse(newBytes)
-            try AtomicFile.replace(path, with: newBytes, backup: nil, fileSystem: fileSystem)
-            try checks.remember(saved.header, bytes: newBytes, force: false)
-            return saved
         }
         // The records this command kept without reading them are copied from the file it opened (in the kernel,
         // not through this process): an update of one record of 100,000 writes the header, the manifest and that
-        // record from memory.
+        // record from memory. (Re-keying sealed every record again: all of them are in memory.)
         var (newBytes, saved) = try result.nextGeneration(of: current, random: random)
         let pieces: [FilePiece]
         if let copying = Self.pieces(of: newBytes, saved: saved) {
@@ -335,7 +330,8 @@ public struct VaultStore: VaultStorage {
         guard total == declared else {
             throw SealedFileError.invalidArgument("a save of \(total) bytes whose header says \(declared)")
         }
-        try AtomicFile.replace(path, with: pieces, backup: backupPath, fileSystem: fileSystem)
+        try AtomicFile.replace(
+            path, with: pieces, backup: result.newKey == nil ? backupPath : nil, fileSystem: fileSystem)
         try checks.remember(saved.header, bytes: newBytes, force: false)
         return saved
     }
