@@ -261,13 +261,11 @@ public struct PostgresVaultStore: VaultStorage {
         return bytes
     }
 
-    /// Locks the vault row and tells whether it still holds the header and sealed manifest `records` came from.
+    /// Locks the vault row and tells whether it still holds the header `records` came from (every save writes a
+    /// new one: `RecordSet.isSealed(header:)`); the 1 MB sealed manifest of a large vault is not read under the lock.
     func unchanged(_ link: PostgresLink, since records: RecordSet) throws -> Bool {
-        guard let row = try link.query("SELECT header, manifest FROM nicvault_vault FOR UPDATE").first else {
-            return false
-        }
-        return records.isSealed(
-            header: try row.bytes(0).readableBytesView, manifest: try row.bytes(1).readableBytesView)
+        guard let row = try link.query("SELECT header FROM nicvault_vault FOR UPDATE").first else { return false }
+        return records.isSealed(header: try row.bytes(0).readableBytesView)
     }
 
     public func exists() throws -> Bool {
@@ -440,7 +438,13 @@ public struct PostgresVaultStore: VaultStorage {
                     throw StoreError.database("a PostgreSQL store holds format version 2")
                 }
                 let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
-                try write(link, saved, bytes: newBytes, versions: versions)
+                // Most changes keep the records in their order: the row's list of ids (16 bytes a record) stays.
+                let sameOrder =
+                    current.records.map { $0.records.map(\.recordID) }
+                    == saved.records.map {
+                        $0.records.map(\.recordID)
+                    }
+                try write(link, saved, bytes: newBytes, versions: versions, sameOrder: sameOrder)
                 return (saved, newBytes)
             }
         }
@@ -488,71 +492,85 @@ public struct PostgresVaultStore: VaultStorage {
         }
     }
 
-    private func write(_ link: PostgresLink, _ saved: OpenedVault, bytes: [UInt8], versions: [RecordID: UInt64]?)
-        throws
-    {
+    private func write(
+        _ link: PostgresLink, _ saved: OpenedVault, bytes: [UInt8], versions: [RecordID: UInt64]?,
+        sameOrder: Bool = false
+    ) throws {
         guard let records = saved.records else { throw StoreError.database("a PostgreSQL store holds version 2") }
         try write(
             link, saved.header, bytes: bytes, records: records.records.map { ($0.recordID, $0.version, $0.framed) },
-            versions: versions)
+            versions: versions, sameOrder: sameOrder)
     }
 
     /// Writes the vault row and the records whose version is not the stored one, removes the others, and notes
-    /// the save in the audit table.
+    /// the save in the audit table: a save of a vault that exists is one statement (one round trip while the
+    /// vault row is locked), whatever it writes. With `sameOrder` (the records are in the order the row lists),
+    /// the row's list of record ids is left as it is.
     private func write(
         _ link: PostgresLink, _ vaultHeader: VaultHeader, bytes: [UInt8],
-        records: [(id: RecordID, version: UInt64, framed: ArraySlice<UInt8>)], versions: [RecordID: UInt64]?
+        records: [(id: RecordID, version: UInt64, framed: ArraySlice<UInt8>)], versions: [RecordID: UInt64]?,
+        sameOrder: Bool = false
     ) throws {
         let headerLength = vaultHeader.serialized().count
         let manifestEnd = headerLength + Int(vaultHeader.ciphertextLength)
         let id = ByteBuffer(bytes: vaultHeader.vaultID)
         let header = ByteBuffer(bytes: bytes[0..<headerLength])
         let manifest = ByteBuffer(bytes: bytes[headerLength..<manifestEnd])
-        var order: [UInt8] = []
-        order.reserveCapacity(records.count * RecordSet.idByteCount)
-        for record in records { order += record.id.bytes }
-        let orderBuffer = ByteBuffer(bytes: order)
         let generation = Int64(vaultHeader.generation)
-        if versions == nil {
-            try link.query(
-                """
-                INSERT INTO nicvault_vault (id, generation, header, manifest, record_order)
-                VALUES (\(id), \(generation), \(header), \(manifest), \(orderBuffer))
-                """)
-        } else {
-            try link.query(
-                """
-                UPDATE nicvault_vault SET generation = \(generation), header = \(header), manifest = \(manifest),
-                record_order = \(orderBuffer), saved_at = now() WHERE id = \(id)
-                """)
+        var order: ByteBuffer?
+        if !sameOrder {
+            var ids: [UInt8] = []
+            ids.reserveCapacity(records.count * RecordSet.idByteCount)
+            for record in records { ids += record.id.bytes }
+            order = ByteBuffer(bytes: ids)
         }
-        var written = 0
-        var writtenBytes = 0
-        var kept = Set<RecordID>()
+        var writtenIDs: [ByteBuffer] = []
+        var writtenVersions: [Int64] = []
+        var writtenBytes: [ByteBuffer] = []
+        var total = Int64(manifestEnd)
+        var stillStored = 0
         for record in records {
-            kept.insert(record.id)
-            if versions?[record.id] == record.version { continue }
-            let version = Int64(record.version)
-            let recordID = ByteBuffer(bytes: record.id.bytes)
-            let sealed = ByteBuffer(bytes: record.framed)
-            try link.query(
-                """
-                INSERT INTO nicvault_record (vault_id, id, version, sealed) VALUES (\(id), \(recordID), \(version), \(sealed))
-                ON CONFLICT (vault_id, id) DO UPDATE SET version = EXCLUDED.version, sealed = EXCLUDED.sealed
-                """)
-            written += 1
-            writtenBytes += record.framed.count
+            if let stored = versions?[record.id] {
+                stillStored += 1
+                if stored == record.version { continue }
+            }
+            writtenIDs.append(ByteBuffer(bytes: record.id.bytes))
+            writtenVersions.append(Int64(record.version))
+            writtenBytes.append(ByteBuffer(bytes: record.framed))
+            total += Int64(record.framed.count)
         }
-        for gone in (versions ?? [:]).keys where !kept.contains(gone) {
-            let recordID = ByteBuffer(bytes: gone.bytes)
-            try link.query("DELETE FROM nicvault_record WHERE vault_id = \(id) AND id = \(recordID)")
+        var gone: [ByteBuffer] = []
+        if let versions, versions.count > stillStored {
+            // Some stored record is not among these (removed): which, by id.
+            let kept = Set(records.map(\.id))
+            gone = versions.keys.filter { !kept.contains($0) }.map { ByteBuffer(bytes: $0.bytes) }
         }
-        let count = Int32(written)
-        let total = Int64(writtenBytes + manifestEnd)
+        let count = Int32(writtenIDs.count)
+        // The vault row is inserted (a new vault) or updated after the records it lists are written: the
+        // statement's parts see one snapshot, and the records' reference to the row is checked at its end.
+        let vaultRow =
+            versions == nil
+            ? "INSERT INTO nicvault_vault (id, generation, header, manifest, record_order) SELECT * FROM v"
+            : """
+            UPDATE nicvault_vault t SET generation = v.generation, header = v.header, manifest = v.manifest,
+                record_order = coalesce(v.record_order, t.record_order), saved_at = now()
+            FROM v WHERE t.id = v.id
+            """
         try link.query(
             """
-            INSERT INTO nicvault_audit (vault_id, generation, records_written, bytes_written)
-            VALUES (\(id), \(generation), \(count), \(total))
+            WITH v (id, generation, header, manifest, record_order) AS (
+                VALUES (\(id)::bytea, \(generation)::int8, \(header)::bytea, \(manifest)::bytea, \(order)::bytea)),
+            written AS (
+                INSERT INTO nicvault_record (vault_id, id, version, sealed)
+                SELECT \(id), r.id, r.version, r.sealed
+                FROM unnest(\(writtenIDs)::bytea[], \(writtenVersions)::int8[], \(writtenBytes)::bytea[])
+                    AS r (id, version, sealed)
+                ON CONFLICT (vault_id, id) DO UPDATE SET version = EXCLUDED.version, sealed = EXCLUDED.sealed),
+            gone AS (DELETE FROM nicvault_record WHERE vault_id = \(id) AND id = ANY(\(gone)::bytea[])),
+            noted AS (
+                INSERT INTO nicvault_audit (vault_id, generation, records_written, bytes_written)
+                VALUES (\(id), \(generation), \(count), \(total)))
+            \(unescaped: vaultRow)
             """)
     }
 }
@@ -616,6 +634,10 @@ final class AdvisoryFlowLock: FlowLockHolder {
 final class PostgresRecordSource: RecordSource, @unchecked Sendable {
     private let store: PostgresVaultStore
     private let vaultID: ByteBuffer
+    /// The rows read one by one so far (sealed bytes only), so that a change reads again under the vault row's
+    /// lock none that its command read before: a record at a version is the same bytes for as long as it exists.
+    private var fetched: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
+    private let lock = NSLock()
 
     init(store: PostgresVaultStore, vaultID: ByteBuffer) {
         self.store = store
@@ -623,6 +645,7 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
     }
 
     func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>] {
+        let known = lock.withLock { fetched }
         let rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = try store.withLink { link in
             guard records.count <= 16 else {
                 return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
@@ -631,6 +654,10 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
             }
             var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
             for record in records {
+                if let row = known[record.id], row.version == record.version {
+                    rows[record.id] = row
+                    continue
+                }
                 let id = ByteBuffer(bytes: record.id.bytes)
                 let found = try link.query(
                     "SELECT version, sealed FROM nicvault_record WHERE vault_id = \(vaultID) AND id = \(id)")
@@ -640,6 +667,7 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
                     )
                 }
             }
+            lock.withLock { fetched.merge(rows) { $1 } }
             return rows
         }
         return try records.map { record in

@@ -469,8 +469,16 @@ public struct RecordSet: Sendable {
             && isSealed(header: prefix[..<source.header.count], manifest: prefix[source.header.count...])
     }
 
-    /// As `isSealed(as:)`, from the header's and the sealed manifest's bytes (a store that keeps them apart).
-    public func isSealed(header: some Collection<UInt8>, manifest: some Collection<UInt8>) -> Bool {
+    /// True when `header` is the very header these records came from. Every save seals the manifest with a fresh
+    /// nonce (which the header carries) and a higher generation, so an equal header means no save came in between,
+    /// whoever made it: a store that locks its header's row tells this way, without reading the sealed manifest
+    /// again, whether the set it opened is still the current one.
+    public func isSealed(header: some Collection<UInt8>) -> Bool {
+        header.elementsEqual(source.header)
+    }
+
+    /// As `isSealed(as:)`, from the header's and the sealed manifest's bytes.
+    func isSealed(header: some Collection<UInt8>, manifest: some Collection<UInt8>) -> Bool {
         guard header.elementsEqual(source.header), manifest.count == source.manifest.count else { return false }
         let same = manifest.withContiguousStorageIfAvailable { new in
             source.manifest.withUnsafeBytes { old in

@@ -64,6 +64,16 @@ struct PostgresCLITests {
         let saves = try server.sql("SELECT records_written FROM nicvault_audit ORDER BY seq").split(separator: "\n")
         #expect(saves.last == "1", "\(saves)")
         #expect(saves.dropFirst().allSatisfy { $0 == "1" || $0 == "2" }, "\(saves)")
+        // A removal deletes the credential's row and lists the others in the vault row; they all still open.
+        func count(_ statement: String) throws -> Int {
+            Int(try server.sql(statement).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        let stored = try count("SELECT count(*) FROM nicvault_record")
+        #expect(try box.run(["remove", "27AABCD1234E1Z8", "--yes"], environment: env).code == 0)
+        #expect(try count("SELECT count(*) FROM nicvault_record") == stored - 1, "\(stored)")
+        #expect(try count("SELECT length(record_order) / 16 FROM nicvault_vault") == stored - 1)
+        let after = try box.run(["list"], environment: env)
+        #expect(after.code == 0 && !after.out.contains("27AABCD1234E1Z8") && after.out.contains("29AACCK5521H1ZK"))
     }
 
     @Test func aRotationKilledOnOneMachineIsResumedFromAnother() throws {
