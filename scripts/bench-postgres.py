@@ -6,7 +6,9 @@ made by `nicvault-bench generate` and moved there with `nicvault store copy`, a 
   - `show` through the store against `show` on the file (hyperfine), and through PgBouncer in session pooling
     when it is installed (what a fleet of short jobs puts in front of the server),
   - one writer making W changes (`set --every`) one after another, against 8 writers doing so at once on 8
-    distinct credentials: changes per second.
+    distinct credentials: changes per second,
+  - how long a save holds the vault row (the one row every save writes), alone and among 8 writers, from the
+    server's log of each statement: what bounds many writers on any machine.
 Usage: NICVAULT_BIN=.build/release/nicvault scripts/bench-postgres.py [N] [W]   (default 10000 20)
 """
 import json, os, subprocess, sys, tempfile, threading, time
@@ -83,6 +85,40 @@ try:
     eight = 8 * changes / (time.time() - started)
     print(f"| 8 writers × {changes} changes on 8 distinct credentials, at once | {eight:.1f} changes/s = "
           f"{eight / one:.2f} × one writer | ≥ 4× |")
+
+    # How long a save holds the vault row, the one row every save writes (its sealed manifest lists every record):
+    # what bounds the writers of any machine, however many cores. From the server's log of each statement's end.
+    for setting in ("log_min_duration_statement = 0", "log_parameter_max_length = 0", "log_line_prefix = '%m [%p] '"):
+        server.sql(f"ALTER SYSTEM SET {setting}")
+    server.sql("SELECT pg_reload_conf()")
+    log = server.folder + "/log"
+
+    def held(run_writers):
+        start = os.path.getsize(log)
+        run_writers()
+        with open(log, errors="replace") as f:
+            f.seek(start)
+            lines = f.read().splitlines()
+        locked, times = {}, []
+        for line in lines:
+            parts = line.split(" ", 4)
+            if len(parts) < 5 or "duration:" not in parts[4] or " execute " not in parts[4]:
+                continue
+            at = time.mktime(time.strptime(parts[0] + " " + parts[1][:8], "%Y-%m-%d %H:%M:%S")) + float(parts[1][8:])
+            if "SELECT header FROM nicvault_vault FOR UPDATE" in parts[4]:
+                locked[parts[3]] = at
+            elif parts[4].endswith("COMMIT") and parts[3] in locked:
+                times.append((at - locked.pop(parts[3])) * 1000)
+        return sum(times) / max(len(times), 1), len(times)
+
+    alone, n_alone = held(lambda: writer(gstins[0], 10, 300))
+    threads = [threading.Thread(target=writer, args=(g, 5, 400)) for g in gstins]
+    together, n_together = held(lambda: ([t.start() for t in threads], [t.join() for t in threads]))
+    # Alone, the row is as the save opened it; among writers, another's save came in between, and the vault is
+    # read again, opened and sealed anew under the lock (on cores shared with the other writers): one save at a
+    # time, so at most 1000 / that many saves a second.
+    print(f"| the vault row held by a save (server log): alone ({n_alone} saves) / among 8 writers ({n_together}) | "
+          f"{alone:.1f} ms / {together:.1f} ms: at most {1000 / together:.0f} saves/s among 8 writers | |")
 finally:
     server.close()
     subprocess.run(["rm", "-rf", work])

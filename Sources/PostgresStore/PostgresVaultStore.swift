@@ -25,6 +25,9 @@ public struct PostgresVaultStore: VaultStorage {
     let password: String?
     /// One connection for the whole command (opened on first use, closed at exit).
     let links = LinkCache()
+    /// The record rows this command read one by one, by id and version: a save that runs after another
+    /// writer's (the vault listed again under the lock) does not read again those it read before.
+    let fetched = FetchedRows()
 
     public init(url: StoreURL, checks: OpenChecks, flowLockFolder: String, password: String?) {
         self.url = url
@@ -634,18 +637,13 @@ final class AdvisoryFlowLock: FlowLockHolder {
 final class PostgresRecordSource: RecordSource, @unchecked Sendable {
     private let store: PostgresVaultStore
     private let vaultID: ByteBuffer
-    /// The rows read one by one so far (sealed bytes only), so that a change reads again under the vault row's
-    /// lock none that its command read before: a record at a version is the same bytes for as long as it exists.
-    private var fetched: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
-    private let lock = NSLock()
-
     init(store: PostgresVaultStore, vaultID: ByteBuffer) {
         self.store = store
         self.vaultID = vaultID
     }
 
     func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>] {
-        let known = lock.withLock { fetched }
+        let known = store.fetched.rows
         let rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = try store.withLink { link in
             guard records.count <= 16 else {
                 return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
@@ -667,7 +665,7 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
                     )
                 }
             }
-            lock.withLock { fetched.merge(rows) { $1 } }
+            store.fetched.add(rows)
             return rows
         }
         return try records.map { record in
@@ -677,5 +675,18 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
             }
             return row.sealed
         }
+    }
+}
+
+/// Record rows read by id, with their version (sealed bytes only, checked against the manifest whenever they are
+/// opened): a record at a version is the same bytes for as long as it exists, so a command reads each once.
+final class FetchedRows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var read: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
+
+    var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] { lock.withLock { read } }
+
+    func add(_ rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)]) {
+        lock.withLock { read.merge(rows) { $1 } }
     }
 }
