@@ -44,9 +44,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         // The log says who made each change; the JSON output does not carry it.
         let (credential, log, now) = try choice.read(with: options, withLog: !json)
-        if reveal && isatty(1) == 1 {
-            Console.note("warning: printing passwords on the terminal; clear the screen and scroll-back afterwards")
-        }
+        if reveal { Console.warnIfRevealingOnTerminal() }
         if json {
             try JSONOutput.print(
                 Output(

@@ -33,9 +33,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let (c, _, now) = try choice.read(with: options)
         let showsPassword = reveal || field == "password"
-        if showsPassword && isatty(1) == 1 {
-            Console.note("warning: printing a password on the terminal; clear the screen and scroll-back afterwards")
-        }
+        if showsPassword { Console.warnIfRevealingOnTerminal() }
         let details = CredentialDetails(c, now: now, revealPassword: showsPassword)
         if let field {
             let values = details.fields

@@ -18,6 +18,14 @@ enum Console {
         FileHandle.standardError.write(Data((visible(text) + "\n").utf8))
     }
 
+    /// Before a password is printed (`show --reveal`, `history --reveal`): a warning when stdout is a terminal,
+    /// whose screen and scroll-back keep it. (`export` refuses a terminal instead: it prints every password.)
+    static func warnIfRevealingOnTerminal() {
+        if isatty(1) == 1 {
+            note("warning: printing a password on the terminal; clear the screen and scroll-back afterwards")
+        }
+    }
+
     /// `text` with every control character but a line feed and a tab written as `\u{1B}`.
     static func visible(_ text: String) -> String {
         // Most text has no byte below 0x20 but a line feed or a tab, no DEL and no 0xC2 (which leads C1 controls).
