@@ -442,12 +442,8 @@ public struct PostgresVaultStore: VaultStorage {
                 }
                 let (newBytes, saved) = try result.nextGeneration(of: current, random: random)
                 // Most changes keep the records in their order: the row's list of ids (16 bytes a record) stays.
-                let sameOrder =
-                    current.records.map { $0.records.map(\.recordID) }
-                    == saved.records.map {
-                        $0.records.map(\.recordID)
-                    }
-                try write(link, saved, bytes: newBytes, versions: versions, sameOrder: sameOrder)
+                let ids = { (vault: OpenedVault) in vault.records?.records.map(\.recordID) }
+                try write(link, saved, bytes: newBytes, versions: versions, sameOrder: ids(current) == ids(saved))
                 return (saved, newBytes)
             }
         }
