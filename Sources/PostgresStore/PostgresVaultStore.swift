@@ -545,8 +545,9 @@ public struct PostgresVaultStore: VaultStorage {
             gone = versions.keys.filter { !kept.contains($0) }.map { ByteBuffer(bytes: $0.bytes) }
         }
         let count = Int32(writtenIDs.count)
-        // The vault row is inserted (a new vault) or updated after the records it lists are written: the
-        // statement's parts see one snapshot, and the records' reference to the row is checked at its end.
+        // The records, the removals, the audit line and the vault row in one statement: its parts see one
+        // snapshot, and the records' reference to the vault row (a new vault's is inserted by this statement) is
+        // checked at its end. The row exists and is locked (`unchanged`, `readListing`) when it is updated.
         let vaultRow =
             versions == nil
             ? "INSERT INTO nicvault_vault (id, generation, header, manifest, record_order) SELECT * FROM v"
