@@ -762,6 +762,11 @@ def pgbouncer(writers):
         codes = sorted(p.wait(timeout=120) for p in same)
         check("two writers on one credential: each succeeds or is told to run it again (exit 4)",
               codes in ([0, 0], [0, 4]), str(codes))
+        # Each command ends its connection with PostgreSQL's Terminate message: the pooler logs no vanished client.
+        with open(bouncer.folder + "/log", errors="replace") as log:
+            vanished = log.read().count("client unexpected eof")
+        check("every connection said goodbye (PgBouncer logs no 'client unexpected eof')", vanished == 0,
+              f"{vanished} such lines")
         print(f"pgbouncer: session pooling, register, rotate, {writers} writers at once, "
               f"{time.time() - started:.1f} s")
     finally:

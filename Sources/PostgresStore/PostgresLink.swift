@@ -124,7 +124,21 @@ final class PostgresLink: @unchecked Sendable {
         }
     }
 
-    func close() { _ = try? Self.wait(connection.close()) }
+    /// Says goodbye (PostgreSQL's Terminate message, as psql does) and closes: a pooler then logs a client that
+    /// left, not one that vanished. postgres-nio sends Terminate only from its async close, run here on a task
+    /// while this thread (a command's, never the event loop's) waits; a close without it after 2 seconds.
+    func close() {
+        let connection = self.connection
+        guard !connection.isClosed else { return }
+        let closed = DispatchSemaphore(value: 0)
+        Task.detached {
+            try? await connection.closeGracefully()
+            closed.signal()
+        }
+        if closed.wait(timeout: .now() + .seconds(2)) == .timedOut {
+            _ = try? Self.wait(connection.close())
+        }
+    }
 
     struct TimedOut: Error, CustomStringConvertible {
         var description: String { "the store did not answer within \(PostgresLink.timeout) s (NICVAULT_STORE_TIMEOUT)" }
