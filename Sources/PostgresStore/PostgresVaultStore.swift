@@ -634,13 +634,13 @@ final class AdvisoryFlowLock: FlowLockHolder {
 final class PostgresRecordSource: RecordSource, @unchecked Sendable {
     private let store: PostgresVaultStore
     private let vaultID: ByteBuffer
+
     init(store: PostgresVaultStore, vaultID: ByteBuffer) {
         self.store = store
         self.vaultID = vaultID
     }
 
     func read(_ records: [(id: RecordID, version: UInt64, position: Int?)]) throws -> [ArraySlice<UInt8>] {
-        let known = store.fetched.rows
         let rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = try store.withLink { link in
             guard records.count <= 16 else {
                 return try PostgresVaultStore.recordRows(link, vaultID: vaultID, bytes: true).mapValues {
@@ -649,8 +649,8 @@ final class PostgresRecordSource: RecordSource, @unchecked Sendable {
             }
             var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
             for record in records {
-                if let row = known[record.id], row.version == record.version {
-                    rows[record.id] = row
+                if let sealed = store.fetched.row(record.id, version: record.version) {
+                    rows[record.id] = (record.version, sealed)
                     continue
                 }
                 let id = ByteBuffer(bytes: record.id.bytes)
@@ -681,7 +681,10 @@ final class FetchedRows: @unchecked Sendable {
     private let lock = NSLock()
     private var read: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] = [:]
 
-    var rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)] { lock.withLock { read } }
+    /// The sealed bytes of the row read for `id`, when it was read at `version`.
+    func row(_ id: RecordID, version: UInt64) -> ArraySlice<UInt8>? {
+        lock.withLock { read[id].flatMap { $0.version == version ? $0.sealed : nil } }
+    }
 
     func add(_ rows: [RecordID: (version: UInt64, sealed: ArraySlice<UInt8>)]) {
         lock.withLock { read.merge(rows) { $1 } }
