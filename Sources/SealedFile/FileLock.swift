@@ -61,8 +61,8 @@ public final class FileLock {
 }
 
 /// Seconds on the monotonic clock.
-enum Monotonic {
-    static func now() -> Double {
+public enum Monotonic {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

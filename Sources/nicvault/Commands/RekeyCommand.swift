@@ -31,12 +31,12 @@ struct RekeyCommand: ParsableCommand {
         if vault.opened.header.passphraseSlot != nil {
             do {
                 passphrase = try options.passphrase(prompt: "Vault passphrase (to re-wrap the new key): ")
-            } catch let error as CLIError {
+            } catch let error as UnlockError {
                 // Opened with an identity or a session, a job may not expect to be asked: say why it is.
                 let why = label == nil ? "re-keying" : "removing a recipient"
-                throw CLIError(
+                throw UnlockError(
                     "\(why) needs the vault passphrase, which wraps the new key (an identity cannot stand in for it); "
-                        + error.message, code: error.code)
+                        + error.message, kind: error.kind)
             }
         }
         try vault.rekey(passphrase: passphrase, removing: label)

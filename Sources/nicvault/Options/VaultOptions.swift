@@ -47,16 +47,10 @@ struct VaultOptions: ParsableArguments {
             valueName: "size"))
     var allowKdfMemory: String?
 
-    /// The variables that unlock a vault, which no child process (exec) may inherit.
-    static let unlockingVariables = [
-        "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
-        "NICVAULT_IDENTITY_FILE",
-    ]
-
     /// Removes every means of opening the vault from this process before it runs another program: the
     /// unlocking variables, and the --passphrase-fd descriptor.
     func forgetUnlockingMeans() {
-        for name in Self.unlockingVariables { unsetenv(name) }
+        for name in PassphraseSource.unlockingVariables { unsetenv(name) }
         if let passphraseFd, passphraseFd > 2 { close(passphraseFd) }
     }
 
@@ -149,61 +143,17 @@ struct VaultOptions: ParsableArguments {
 
     /// Runs `open` with the means of unlocking the store, in the order `openVault` says, with its fall-backs.
     private func unlocked<R>(_ open: (any VaultStorage, VaultAccess) throws -> R) throws -> R {
-        let store = try store()
-        let identity = identityFile()
-        let source = PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd)
-        let session = ProcessInfo.processInfo.environment["NICVAULT_SESSION"].flatMap {
-            source.isTerminal && !$0.isEmpty ? $0 : nil
-        }
-        // A session tried first reads the vault's header, and says so when there is no vault (one question to a
-        // database store, not two); otherwise the header is read (which says when there is no vault) before a key
-        // or a passphrase is.
-        let sessionFirst = identity == nil && session != nil
-        var header = sessionFirst ? nil : try store.currentHeader()
-        if let (path, explicit) = identity {
-            let key = try IdentityFile.read(path)
-            do {
-                return try open(store, .unlocker(.identity(key)))
-            } catch SealedFileError.notARecipient where !explicit {
-                Console.note("note: the identity \(path) is not a recipient of this vault; asking for the passphrase")
-            }
-        }
-        if let session {
-            do {
-                let key = try Locations.sessions().key(variable: session, store: store, now: Timestamp.current())
-                return try open(store, .key(key))
-            } catch let error as SessionError {
-                Console.note("note: \(error.description); asking for the passphrase")
-            }
-        }
-        if header == nil { header = try store.currentHeader() }
-        // A vault opened only by recipients: asking for a passphrase (or reading a passphrase file, or running a
-        // passphrase command) could never open it, and "set NICVAULT_PASSPHRASE_FILE" would be the wrong advice.
-        if header?.passphraseSlot == nil {
-            throw CLIError(Self.identityHelp(tried: identity?.path), code: Exit.wrongPassphrase)
-        }
-        do {
-            return try open(store, .unlocker(.passphrase(try source.read(prompt: "Vault passphrase: "))))
-        } catch SealedFileError.wrongPassphrase where !source.isTerminal {
-            // Which source was read: a job's stale file or variable (after `passwd`) is the usual cause.
-            throw CLIError(
-                "wrong passphrase: \(source.description) does not open this vault; nothing was changed",
-                code: Exit.wrongPassphrase)
-        }
+        let means = UnlockMeans(
+            identity: identityFile(), passphrase: PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd),
+            session: ProcessInfo.processInfo.environment["NICVAULT_SESSION"], sessions: Locations.sessions(),
+            defaultIdentityFile: Locations.defaultIdentityFile(), terminal: Terminal.readSecret, warn: Console.note)
+        return try means.open(try store(), with: open)
     }
+}
 
-    /// What to do with a vault that has no passphrase slot.
-    static func identityHelp(
-        tried: String?, _ env: [String: String] = ProcessInfo.processInfo.environment
-    ) -> String {
-        let tail =
-            "give --identity FILE, set NICVAULT_IDENTITY_FILE, or keep the identity at "
-            + "\(Locations.defaultIdentityFile(env))"
-        if let tried {
-            return "this vault has no passphrase and the identity \(tried) is not one of its recipients: \(tail) "
-                + "with the identity of a recipient (nicvault recipient list shows them)"
-        }
-        return "this vault has no passphrase: it opens only with a recipient's identity; \(tail)"
+extension PassphraseSource {
+    /// The passphrase, asked on the terminal when that is the source; a warning to stderr.
+    func read(prompt: String) throws -> SecureBytes {
+        try read(prompt: prompt, terminal: Terminal.readSecret, warn: Console.note)
     }
-
 }

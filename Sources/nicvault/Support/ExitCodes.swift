@@ -66,6 +66,13 @@ enum ErrorReport {
                 return Exit.conflict
             case .unsupportedSchema, .payloadUnreadable: return Exit.damaged
             }
+        case let e as UnlockError:
+            switch e.kind {
+            case .cannotUnlock: return Exit.wrongPassphrase
+            case .invalid: return Exit.usage
+            case .failed: return Exit.failure
+            case .exists: return Exit.conflict
+            }
         case is GSTINError: return Exit.usage
         case let e as SeedError:
             if case .unreadable = e { return Exit.notFound }

@@ -1,5 +1,6 @@
 import Foundation
 import GST
+import NICVault
 import Portal
 
 /// Where OTPs come from for `register` and `rotate`: the sandbox outbox (`--otp-from-outbox`), one line of

@@ -1,5 +1,6 @@
 import Foundation
 import GST
+import NICVault
 import Sodium
 
 /// A new secret from the person: on a terminal without echo, asked twice; else one line of stdin.

@@ -79,9 +79,6 @@ enum Console {
 
 /// The controlling terminal, read without echo.
 enum Terminal {
-    /// Longest secret read from a terminal, a file or a pipe.
-    static let maximumSecretLength = 4096
-
     /// True when a controlling terminal can be opened.
     static var isAvailable: Bool {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -148,60 +145,5 @@ enum Terminal {
             Console.note("The two entries differ; try again.")
         }
         throw CLIError("the entries did not match three times; nothing was changed", code: Exit.usage)
-    }
-}
-
-/// Reads secrets from descriptors straight into locked memory.
-enum SecretReader {
-    /// Reads one line ("\n" or "\r\n" dropped). With `timeout`, gives up after that many seconds without a
-    /// complete line (a FIFO with no writer, a command that never prints): `what` names the source in the error.
-    /// Errors carry `code`.
-    static func readLine(
-        fd: Int32, timeout: Double? = nil, what: String = "the secret", code: Int32 = Exit.failure
-    ) throws -> SecureBytes {
-        let deadline = timeout.map { Monotonic.now() + $0 }
-        var length = 0
-        let buffer = try SecureBytes(count: Terminal.maximumSecretLength + 1) { out in
-            while length < out.count {
-                if let deadline {
-                    let left = deadline - Monotonic.now()
-                    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    let ready = left > 0 ? poll(&poller, 1, Int32(min(left, 3600) * 1000) + 1) : 0
-                    if ready < 0 {
-                        if errno == EINTR { continue }
-                        throw CLIError("could not read \(what): \(String(cString: strerror(errno)))", code: code)
-                    }
-                    if ready == 0 {
-                        throw CLIError(
-                            "gave up waiting for \(what) after \(Int(timeout!)) s (set NICVAULT_PASSPHRASE_TIMEOUT "
-                                + "to wait longer)", code: code)
-                    }
-                }
-                let n = Glibc.read(fd, out.baseAddress! + length, 1)
-                if n < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    let reason = errno == EBADF ? "it is not an open descriptor" : String(cString: strerror(errno))
-                    throw CLIError("could not read \(what): \(reason)", code: code)
-                }
-                if n == 0 { break }
-                if out[length] == 0x0a { break }
-                length += n
-            }
-        }
-        guard length <= Terminal.maximumSecretLength else {
-            throw CLIError("\(what) is longer than \(Terminal.maximumSecretLength) bytes", code: Exit.usage)
-        }
-        var end = length
-        if end > 0 && buffer.withUnsafeBytes({ $0[end - 1] }) == 0x0d { end -= 1 }
-        return try buffer.slice(0..<end)
-    }
-}
-
-/// Seconds on the monotonic clock.
-enum Monotonic {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -1,19 +1,32 @@
 import Foundation
+import SealedFile
 import Sodium
 
-/// The passphrase sources, in the order PRODUCT.md fixes.
-enum PassphraseSource {
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the vault passphrase comes from, in the order PRODUCT.md fixes: --passphrase-file, --passphrase-fd,
+/// NICVAULT_PASSPHRASE_FILE, NICVAULT_PASSPHRASE_COMMAND, NICVAULT_PASSPHRASE, the terminal.
+public enum PassphraseSource: Sendable {
     case file(String, variable: String?)
     case descriptor(Int32)
     case command(String)
     case environmentValue
     case terminal
 
-    static let variablesHelp =
+    public static let variablesHelp =
         "set NICVAULT_PASSPHRASE_FILE (a 0600 file), NICVAULT_PASSPHRASE_COMMAND (a command that prints it), "
         + "or NICVAULT_PASSPHRASE; or pass --passphrase-file or --passphrase-fd"
 
-    static func resolve(
+    /// The variables that unlock a vault, which no child process (exec) may inherit.
+    public static let unlockingVariables = [
+        "NICVAULT_SESSION", "NICVAULT_PASSPHRASE", "NICVAULT_PASSPHRASE_FILE", "NICVAULT_PASSPHRASE_COMMAND",
+        "NICVAULT_IDENTITY_FILE",
+    ]
+
+    /// The first source that is set: `file` (--passphrase-file), `fd` (--passphrase-fd), then the variables.
+    public static func resolve(
         file: String?, fd: Int32?, environment env: [String: String] = ProcessInfo.processInfo.environment
     ) -> PassphraseSource {
         if let file { return .file(file, variable: nil) }
@@ -27,27 +40,30 @@ enum PassphraseSource {
     }
 
     /// True when reading will prompt on the terminal.
-    var isTerminal: Bool { if case .terminal = self { true } else { false } }
+    public var isTerminal: Bool { if case .terminal = self { true } else { false } }
 
     /// Seconds to wait for a passphrase from a file, descriptor or command: $NICVAULT_PASSPHRASE_TIMEOUT,
     /// else 60.
-    static func timeout(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Double {
+    public static func timeout(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Double {
         if let text = env["NICVAULT_PASSPHRASE_TIMEOUT"], let value = Double(text), value > 0 { return value }
         return 60
     }
 
     /// The passphrase from this source; an empty one (an empty file, a variable set to nothing) is refused as
     /// such: no vault has an empty passphrase, and "wrong passphrase" would send the user looking elsewhere.
-    func read(prompt: String) throws -> SecureBytes {
-        let secret = try readLine(prompt: prompt)
+    /// `terminal` asks the person (nil: there is no terminal); `warn` hears of a passphrase file others can read.
+    public func read(
+        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void
+    ) throws -> SecureBytes {
+        let secret = try readLine(prompt: prompt, terminal: terminal, warn: warn)
         guard secret.count > 0 else {
-            throw CLIError("\(description) is empty: it must hold the vault passphrase", code: Exit.wrongPassphrase)
+            throw UnlockError("\(description) is empty: it must hold the vault passphrase", kind: .cannotUnlock)
         }
         return secret
     }
 
     /// Where the passphrase came from, for messages.
-    var description: String {
+    public var description: String {
         switch self {
         case .file(let path, let variable):
             "the passphrase file \(path)" + (variable.map { " (from \($0))" } ?? "")
@@ -58,44 +74,43 @@ enum PassphraseSource {
         }
     }
 
-    private func readLine(prompt: String) throws -> SecureBytes {
+    private func readLine(
+        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void
+    ) throws -> SecureBytes {
         let wait = Self.timeout()
         switch self {
         case .file(let path, _):
             let what = description
+            func failed() -> UnlockError {
+                UnlockError("cannot read \(what): \(String(cString: strerror(errno)))", kind: .cannotUnlock)
+            }
             // Non-blocking open: a FIFO with no writer must not hang here (the read below has the time-out).
             let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else {
-                throw CLIError("cannot read \(what): \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
-            }
+            guard fd >= 0 else { throw failed() }
             defer { close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0 else {
-                throw CLIError("cannot read \(what): \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
-            }
+            guard fstat(fd, &info) == 0 else { throw failed() }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
-                throw CLIError(
-                    "\(what) is a folder; give the file that holds the passphrase", code: Exit.wrongPassphrase)
+                throw UnlockError("\(what) is a folder; give the file that holds the passphrase", kind: .cannotUnlock)
             case S_IFREG:
                 if info.st_mode & 0o077 != 0 {
-                    Console.note("warning: \(what) is readable by others; run: chmod 600 '\(path)'")
+                    warn("warning: \(what) is readable by others; run: chmod 600 '\(path)'")
                 }
             default: break  // a FIFO or a process substitution: fine, read with the time-out
             }
-            return try SecretReader.readLine(fd: fd, timeout: wait, what: what, code: Exit.wrongPassphrase)
+            return try SecretReader.readLine(fd: fd, timeout: wait, what: what, kind: .cannotUnlock)
         case .descriptor(let fd):
-            return try SecretReader.readLine(fd: fd, timeout: wait, what: description, code: Exit.wrongPassphrase)
+            return try SecretReader.readLine(fd: fd, timeout: wait, what: description, kind: .cannotUnlock)
         case .command(let command):
             return try Self.runPassphraseCommand(command, timeout: wait)
         case .environmentValue:
             let value = ProcessInfo.processInfo.environment["NICVAULT_PASSPHRASE"] ?? ""
             return try SecureBytes(copying: Array(value.utf8))
         case .terminal:
-            guard let secret = try Terminal.readSecret(prompt: prompt) else {
-                throw CLIError(
-                    "no terminal to ask for the vault passphrase: \(Self.variablesHelp)",
-                    code: Exit.wrongPassphrase)
+            guard let secret = try terminal(prompt) else {
+                throw UnlockError(
+                    "no terminal to ask for the vault passphrase: \(Self.variablesHelp)", kind: .cannotUnlock)
             }
             return secret
         }
@@ -105,9 +120,10 @@ enum PassphraseSource {
     /// line (a background child that keeps the output open does not hold nicvault), and at the time-out.
     private static func runPassphraseCommand(_ command: String, timeout: Double) throws -> SecureBytes {
         let what = "NICVAULT_PASSPHRASE_COMMAND"
+        func refused(_ text: String) -> UnlockError { UnlockError(text, kind: .cannotUnlock) }
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else {
-            throw CLIError("\(what) could not start: \(String(cString: strerror(errno)))", code: Exit.wrongPassphrase)
+            throw refused("\(what) could not start: \(String(cString: strerror(errno)))")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -126,9 +142,7 @@ enum PassphraseSource {
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
         close(pipeEnds[1])
         defer { close(pipeEnds[0]) }
-        guard spawned == 0 else {
-            throw CLIError("\(what) could not start: \(String(cString: strerror(spawned)))", code: Exit.wrongPassphrase)
-        }
+        guard spawned == 0 else { throw refused("\(what) could not start: \(String(cString: strerror(spawned)))") }
         let started = Monotonic.now()
         var status: Int32 = 0
         func reap(waitingUpTo seconds: Double) -> Bool {
@@ -142,7 +156,7 @@ enum PassphraseSource {
         let line: SecureBytes
         do {
             line = try SecretReader.readLine(
-                fd: pipeEnds[0], timeout: timeout, what: "the output of \(what)", code: Exit.wrongPassphrase)
+                fd: pipeEnds[0], timeout: timeout, what: "the output of \(what)", kind: .cannotUnlock)
         } catch {
             kill(pid, SIGKILL)
             _ = reap(waitingUpTo: .infinity)
@@ -152,16 +166,15 @@ enum PassphraseSource {
         guard reap(waitingUpTo: timeout) else {
             kill(pid, SIGKILL)
             _ = reap(waitingUpTo: .infinity)
-            throw CLIError(
+            throw refused(
                 "\(what) printed a line but did not exit within \(Int(timeout)) s (set NICVAULT_PASSPHRASE_TIMEOUT "
-                    + "to wait longer)", code: Exit.wrongPassphrase)
+                    + "to wait longer)")
         }
         let exited = (status & 0x7f) == 0
         let code = (status >> 8) & 0xff
         guard exited && code == 0 else {
-            throw CLIError(
-                "\(what) failed" + (exited ? " with exit code \(code)" : " (killed by signal \(status & 0x7f))"),
-                code: Exit.wrongPassphrase)
+            throw refused(
+                "\(what) failed" + (exited ? " with exit code \(code)" : " (killed by signal \(status & 0x7f))"))
         }
         return line
     }
