@@ -1,7 +1,15 @@
+/// What the flows for an API user ask of the vault: the GSTIN's main user, its committed portal login in an
+/// environment, which makes API users and changes their passwords (nil when there is none, or it is pending).
+public protocol MainUserLedger: AnyObject {
+    func mainUser(of gstin: GSTIN, environment: Environment) throws -> Credential?
+}
+
 /// Where a registration keeps its credential while the portal is being asked: staged before the portal
 /// creates the user, committed once it has, dropped only when it clearly has not. The vault implements it; the
 /// registration flow uses it without knowing anything of files.
-public protocol RegistrationLedger: AnyObject {
+public protocol RegistrationLedger: MainUserLedger {
+    /// How often a new credential is rotated when the registration does not say.
+    var defaultRotationDays: Int { get }
     /// Stores `credential` with `pendingSince` set. Fails when the (environment, GSTIN, kind) is taken.
     func stage(_ credential: Credential) throws -> Credential
     /// Starts a pending registration over with a new user id and password: the earlier attempt's user id and
@@ -25,7 +33,7 @@ public protocol RegistrationLedger: AnyObject {
 /// Where a rotation keeps its new password while the portal is being asked: staged (beside the current one)
 /// before the portal is asked to change it, committed once the portal accepts it, moved to history (never
 /// confirmed) when it does not.
-public protocol RotationLedger: AnyObject {
+public protocol RotationLedger: MainUserLedger {
     /// Stages `password` on the credential if it is still at `expectedVersion` and has nothing staged.
     func stageRotation(_ key: CredentialKey, expectedVersion: Int, password: Secret) throws -> Credential
     /// The staged password becomes current; the old one goes to history.

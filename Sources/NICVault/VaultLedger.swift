@@ -7,6 +7,12 @@ public final class VaultLedger: RegistrationLedger, RotationLedger {
 
     public init(vault: Vault) { self.vault = vault }
 
+    public var defaultRotationDays: Int { vault.settings.defaultRotationDays }
+
+    public func mainUser(of gstin: GSTIN, environment: Environment) throws -> Credential? {
+        try vault.mainUser(of: gstin, environment: environment)
+    }
+
     /// Re-reads the vault to see what other processes saved.
     public func reload() throws { try vault.reload() }
 

@@ -8,6 +8,11 @@ public struct MainUser: Sendable {
         self.userID = userID
         self.password = password
     }
+
+    /// The login of a main user's credential.
+    public init(_ credential: Credential) {
+        self.init(userID: credential.userID, password: credential.password)
+    }
 }
 
 /// Where an OTP comes from (the terminal, stdin, the sandbox outbox), per try.

@@ -10,15 +10,17 @@ public struct RegistrationRequest: Sendable {
     /// A user id the person chose; nil to have candidates proposed.
     public var userID: String?
     public var client: String?
-    public var rotationDays: Int
-    /// For an API user: the GSTIN's main portal user, who makes it.
+    /// Days between rotations; nil for the vault's default.
+    public var rotationDays: Int?
+    /// For an API user: the GSTIN's main portal user, who makes it; nil for the one the ledger keeps.
     public var mainUser: MainUser?
-    /// For an API user: the names stored with the main user's credential (the portal's details page is theirs).
+    /// For an API user: the names stored with the main user's credential (the portal's details page is theirs);
+    /// nil for those the ledger keeps.
     public var names: (legal: String, trade: String?)?
 
     public init(
         gstin: GSTIN, environment: Environment, kind: CredentialKind, gsp: String? = nil, userID: String? = nil,
-        client: String? = nil, rotationDays: Int = Credential.defaultRotationDays, mainUser: MainUser? = nil,
+        client: String? = nil, rotationDays: Int? = nil, mainUser: MainUser? = nil,
         names: (legal: String, trade: String?)? = nil
     ) {
         self.mainUser = mainUser
@@ -92,11 +94,13 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
     /// User, an OTP, "Direct" or a GSP from the portal's list, then the user name and password.
     func registerAPIUser(_ request: RegistrationRequest, restarting: Credential?) async throws -> Credential {
         let gsp = try await APIRegistration.gsp(request.gsp, driver: driver)
+        let main = try ledger.mainUser(of: request.gstin, environment: request.environment)
         let api = try await APIRegistration.open(
-            request.mainUser, gstin: request.gstin, driver: driver, otpCode: otpCode, progress: progress)
+            request.mainUser ?? main.map(MainUser.init), gstin: request.gstin, driver: driver, otpCode: otpCode,
+            progress: progress)
         var named = request
         named.gsp = gsp == "Direct" ? nil : gsp
-        let names = request.names ?? (request.gstin.value, nil)
+        let names = request.names ?? main.map { ($0.legalName, $0.tradeName) } ?? (request.gstin.value, nil)
         return try await create(named, legalName: names.legal, tradeName: names.trade, restarting: restarting) {
             userID, password in
             try await driver.createAPIUser(api.session, api.verification, gsp: gsp, userID: userID, password: password)
@@ -122,7 +126,7 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
         var credential = Credential(
             environment: request.environment, gstin: request.gstin, kind: request.kind, legalName: legalName,
             tradeName: tradeName, gsp: request.gsp, userID: userID, password: password, client: request.client,
-            createdAt: clock.now(), rotationDays: request.rotationDays)
+            createdAt: clock.now(), rotationDays: request.rotationDays ?? ledger.defaultRotationDays)
         if let restarting {
             credential = try ledger.restage(restarting.key, userID: userID, password: password)
         } else {

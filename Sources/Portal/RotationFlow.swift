@@ -23,7 +23,8 @@ public struct RotationFlow<Ledger: RotationLedger> {
     /// Most never-confirmed passwords tried when the portal refuses the known ones (each try may count as a
     /// failed log-in on the portal).
     public var maximumUnconfirmedTries = 2
-    /// For API users: the GSTIN's main portal user, who changes their passwords, and where OTPs come from.
+    /// For API users: the GSTIN's main portal user, who changes their passwords (nil for the one the ledger
+    /// keeps), and where OTPs come from.
     public var mainUser: MainUser?
     public var otpCode: OTPSource = { _, _ in "" }
 
@@ -39,7 +40,10 @@ public struct RotationFlow<Ledger: RotationLedger> {
         let api =
             credential.kind == .api
             ? try await APIRegistration.open(
-                mainUser, gstin: credential.gstin, driver: driver, otpCode: otpCode, progress: progress) : nil
+                try mainUser
+                    ?? ledger.mainUser(of: credential.gstin, environment: credential.environment).map(
+                        MainUser.init),
+                gstin: credential.gstin, driver: driver, otpCode: otpCode, progress: progress) : nil
         let newPassword = try policy.generate(avoiding: credential.passwordsToAvoid)
         let staged = try ledger.stageRotation(
             credential.key, expectedVersion: credential.version, password: newPassword)

@@ -27,6 +27,41 @@ private func registered(_ folder: Folder, _ portal: RunningPortal, id: String = 
 
 @Suite("rotation against the sandbox, with the vault as ledger")
 struct RotationFlowTests {
+    /// The caller names no main user: an API user is made and rotated by the GSTIN's portal login that the vault
+    /// keeps, with its names, and the vault's default rotation days.
+    @Test func anAPIUserIsMadeAndRotatedByTheMainUserTheVaultKeeps() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let store = VaultStore(
+            path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
+            lockTimeout: 5)
+        var vault = try Vault.create(
+            store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
+            parameters: .interactive, clock: portal.clock)
+        try vault.setDefaultRotation(days: 45, alsoFor: [])
+        let ledger = VaultLedger(vault: vault)
+        let id = gstin("27AABCD1234E1Z8")
+        var register = RegistrationFlow(driver: portal.driver, ledger: ledger, clock: portal.clock)
+        register.otpCode = { challenge, _ in try await portal.driver.otpFromOutbox(challenge, gstin: id) }
+        let apiRequest = RegistrationRequest(gstin: id, environment: .sandbox, kind: .api)
+        // No portal login yet: nothing can make the API user, and nothing is stored.
+        await #expect(throws: PortalError.self) { _ = try await register.register(apiRequest) }
+        #expect(try ledger.vault.credentials().isEmpty)
+
+        let main = try await register.register(RegistrationRequest(gstin: id, environment: .sandbox, kind: .portal))
+        let api = try await register.register(apiRequest)
+        #expect(api.pendingSince == nil && api.rotationDays == 45)
+        #expect(api.legalName == main.legalName && api.tradeName == main.tradeName)
+        #expect(try await portal.driver.checkLogin(userID: api.userID, password: api.password) == .accepted)
+
+        var rotate = RotationFlow(driver: portal.driver, ledger: ledger)
+        rotate.otpCode = register.otpCode
+        let rotated = try await rotate.rotate(api)
+        #expect(rotated.password != api.password)
+        #expect(try await portal.driver.checkLogin(userID: api.userID, password: rotated.password) == .accepted)
+    }
+
     @Test func rotationCommitsOnlyWhatThePortalAccepts() async throws {
         let folder = Folder()
         let portal = try await RunningPortal.start()

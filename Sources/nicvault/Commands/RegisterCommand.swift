@@ -110,14 +110,9 @@ struct RegisterCommand: AsyncParsableCommand {
             }
             return
         }
-        var request = RegistrationRequest(
+        let request = RegistrationRequest(
             gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
-            rotationDays: every?.days ?? ledger.vault.settings.defaultRotationDays)
-        if kind == .api, let main = try ledger.vault.mainUser(of: gstin, environment: env) {
-            // API users are made by the GSTIN's main portal user (API Registration on the portal).
-            request.mainUser = MainUser(userID: main.userID, password: main.password)
-            request.names = (main.legalName, main.tradeName)
-        }
+            rotationDays: every?.days)
         let credential = try await flow.register(request, restarting: restart ? pending : nil)
         Console.note(
             "Registered \(credential.key): user id \(credential.userID) (see it with: nicvault show \(gstin.value)).")

@@ -142,10 +142,6 @@ struct RotateCommand: AsyncParsableCommand {
         }
         // Read again under the flow lock: what another process settled meanwhile counts.
         let target = try ledger.current(target.key)
-        if target.kind == .api, let main = try ledger.vault.mainUser(of: target.gstin, environment: target.environment)
-        {
-            flow.mainUser = MainUser(userID: main.userID, password: main.password)
-        }
         let rotated = try await flow.rotate(target)
         if let every {
             try ledger.setRotationDays(rotated.key, days: every.days)
