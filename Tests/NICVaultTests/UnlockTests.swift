@@ -204,3 +204,33 @@ struct UnlockTests {
         #expect(kind { _ = try PublicKeyFile.read(path) }?.0 == .invalid)
     }
 }
+
+@Suite("where vaults and what is kept beside them are found (the user's XDG folders)")
+struct LocationsTests {
+    @Test func theVariablesThenTheHomeFolder() throws {
+        let home = Locations(environment: ["HOME": "/home/asha", "XDG_DATA_HOME": "relative/is/ignored"])
+        #expect(try home.defaultVault() == "/home/asha/.local/share/nicvault/vault.nicv")
+        #expect(try home.defaultIdentityFile() == "/home/asha/.config/nicvault/identity.txt")
+        #expect(try home.generations().directory == "/home/asha/.local/state/nicvault/generations")
+        let xdg = Locations(environment: [
+            "HOME": "/home/asha", "XDG_DATA_HOME": "/d", "XDG_STATE_HOME": "/s", "XDG_CACHE_HOME": "/c",
+        ])
+        #expect(try xdg.defaultVault() == "/d/nicvault/vault.nicv")
+        #expect(try xdg.sessions().folder == "/s/nicvault/sessions")
+        #expect(try xdg.lookupFile(for: "/a/v.nicv").hasPrefix("/c/nicvault/lookup/"))
+        #expect(try xdg.lookupFile(for: "/a/v.nicv") != xdg.lookupFile(for: "/b/v.nicv"))
+        #expect(try xdg.flowLocks(forStore: "postgresql://x@h/db").hasPrefix("/s/nicvault/flows/"))
+        let named = Locations(environment: ["HOME": "/home/asha", "NICVAULT_FILE": "/srv/tax.nicv"])
+        #expect(try named.defaultVault() == "/srv/tax.nicv")
+    }
+
+    @Test func sessionsLiveInTheRuntimeFolderOnlyWhenItIsTheUsersOwn() throws {
+        let folder = Folder()
+        let own = Locations(environment: ["HOME": "/h", "XDG_STATE_HOME": "/s", "XDG_RUNTIME_DIR": folder.path])
+        #expect(try own.sessions().folder == folder.path + "/nicvault")
+        let missing = Locations(environment: [
+            "HOME": "/h", "XDG_STATE_HOME": "/s", "XDG_RUNTIME_DIR": folder.path + "/gone",
+        ])
+        #expect(try missing.sessions().folder == "/s/nicvault/sessions")
+    }
+}

@@ -23,7 +23,7 @@ struct KeygenCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let path = output ?? Locations.defaultIdentityFile()
+        let path = try output ?? Locations().defaultIdentityFile()
         let key = try X25519PrivateKey()
         try IdentityFile.write(try AgeKeys.identityFile(key, created: Timestamp.current()), to: path)
         Console.note("Wrote the identity to \(path) (0600). Its recipient:")

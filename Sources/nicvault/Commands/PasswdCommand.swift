@@ -39,7 +39,7 @@ struct PasswdCommand: ParsableCommand {
             newPassphrase = typed
         }
         try vault.changePassphrase(to: newPassphrase, parameters: kdf?.parameters)
-        Locations.sessions().end(vaultID: vault.opened.header.vaultID)
+        try Locations().sessions().end(vaultID: vault.opened.header.vaultID)
         Console.note("Passphrase changed (generation \(vault.generation)); sessions of this vault ended.")
     }
 }

@@ -40,6 +40,6 @@ struct RekeyCommand: ParsableCommand {
             }
         }
         try vault.rekey(passphrase: passphrase, removing: label)
-        Locations.sessions().end(vaultID: vault.opened.header.vaultID)
+        try Locations().sessions().end(vaultID: vault.opened.header.vaultID)
     }
 }

@@ -41,7 +41,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let taxpayers = try Seed.load(file: seed)
-            let stateFile = state ?? EmbeddedSandbox.defaultStateFile
+            let stateFile = try state ?? EmbeddedSandbox.defaultStateFile()
             let portalState = try PortalState(
                 taxpayers: taxpayers, stateFile: stateFile, logger: SandboxLogs.sms())
             let host = host
@@ -84,7 +84,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let portalState = try PortalState(
-                taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
+                taxpayers: try Seed.load(file: nil), stateFile: try state ?? EmbeddedSandbox.defaultStateFile(),
                 logger: SandboxLogs.http())
             Console.out(try await portalState.publicKeyPEM().trimmingCharacters(in: .newlines))
         }
@@ -132,7 +132,7 @@ struct SandboxCommand: AsyncParsableCommand {
             func run() async throws {
                 var vault = try options.openVault()
                 let portal = try PortalState(
-                    taxpayers: try Seed.load(file: nil), stateFile: state ?? EmbeddedSandbox.defaultStateFile,
+                    taxpayers: try Seed.load(file: nil), stateFile: try state ?? EmbeddedSandbox.defaultStateFile(),
                     logger: SandboxLogs.http())
                 let id = try GSTIN.argument(gstin)
                 let (clientID, secret) = try await portal.issueClientReadingTheMessage(gstin: id.value, gsp: gsp)

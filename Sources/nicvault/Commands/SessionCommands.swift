@@ -47,7 +47,7 @@ struct UnlockCommand: ParsableCommand {
 
     func run() throws {
         let vault = try options.openVault()
-        let sessions = Locations.sessions()
+        let sessions = try Locations().sessions()
         let value = try sessions.start(for: vault, seconds: ttl.seconds)
         Console.out(export ? "export NICVAULT_SESSION='\(value)'" : "NICVAULT_SESSION=\(value)")
         Console.note("Session started for \(ttl.spoken) (files in \(sessions.folder)); end it with: nicvault lock")
@@ -62,7 +62,7 @@ struct LockCommand: ParsableCommand {
     )
 
     func run() throws {
-        let count = Locations.sessions().endAll()
+        let count = try Locations().sessions().endAll()
         Console.note(count == 0 ? "No session was open." : "Ended \(count) session(s).")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NICVault
 import PostgresStore
 import SealedFile
 

@@ -97,7 +97,7 @@ struct VerifyCommand: AsyncParsableCommand {
         case .sandbox(let url):
             return (CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout), nil)
         case .embeddedSandbox:
-            let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile)
+            let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile())
             return (CredentialVerifier(baseURL: embedded.url, isSandboxPortal: true, timeout: timeout), embedded)
         case .assisted:
             throw CLIError(

@@ -27,7 +27,8 @@ struct PortalOptions: ParsableArguments {
     func makeDriver(environment: Environment) async throws -> (any PortalDriver, EmbeddedSandbox?) {
         switch try PortalChoice.resolve(portal, environment: environment) {
         case .embeddedSandbox:
-            let embedded = try await EmbeddedSandbox.start(stateFile: sandboxState ?? EmbeddedSandbox.defaultStateFile)
+            let embedded = try await EmbeddedSandbox.start(
+                stateFile: try sandboxState ?? EmbeddedSandbox.defaultStateFile())
             return (SandboxDriver(baseURL: embedded.url, timeout: timeout), embedded)
         case .sandbox(let url):
             return (SandboxDriver(baseURL: url, timeout: timeout), nil)

@@ -54,35 +54,22 @@ struct VaultOptions: ParsableArguments {
         if let passphraseFd, passphraseFd > 2 { close(passphraseFd) }
     }
 
-    /// The vault path, resolved as PRODUCT.md says.
-    func vaultPath(environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let vault { return vault }
-        if let file = env["NICVAULT_FILE"], !file.isEmpty { return file }
-        return Path.join(Locations.dataHome(env), "nicvault/vault.nicv")
-    }
-
     /// The store for the resolved path, with rollback memory in the user's state folder and the Argon2id
     /// allowance of --allow-kdf-memory. A symlinked path is
     /// resolved once, so that the lock, the temporary file and the backup sit beside the real file and a save
     /// replaces the real file, never the link.
     func store() throws -> any VaultStorage {
+        let places = Locations()
         if let url = try storeURL() {
             let checks = OpenChecks(
-                rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
-                kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes), warn: { Console.note($0) })
-            let name = Hex.encode(BLAKE2b.hash(Array(url.description.utf8), outputByteCount: 16))
+                rollbackMemory: try places.generations(), kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes),
+                warn: { Console.note($0) })
             return PostgresVaultStore(
-                url: url, checks: checks, flowLockFolder: Path.join(Locations.stateHome(), "nicvault/flows/" + name),
+                url: url, checks: checks, flowLockFolder: try places.flowLocks(forStore: url.description),
                 password: try url.password())
         }
-        return fileStore()
-    }
-
-    /// The file store for the resolved path (also when --store names a database: `store copy` reads both).
-    func fileStore() -> VaultStore {
-        VaultStore(
-            path: Locations.realPath(vaultPath()),
-            rollbackMemory: RollbackMemory(directory: Locations.generationsFolder()),
+        return VaultStore(
+            path: Locations.realPath(try vault ?? places.defaultVault()), rollbackMemory: try places.generations(),
             warn: { Console.note($0) }, kdfMemoryAllowance: allowKdfMemory.flatMap(Self.bytes))
     }
 
@@ -114,11 +101,12 @@ struct VaultOptions: ParsableArguments {
 
     /// The identity to open with: --identity, else $NICVAULT_IDENTITY_FILE, else the default identity file
     /// ($XDG_CONFIG_HOME/nicvault/identity.txt) when it exists; nil when none is given.
-    func identityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> (path: String, explicit: Bool)?
-    {
+    func identityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> (
+        path: String, explicit: Bool
+    )? {
         if let identity { return (identity, true) }
         if let file = env["NICVAULT_IDENTITY_FILE"], !file.isEmpty { return (file, true) }
-        let fallback = Locations.defaultIdentityFile(env)
+        let fallback = try Locations(environment: env).defaultIdentityFile()
         return FileManager.default.fileExists(atPath: fallback) ? (fallback, false) : nil
     }
 
@@ -136,17 +124,18 @@ struct VaultOptions: ParsableArguments {
     {
         try unlocked { store, access in
             try Vault.readOne(
-                store: store, access: access, lookup: Locations.lookupFile(for: store.location), gstin: gstin,
+                store: store, access: access, lookup: try Locations().lookupFile(for: store.location), gstin: gstin,
                 kind: kind, environment: environment, withLog: withLog, acceptRollback: acceptRollback)
         }
     }
 
     /// Runs `open` with the means of unlocking the store, in the order `openVault` says, with its fall-backs.
     private func unlocked<R>(_ open: (any VaultStorage, VaultAccess) throws -> R) throws -> R {
+        let places = Locations()
         let means = UnlockMeans(
-            identity: identityFile(), passphrase: PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd),
-            session: ProcessInfo.processInfo.environment["NICVAULT_SESSION"], sessions: Locations.sessions(),
-            defaultIdentityFile: Locations.defaultIdentityFile(), terminal: Terminal.readSecret, warn: Console.note)
+            identity: try identityFile(), passphrase: PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd),
+            session: ProcessInfo.processInfo.environment["NICVAULT_SESSION"], sessions: try places.sessions(),
+            defaultIdentityFile: try places.defaultIdentityFile(), terminal: Terminal.readSecret, warn: Console.note)
         return try means.open(try store(), with: open)
     }
 }

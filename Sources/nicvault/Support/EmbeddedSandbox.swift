@@ -1,12 +1,13 @@
 import Foundation
 import Logging
+import NICVault
 import SandboxPortal
 
 /// Where the CLI keeps and starts the sandbox portal.
 extension EmbeddedSandbox {
     /// The default state file of the sandbox, shared by `sandbox serve` and every command: ids stay unique
     /// across runs.
-    static var defaultStateFile: String { Locations.stateHome() + "/nicvault/sandbox-portal.json" }
+    static func defaultStateFile() throws -> String { try Locations().stateHome() + "/nicvault/sandbox-portal.json" }
 
     /// The in-process sandbox over `stateFile`, its SMS lines on stderr.
     static func start(stateFile: String) async throws -> EmbeddedSandbox {

@@ -73,7 +73,7 @@ enum ErrorReport {
             case .failed: return Exit.failure
             case .exists: return Exit.conflict
             }
-        case is GSTINError: return Exit.usage
+        case is GSTINError, is LocationError: return Exit.usage
         case let e as SeedError:
             if case .unreadable = e { return Exit.notFound }
             return Exit.usage
