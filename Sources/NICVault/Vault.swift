@@ -344,7 +344,8 @@ public struct Vault: Sendable {
         }
     }
 
-    static func checkNewPassphrase(_ passphrase: SecureBytes) throws {
+    /// Refuses a new passphrase of fewer than `minimumPassphraseLength` characters (UTF-8 sequences, not bytes).
+    public static func checkNewPassphrase(_ passphrase: SecureBytes) throws {
         let characters = passphrase.withUnsafeBytes { bytes in bytes.filter { $0 & 0xC0 != 0x80 }.count }
         guard characters >= minimumPassphraseLength else {
             throw VaultError.passphraseTooShort(minimum: minimumPassphraseLength)

@@ -129,8 +129,7 @@ enum Terminal {
             guard let typed = try readNewSecret(prompt: "New vault passphrase: ", confirm: "Repeat it: ") else {
                 return nil
             }
-            let characters = typed.withUnsafeBytes { bytes in bytes.filter { $0 & 0xC0 != 0x80 }.count }
-            if characters >= Vault.minimumPassphraseLength { return typed }
+            if (try? Vault.checkNewPassphrase(typed)) != nil { return typed }
             Console.note("The passphrase must be at least \(Vault.minimumPassphraseLength) characters; try again.")
         }
         throw CLIError("no passphrase long enough after three tries; nothing was changed", code: Exit.usage)
