@@ -762,6 +762,23 @@ def pgbouncer(writers):
         codes = sorted(p.wait(timeout=120) for p in same)
         check("two writers on one credential: each succeeds or is told to run it again (exit 4)",
               codes in ([0, 0], [0, 4]), str(codes))
+        # One credential more, dated 100 days back (import keeps a json export's dates): `list --due` exits 10,
+        # and ends its connection like every other command.
+        exported = box.export()
+        late = next(c for c in exported["credentials"] if c["gstin"] == gstins[0])
+        first14 = "29AAPFU1999F1Z"
+        late.update(gstin=first14 + check_digit(first14), userID="BOUNCELATE",
+                    createdAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 100 * 86400)))
+        late.pop("rotatedAt", None)
+        exported["credentials"] = [late]
+        path = box.root + "/late.json"
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            json.dump(exported, f)
+        box.run("import", path, "--format", "json", check_ok=True)
+        os.remove(path)
+        due = box.run("list", "--due", "--json")
+        check("list --due through PgBouncer exits 10 with the late credential", due.returncode == 10 and
+              [c["gstin"] for c in json.loads(due.stdout)] == [late["gstin"]], due.stderr)
         # Each command ends its connection with PostgreSQL's Terminate message: the pooler logs no vanished client.
         with open(bouncer.folder + "/log", errors="replace") as log:
             vanished = log.read().count("client unexpected eof")

@@ -28,7 +28,7 @@ struct ScriptingCLITests {
         #expect(try box.run(["list", "--due", "--quiet"] + box.vaultFlags).code == 0)
         try ageAll(box)
         let quiet = try box.run(["list", "--due", "--quiet"] + box.vaultFlags)
-        #expect(quiet.code == 10 && quiet.out.isEmpty)
+        #expect(quiet.code == 10 && quiet.out.isEmpty && quiet.err.isEmpty, "\(quiet.err)")
         #expect(try box.run(["list", "--due"] + box.vaultFlags).out.contains("27AABCD1234E1Z8"))
         #expect(try box.run(["list"] + box.vaultFlags).code == 0)
     }

@@ -34,23 +34,26 @@ struct ListCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        // For cron: `nicvault list --due --quiet || notify`. Thrown once the vault (and a database connection,
+        // which then ends properly) is closed.
+        if try printList() { throw ExitCode(Exit.somethingDue) }
+    }
+
+    /// Prints the list; true when --due found something.
+    private func printList() throws -> Bool {
         let vault = try options.openVault()
         var rows = try vault.summaries(environment: env)
         if due { rows.removeAll { $0.status != .due } }
-        // For cron: `nicvault list --due --quiet || notify`.
-        defer { if due && !rows.isEmpty { Foundation.exit(Exit.somethingDue) } }
-        if quiet { return }
+        let somethingDue = due && !rows.isEmpty
+        if quiet { return somethingDue }
         if json {
             let text = SummaryJSON.list(rows) + [0x0a]
-            return try text.withUnsafeBytes { try Console.write($0) }
+            try text.withUnsafeBytes { try Console.write($0) }
+            return somethingDue
         }
         guard !rows.isEmpty else {
-            if due {
-                Console.note("Nothing is due.")
-                return
-            }
-            Console.note("No credentials yet; add one with: nicvault register GSTIN")
-            return
+            Console.note(due ? "Nothing is due." : "No credentials yet; add one with: nicvault register GSTIN")
+            return false
         }
         let header = ["GSTIN", "STATE", "LEGAL NAME", "KIND", "ENV", "USER ID", "DAYS", "STATUS"]
         // One flat list of cells, header first (a vault of 100,000 credentials prints 100,000 lines: no array
@@ -94,5 +97,6 @@ struct ListCommand: ParsableCommand {
             }
         }
         try text.withUnsafeBytes { try Console.write($0) }
+        return somethingDue
     }
 }
