@@ -7,17 +7,21 @@ import Sodium
 import TestSupport
 import Testing
 
+/// A fresh vault in `folder`, on the sandbox's clock.
+private func freshVault(_ folder: Folder, _ portal: RunningPortal) throws -> Vault {
+    let store = VaultStore(
+        path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
+        lockTimeout: 5)
+    return try Vault.create(
+        store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
+        parameters: .interactive, clock: portal.clock)
+}
+
 /// A registered credential in a fresh vault, on a running sandbox.
 private func registered(_ folder: Folder, _ portal: RunningPortal, id: String = "27AABCD1234E1Z8") async throws
     -> (VaultLedger, Credential)
 {
-    let store = VaultStore(
-        path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
-        lockTimeout: 5)
-    let vault = try Vault.create(
-        store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
-        parameters: .interactive, clock: portal.clock)
-    let ledger = VaultLedger(vault: vault)
+    let ledger = VaultLedger(vault: try freshVault(folder, portal))
     var flow = RegistrationFlow(driver: portal.driver, ledger: ledger, clock: portal.clock)
     flow.otpCode = { challenge, _ in try await portal.driver.otpFromOutbox(challenge, gstin: gstin(id)) }
     let credential = try await flow.register(
@@ -33,12 +37,7 @@ struct RotationFlowTests {
         let folder = Folder()
         let portal = try await RunningPortal.start()
         defer { portal.stop() }
-        let store = VaultStore(
-            path: folder.path + "/v.nicv", rollbackMemory: RollbackMemory(directory: folder.path + "/state"),
-            lockTimeout: 5)
-        var vault = try Vault.create(
-            store: store, passphrase: SecureBytes(copying: Array("correct horse battery staple".utf8)),
-            parameters: .interactive, clock: portal.clock)
+        var vault = try freshVault(folder, portal)
         try vault.setDefaultRotation(days: 45, alsoFor: [])
         let ledger = VaultLedger(vault: vault)
         let id = gstin("27AABCD1234E1Z8")
