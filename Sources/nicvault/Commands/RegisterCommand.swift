@@ -75,10 +75,8 @@ struct RegisterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Checked for its environment: production refuses a layout no registration type has.
         let gstin = try GSTIN.argument(gstin, environment: env)
-        if gstin.registrationType == .unrecognised && env == .production {
-            throw CLIError("\(gstin) does not have a production GSTIN layout", code: Exit.usage)
-        }
         let vault = try options.openVault()
         let ledger = VaultLedger(vault: vault)
         let key = CredentialKey(environment: env, gstin: gstin, kind: kind)
