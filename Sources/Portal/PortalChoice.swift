@@ -26,15 +26,44 @@ public enum PortalChoice: Equatable, Sendable {
     }
 }
 
+/// Where `verify` authenticates credentials of an environment: at `--auth-url` when given (NIC's API or anything
+/// that speaks it), with NIC's API for production credentials whatever `--portal` says, else at a sandbox portal:
+/// a running one (`--portal URL`) or the embedded one, which the caller starts.
+public enum VerifierChoice: Sendable {
+    case verifier(CredentialVerifier)
+    case embeddedSandbox
+
+    public static func resolve(
+        authURL: String?, portal: String?, environment: Environment, timeout: Double
+    ) throws(PortalChoiceError) -> VerifierChoice {
+        if let authURL {
+            guard let url = URL(string: authURL), url.scheme != nil else { throw .notAURL(authURL) }
+            return .verifier(CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout))
+        }
+        if environment == .production { return .verifier(.nic(production: true, timeout: timeout)) }
+        switch try PortalChoice.resolve(portal, environment: .sandbox) {
+        case .sandbox(let url):
+            return .verifier(CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout))
+        case .embeddedSandbox: return .embeddedSandbox
+        case .assisted: throw .assistedCannotVerify
+        }
+    }
+}
+
 public enum PortalChoiceError: Error, Equatable, Sendable, CustomStringConvertible {
     case notAChoice(String)
     case sandboxForProduction
+    case notAURL(String)
+    case assistedCannotVerify
 
     public var description: String {
         switch self {
         case .notAChoice(let text): "--portal takes sandbox, assisted or a sandbox portal's URL, not \(text)"
         case .sandboxForProduction:
             "a sandbox portal cannot hold production credentials; use --portal assisted (NIC's portal)"
+        case .notAURL(let text): "--auth-url must be a URL, not \(text)"
+        case .assistedCannotVerify:
+            "verify talks to NIC's auth API; --portal takes sandbox or a sandbox portal's URL"
         }
     }
 }

@@ -85,23 +85,12 @@ struct VerifyCommand: AsyncParsableCommand {
     static func verifier(for environment: Environment, authURL: String?, portal: String?, timeout: Double)
         async throws -> (CredentialVerifier, EmbeddedSandbox?)
     {
-        if let authURL {
-            guard let url = URL(string: authURL), url.scheme != nil else {
-                throw CLIError("--auth-url must be a URL", code: Exit.usage)
-            }
-            return (CredentialVerifier(baseURL: url, isSandboxPortal: false, timeout: timeout), nil)
-        }
-        // Production credentials are verified with NIC's API, whatever --portal says for the sandbox ones.
-        if environment == .production { return (.nic(production: true, timeout: timeout), nil) }
-        switch try PortalChoice.resolve(portal, environment: .sandbox) {
-        case .sandbox(let url):
-            return (CredentialVerifier(baseURL: url, isSandboxPortal: true, timeout: timeout), nil)
+        switch try VerifierChoice.resolve(authURL: authURL, portal: portal, environment: environment, timeout: timeout)
+        {
+        case .verifier(let verifier): return (verifier, nil)
         case .embeddedSandbox:
             let embedded = try await EmbeddedSandbox.start(stateFile: EmbeddedSandbox.defaultStateFile())
             return (CredentialVerifier(baseURL: embedded.url, isSandboxPortal: true, timeout: timeout), embedded)
-        case .assisted:
-            throw CLIError(
-                "verify talks to NIC's auth API; --portal takes sandbox or a sandbox portal's URL", code: Exit.usage)
         }
     }
 
