@@ -1,4 +1,5 @@
 import Foundation
+import GST
 import NICVault
 import SealedFile
 import Sodium
@@ -72,6 +73,29 @@ struct UnlockTests {
         rest["NICVAULT_PASSPHRASE_COMMAND"] = nil
         #expect(PassphraseSource.resolve(file: nil, fd: nil, environment: rest).description == "NICVAULT_PASSPHRASE")
         #expect(PassphraseSource.resolve(file: nil, fd: nil, environment: [:]).isTerminal)
+    }
+
+    @Test func theMeansOfACommandAreResolvedFromItsOptionsThenTheVariables() throws {
+        let folder = Folder()
+        var env = ["HOME": folder.path, "XDG_CONFIG_HOME": folder.path + "/config", "NICVAULT_SESSION": "s"]
+        func means(_ identity: String? = nil, file: String? = nil) throws -> UnlockMeans {
+            try UnlockMeans(
+                identity: identity, passphraseFile: file, passphraseFD: nil,
+                locations: Locations(environment: env), terminal: { _ in nil }, warn: { _ in })
+        }
+        // No identity anywhere: none; the default identity counts only once it exists, and not as named.
+        #expect(try means().identity == nil)
+        let fallback = folder.path + "/config/nicvault/identity.txt"
+        try IdentityFile.write(try AgeKeys.identityFile(try X25519PrivateKey(), created: .current()), to: fallback)
+        #expect(try means().identity?.path == fallback && means().identity?.explicit == false)
+        env["NICVAULT_IDENTITY_FILE"] = "/from/variable"
+        #expect(try means().identity?.path == "/from/variable" && means().identity?.explicit == true)
+        #expect(try means("/from/option").identity?.path == "/from/option")
+        // The option's passphrase file before the variables; the session as the variable says.
+        env["NICVAULT_PASSPHRASE"] = "x"
+        #expect(try means().passphrase.description == "NICVAULT_PASSPHRASE")
+        #expect(try means(file: "/p").passphrase.description == "the passphrase file /p")
+        #expect(try means().session == "s")
     }
 
     @Test func aPassphraseFileOpensAndAWrongOneNamesItsSource() throws {
@@ -232,5 +256,39 @@ struct LocationsTests {
             "HOME": "/h", "XDG_STATE_HOME": "/s", "XDG_RUNTIME_DIR": folder.path + "/gone",
         ])
         #expect(try missing.sessions().folder == "/s/nicvault/sessions")
+    }
+}
+
+@Suite("the README's example: a Swift program opens the vault where and as the CLI does")
+struct LibraryExampleTests {
+    @Test func aProgramOpensTheDefaultVaultWithTheCLIsMeans() throws {
+        let folder = Folder()
+        write(pass + "\n", to: folder.path + "/pass")
+        let env = [
+            "HOME": folder.path, "XDG_DATA_HOME": folder.path + "/data", "XDG_STATE_HOME": folder.path + "/state",
+            "NICVAULT_PASSPHRASE_FILE": folder.path + "/pass",
+        ]
+        try FileManager.default.createDirectory(
+            atPath: folder.path + "/data/nicvault", withIntermediateDirectories: true)
+        let places = Locations(environment: env)
+        var made = try Vault.create(
+            store: VaultStore(path: try places.defaultVault(), rollbackMemory: try places.generations()),
+            passphrase: SecureBytes(copying: Array(pass.utf8)), parameters: .interactive)
+        try made.add(
+            Credential(
+                environment: .production, gstin: try GSTIN(parsing: "29AACCK5521H1ZK", environment: .production),
+                kind: .api, legalName: "Kaveri Traders", userID: "API_KAVERI29", password: secret("Xk7@pQ2mRt9#vLw"),
+                createdAt: .current()))
+
+        // As in the README (with `environment: env` for the test's folders).
+        let means = try UnlockMeans(
+            identity: nil, passphraseFile: nil, passphraseFD: nil, locations: places,
+            terminal: { _ in nil }, warn: { print($0) })
+        let store = VaultStore(
+            path: Locations.realPath(try places.defaultVault()), rollbackMemory: try places.generations())
+        let vault = try means.openVault(store)
+        let api = try vault.credential(
+            gstin: GSTIN(parsing: "29AACCK5521H1ZK", environment: .production), kind: .api)
+        #expect(api.userID == "API_KAVERI29")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GST
 import SealedFile
 import Sodium
@@ -33,6 +34,30 @@ public struct UnlockMeans {
         self.defaultIdentityFile = defaultIdentityFile
         self.terminal = terminal
         self.warn = warn
+    }
+
+    /// The means a command was given, as PRODUCT.md resolves them: the identity `identity` (--identity), else
+    /// $NICVAULT_IDENTITY_FILE, else the default identity when that file exists; the passphrase from `passphraseFile`
+    /// (--passphrase-file), `passphraseFD` (--passphrase-fd), else the variables; $NICVAULT_SESSION. The variables
+    /// are those `locations` was made with.
+    public init(
+        identity: String?, passphraseFile: String?, passphraseFD: Int32?, locations: Locations,
+        terminal: @escaping (String) throws -> SecureBytes?, warn: @escaping (String) -> Void
+    ) throws {
+        let env = locations.environment
+        let fallback = try locations.defaultIdentityFile()
+        var chosen: (String, Bool)?
+        if let identity {
+            chosen = (identity, true)
+        } else if let file = env["NICVAULT_IDENTITY_FILE"], !file.isEmpty {
+            chosen = (file, true)
+        } else if FileManager.default.fileExists(atPath: fallback) {
+            chosen = (fallback, false)
+        }
+        self.init(
+            identity: chosen, passphrase: .resolve(file: passphraseFile, fd: passphraseFD, environment: env),
+            session: env["NICVAULT_SESSION"], sessions: try locations.sessions(), defaultIdentityFile: fallback,
+            terminal: terminal, warn: warn)
     }
 
     /// Runs `open` with the first means that opens `store`, as the type's comment says.
@@ -75,6 +100,11 @@ public struct UnlockMeans {
                 "wrong passphrase: \(passphrase.description) does not open this vault; nothing was changed",
                 kind: .cannotUnlock)
         }
+    }
+
+    /// The vault in `store`, opened with the first means that opens it.
+    public func openVault(_ store: any VaultStorage, acceptRollback: Bool = false) throws -> Vault {
+        try open(store) { try Vault.open(store: $0, access: $1, acceptRollback: acceptRollback) }
     }
 
     /// What to do with a vault that has no passphrase slot.

@@ -99,22 +99,10 @@ struct VaultOptions: ParsableArguments {
         return UInt64(text)
     }
 
-    /// The identity to open with: --identity, else $NICVAULT_IDENTITY_FILE, else the default identity file
-    /// ($XDG_CONFIG_HOME/nicvault/identity.txt) when it exists; nil when none is given.
-    func identityFile(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> (
-        path: String, explicit: Bool
-    )? {
-        if let identity { return (identity, true) }
-        if let file = env["NICVAULT_IDENTITY_FILE"], !file.isEmpty { return (file, true) }
-        let fallback = try Locations(environment: env).defaultIdentityFile()
-        return FileManager.default.fileExists(atPath: fallback) ? (fallback, false) : nil
-    }
-
-    /// Opens the vault with the first source that is set: an identity (before any passphrase source; a default
-    /// identity that is not a recipient of this vault falls back with a note), a passphrase source, then a
-    /// session from `nicvault unlock`, then the terminal. A session that cannot be used falls back with a note.
+    /// Opens the vault with the first means that is set, in `UnlockMeans`' order: an identity, a passphrase source,
+    /// a session from `nicvault unlock` where the passphrase would otherwise be typed, then the terminal.
     func openVault() throws -> Vault {
-        try unlocked { try Vault.open(store: $0, access: $1, acceptRollback: acceptRollback) }
+        try means().openVault(try store(), acceptRollback: acceptRollback)
     }
 
     /// For a command that reads one credential and nothing else (`show`, `exec`, `history`): unlocked as
@@ -122,21 +110,18 @@ struct VaultOptions: ParsableArguments {
     func readOne(gstin: GSTIN, kind: CredentialKind?, environment: Environment?, withLog: Bool = false) throws
         -> OneRead
     {
-        try unlocked { store, access in
+        try means().open(try store()) { store, access in
             try Vault.readOne(
                 store: store, access: access, lookup: try Locations().lookupFile(for: store.location), gstin: gstin,
                 kind: kind, environment: environment, withLog: withLog, acceptRollback: acceptRollback)
         }
     }
 
-    /// Runs `open` with the means of unlocking the store, in the order `openVault` says, with its fall-backs.
-    private func unlocked<R>(_ open: (any VaultStorage, VaultAccess) throws -> R) throws -> R {
-        let places = Locations()
-        let means = UnlockMeans(
-            identity: try identityFile(), passphrase: PassphraseSource.resolve(file: passphraseFile, fd: passphraseFd),
-            session: ProcessInfo.processInfo.environment["NICVAULT_SESSION"], sessions: try places.sessions(),
-            defaultIdentityFile: try places.defaultIdentityFile(), terminal: Terminal.readSecret, warn: Console.note)
-        return try means.open(try store(), with: open)
+    /// The means of unlocking this command was given, in the order PRODUCT.md fixes (`UnlockMeans`).
+    private func means() throws -> UnlockMeans {
+        try UnlockMeans(
+            identity: identity, passphraseFile: passphraseFile, passphraseFD: passphraseFd, locations: Locations(),
+            terminal: Terminal.readSecret, warn: Console.note)
     }
 }
 
