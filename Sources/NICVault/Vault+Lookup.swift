@@ -10,6 +10,24 @@ public enum OneRead: Sendable {
     case vault(Vault)
 }
 
+extension OneRead {
+    /// The credential this read was for, the vault's log (`withLog`; empty otherwise), and the time to judge the
+    /// credential at: as looked up, or found in the vault opened in full (a clear error when none or several match).
+    public func credential(
+        gstin: GSTIN, kind: CredentialKind?, environment: Environment?, withLog: Bool = false,
+        clock: any Clock = SystemClock()
+    ) throws -> (credential: Credential, log: [VaultLogEntry], now: Timestamp) {
+        switch self {
+        case .lookedUp(let credential, _, let log): (credential, log ?? [], clock.now())
+        case .vault(let vault):
+            (
+                try vault.credential(gstin: gstin, kind: kind, environment: environment),
+                withLog ? try vault.logEntries() : [], vault.now
+            )
+        }
+    }
+}
+
 extension Vault {
     /// The one credential of `gstin` that matches the filters, for a command that reads nothing else (`show`,
     /// `exec`, `history`): the header is opened and unlocked, and when the lookup file at `lookup` describes this

@@ -69,6 +69,26 @@ struct LookupTests {
         if case .lookedUp(let credential, let client, _) = read { (credential, client) } else { nil }
     }
 
+    /// Both ways of a read give the same credential, judged at the clock's time; none matching is an error either way.
+    @Test func eitherReadGivesTheSameCredentialAndTime() throws {
+        let box = try filled()
+        let id = gstin("29AAGCB1286Q1Z3")
+        var answers: [(Credential, Timestamp)] = []
+        for _ in 0..<2 {
+            box.clock.advance(days: 3)
+            let read = try box.read(id.value, kind: .api)
+            let (credential, log, now) = try read.credential(
+                gstin: id, kind: .api, environment: nil, withLog: false, clock: box.clock)
+            #expect(log.isEmpty && now == box.clock.now())
+            answers.append((credential, now))
+        }
+        #expect(answers.map(\.0.userID) == ["API1", "API1"] && answers[0].1 != answers[1].1)
+        let vaultRead = try box.read("27AAPFU0939F1ZV")  // two credentials: the full open
+        #expect(throws: VaultError.self) {
+            _ = try vaultRead.credential(gstin: gstin("27AAPFU0939F1ZV"), kind: nil, environment: nil)
+        }
+    }
+
     @Test func theFirstReadWritesTheLookupFileAndTheNextReadsOneRecord() throws {
         let box = try filled()
         guard case .vault = try box.read("29AAGCB1286Q1Z3", kind: .api) else {

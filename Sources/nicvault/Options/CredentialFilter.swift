@@ -41,11 +41,8 @@ struct CredentialFilter: ParsableArguments {
         credential: Credential, log: [VaultLogEntry], now: Timestamp
     ) {
         let id = try GSTIN.argument(gstin)
-        switch try options.readOne(gstin: id, kind: kind, environment: env, withLog: withLog) {
-        case .lookedUp(let credential, _, let log): return (credential, log ?? [], Timestamp.current())
-        case .vault(let vault):
-            return (try credential(gstin, in: vault), withLog ? try vault.logEntries() : [], vault.now)
-        }
+        return try options.readOne(gstin: id, kind: kind, environment: env, withLog: withLog).credential(
+            gstin: id, kind: kind, environment: env, withLog: withLog)
     }
 
     private func shown(_ selection: ExportSelection) -> [ExportItem] {
