@@ -26,7 +26,7 @@ private func write(_ text: String, to path: String, mode: mode_t = 0o600) {
 }
 
 /// The means a job has: a passphrase source, no terminal; what they say is kept in `notes`.
-private final class Means: @unchecked Sendable {
+private final class Means {
     var notes: [String] = []
     var terminalAsked = 0
 
