@@ -143,6 +143,16 @@ struct UnlockTests {
         #expect(means.terminalAsked == 1)
     }
 
+    /// NICVAULT_PASSPHRASE is read from the environment the source was resolved from (a program may pass its own),
+    /// and a source printed by mistake shows where it came from, never the passphrase.
+    @Test func thePassphraseVariableComesFromTheEnvironmentResolved() throws {
+        let folder = Folder()
+        let store = try makeStore(folder)
+        let source = PassphraseSource.resolve(file: nil, fd: nil, environment: ["NICVAULT_PASSPHRASE": pass])
+        #expect(try opened(Means().make(folder, passphrase: source), store).generation == 1)
+        #expect("\(source)" == "NICVAULT_PASSPHRASE" && !String(reflecting: source).contains(pass))
+    }
+
     @Test func aPassphraseCommandsFirstLineOpens() throws {
         let folder = Folder()
         let store = try makeStore(folder)
@@ -188,7 +198,7 @@ struct UnlockTests {
         try IdentityFile.write(try AgeKeys.identityFile(key, created: .current()), to: path)
         let means = Means()
         #expect(try opened(means.make(folder, passphrase: .terminal, identity: (path, true)), store).generation == 1)
-        let without = kind { _ = try opened(means.make(folder, passphrase: .environmentValue), store) }
+        let without = kind { _ = try opened(means.make(folder, passphrase: .environmentValue("")), store) }
         #expect(without?.0 == .cannotUnlock)
         #expect(
             without?.1 == "this vault has no passphrase: it opens only with a recipient's identity; give --identity "

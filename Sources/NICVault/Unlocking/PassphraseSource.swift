@@ -8,11 +8,13 @@ import Sodium
 
 /// Where the vault passphrase comes from, in the order PRODUCT.md fixes: --passphrase-file, --passphrase-fd,
 /// NICVAULT_PASSPHRASE_FILE, NICVAULT_PASSPHRASE_COMMAND, NICVAULT_PASSPHRASE, the terminal.
-public enum PassphraseSource: Sendable {
+/// Printed, a source says where the passphrase comes from (`description`), never the passphrase.
+public enum PassphraseSource: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     case file(String, variable: String?)
     case descriptor(Int32)
     case command(String)
-    case environmentValue
+    /// The value of NICVAULT_PASSPHRASE in the environment the source was resolved from.
+    case environmentValue(String)
     case terminal
 
     public static let variablesHelp =
@@ -35,7 +37,7 @@ public enum PassphraseSource: Sendable {
             return .file(path, variable: "NICVAULT_PASSPHRASE_FILE")
         }
         if let command = env["NICVAULT_PASSPHRASE_COMMAND"], !command.isEmpty { return .command(command) }
-        if env["NICVAULT_PASSPHRASE"] != nil { return .environmentValue }
+        if let value = env["NICVAULT_PASSPHRASE"] { return .environmentValue(value) }
         return .terminal
     }
 
@@ -74,6 +76,8 @@ public enum PassphraseSource: Sendable {
         }
     }
 
+    public var debugDescription: String { description }
+
     private func readLine(
         prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void
     ) throws -> SecureBytes {
@@ -104,8 +108,7 @@ public enum PassphraseSource: Sendable {
             return try SecretReader.readLine(fd: fd, timeout: wait, what: description, kind: .cannotUnlock)
         case .command(let command):
             return try Self.runPassphraseCommand(command, timeout: wait)
-        case .environmentValue:
-            let value = ProcessInfo.processInfo.environment["NICVAULT_PASSPHRASE"] ?? ""
+        case .environmentValue(let value):
             return try SecureBytes(copying: Array(value.utf8))
         case .terminal:
             guard let secret = try terminal(prompt) else {
