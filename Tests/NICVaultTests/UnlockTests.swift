@@ -153,6 +153,27 @@ struct UnlockTests {
         #expect("\(source)" == "NICVAULT_PASSPHRASE" && !String(reflecting: source).contains(pass))
     }
 
+    /// A program passing its own environment gets its own NICVAULT_PASSPHRASE_TIMEOUT: a passphrase FIFO with no
+    /// writer is given up on after the time it set, not the process's (or the default 60 s).
+    @Test func thePassphraseTimeOutComesFromTheEnvironmentResolved() throws {
+        let folder = Folder()
+        let store = try makeStore(folder)
+        let fifo = folder.path + "/passphrase.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let env = [
+            "HOME": folder.path, "XDG_CONFIG_HOME": folder.path + "/config", "NICVAULT_PASSPHRASE_FILE": fifo,
+            "NICVAULT_PASSPHRASE_TIMEOUT": "1",
+        ]
+        let means = try UnlockMeans(
+            identity: nil, passphraseFile: nil, passphraseFD: nil, locations: Locations(environment: env),
+            terminal: { _ in nil }, warn: { _ in })
+        #expect(means.passphraseTimeout == 1)
+        let refused = kind { _ = try means.openVault(store) }
+        #expect(refused?.0 == .cannotUnlock)
+        #expect(refused?.1.contains("gave up waiting for the passphrase file \(fifo)") == true, "\(refused?.1 ?? "")")
+        #expect(refused?.1.contains("after 1 s") == true, "\(refused?.1 ?? "")")
+    }
+
     @Test func aPassphraseCommandsFirstLineOpens() throws {
         let folder = Folder()
         let store = try makeStore(folder)

@@ -53,11 +53,13 @@ public enum PassphraseSource: Sendable, CustomStringConvertible, CustomDebugStri
 
     /// The passphrase from this source; an empty one (an empty file, a variable set to nothing) is refused as
     /// such: no vault has an empty passphrase, and "wrong passphrase" would send the user looking elsewhere.
-    /// `terminal` asks the person (nil: there is no terminal); `warn` hears of a passphrase file others can read.
+    /// `terminal` asks the person (nil: there is no terminal); `warn` hears of a passphrase file others can read;
+    /// a file, descriptor or command that gives no line within `timeout` seconds is given up on.
     public func read(
-        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void
+        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void,
+        timeout: Double = Self.timeout()
     ) throws -> SecureBytes {
-        let secret = try readLine(prompt: prompt, terminal: terminal, warn: warn)
+        let secret = try readLine(prompt: prompt, terminal: terminal, warn: warn, wait: timeout)
         guard secret.count > 0 else {
             throw UnlockError("\(description) is empty: it must hold the vault passphrase", kind: .cannotUnlock)
         }
@@ -79,9 +81,8 @@ public enum PassphraseSource: Sendable, CustomStringConvertible, CustomDebugStri
     public var debugDescription: String { description }
 
     private func readLine(
-        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void
+        prompt: String, terminal: (String) throws -> SecureBytes?, warn: (String) -> Void, wait: Double
     ) throws -> SecureBytes {
-        let wait = Self.timeout()
         switch self {
         case .file(let path, _):
             let what = description

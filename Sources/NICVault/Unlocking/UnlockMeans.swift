@@ -12,6 +12,9 @@ public struct UnlockMeans {
     /// `defaultIdentityFile`.
     public var identity: (path: String, explicit: Bool)?
     public var passphrase: PassphraseSource
+    /// Seconds to wait for a passphrase file, descriptor or command ($NICVAULT_PASSPHRASE_TIMEOUT of the
+    /// environment the means were resolved from, else 60).
+    public var passphraseTimeout: Double
     /// The value of $NICVAULT_SESSION, if set and not empty.
     public var session: String?
     public var sessions: SessionStore
@@ -25,10 +28,11 @@ public struct UnlockMeans {
     public init(
         identity: (path: String, explicit: Bool)?, passphrase: PassphraseSource, session: String?,
         sessions: SessionStore, defaultIdentityFile: String, terminal: @escaping (String) throws -> SecureBytes?,
-        warn: @escaping (String) -> Void
+        warn: @escaping (String) -> Void, passphraseTimeout: Double = PassphraseSource.timeout()
     ) {
         self.identity = identity
         self.passphrase = passphrase
+        self.passphraseTimeout = passphraseTimeout
         self.session = session
         self.sessions = sessions
         self.defaultIdentityFile = defaultIdentityFile
@@ -38,8 +42,8 @@ public struct UnlockMeans {
 
     /// The means a command was given, as PRODUCT.md resolves them: the identity `identity` (--identity), else
     /// $NICVAULT_IDENTITY_FILE, else the default identity when that file exists; the passphrase from `passphraseFile`
-    /// (--passphrase-file), `passphraseFD` (--passphrase-fd), else the variables; $NICVAULT_SESSION. The variables
-    /// are those `locations` was made with.
+    /// (--passphrase-file), `passphraseFD` (--passphrase-fd), else the variables; $NICVAULT_SESSION;
+    /// $NICVAULT_PASSPHRASE_TIMEOUT. The variables are those `locations` was made with.
     public init(
         identity: String?, passphraseFile: String?, passphraseFD: Int32?, locations: Locations,
         terminal: @escaping (String) throws -> SecureBytes?, warn: @escaping (String) -> Void
@@ -57,7 +61,7 @@ public struct UnlockMeans {
         self.init(
             identity: chosen, passphrase: .resolve(file: passphraseFile, fd: passphraseFD, environment: env),
             session: env["NICVAULT_SESSION"], sessions: try locations.sessions(), defaultIdentityFile: fallback,
-            terminal: terminal, warn: warn)
+            terminal: terminal, warn: warn, passphraseTimeout: PassphraseSource.timeout(env))
     }
 
     /// Runs `open` with the first means that opens `store`, as the type's comment says.
@@ -92,7 +96,8 @@ public struct UnlockMeans {
             throw UnlockError(identityHelp(tried: identity?.path), kind: .cannotUnlock)
         }
         do {
-            let typed = try passphrase.read(prompt: "Vault passphrase: ", terminal: terminal, warn: warn)
+            let typed = try passphrase.read(
+                prompt: "Vault passphrase: ", terminal: terminal, warn: warn, timeout: passphraseTimeout)
             return try open(store, .unlocker(.passphrase(typed)))
         } catch SealedFileError.wrongPassphrase where !passphrase.isTerminal {
             // Which source was read: a job's stale file or variable (after `passwd`) is the usual cause.
