@@ -16,7 +16,7 @@ public final class EmbeddedSandbox: Sendable {
     /// Starts the portal over `stateFile` with the taxpayers of `seed` (a JSON file; nil for the built-in
     /// ones). The portal's own lines ("SMS to ...") go to `logger`.
     public static func start(stateFile: String, seed: String? = nil, logger: Logger) async throws -> EmbeddedSandbox {
-        let state = try PortalState(taxpayers: try Seed.load(file: seed), stateFile: stateFile, logger: logger)
+        let state = try PortalState(seedFile: seed, stateFile: stateFile, logger: logger)
         var quiet = Logger(label: "sandbox.http") { StreamLogHandler.standardError(label: $0) }
         quiet.logLevel = .critical
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -142,6 +142,11 @@ public actor PortalState {
         }
     }
 
+    /// The portal over the taxpayers of the seed file `seedFile` (nil: the built-in ones), kept in `stateFile`.
+    public init(seedFile: String?, stateFile: String, logger: Logger) throws {
+        try self.init(taxpayers: try Seed.load(file: seedFile), stateFile: stateFile, logger: logger)
+    }
+
     // MARK: Registration
 
     func taxpayer(_ text: String) throws(PortalFailure) -> Taxpayer {

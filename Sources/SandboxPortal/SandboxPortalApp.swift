@@ -215,6 +215,12 @@ public enum SandboxPortalApp {
         }
     }
 
+    /// True when `host` is reachable from this machine alone (127.0.0.0/8, ::1, localhost). Anything else exposes
+    /// the OTPs of /sandbox/outbox and the registration of users to whoever can reach it.
+    public static func isLoopback(_ host: String) -> Bool {
+        ["::1", "localhost"].contains(host.lowercased()) || host.hasPrefix("127.")
+    }
+
     /// Runs `app` (made by `application`) until it is stopped. An address it cannot listen on is told in a
     /// sentence with what to do, not in NIO's words (which name a system call).
     public static func serve(_ app: some ApplicationProtocol, host: String, port: Int) async throws {

@@ -24,6 +24,16 @@ struct SandboxPortalTests {
         #expect(try await portal.driver.lookUp(gstin("37ARZPT4384Q1MT")).legalName == "NIC Sandbox Seller")
     }
 
+    /// `sandbox serve` warns unless it listens where only this machine can reach the outbox's OTPs.
+    @Test func onlyLoopbackAddressesCountAsLoopback() {
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LocalHost"] {
+            #expect(SandboxPortalApp.isLoopback(host), "\(host)")
+        }
+        for host in ["0.0.0.0", "::", "192.168.1.5", "1270.0.0.1", "example.com", ""] {
+            #expect(!SandboxPortalApp.isLoopback(host), "\(host)")
+        }
+    }
+
     @Test func unknownCancelledAndMalformedGSTINsAreRefused() async throws {
         let portal = try await RunningPortal.start()
         defer { portal.stop() }

@@ -31,21 +31,17 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(help: "Port (0 picks a free one and prints it).")
         var port = 8600
 
-        @Option(
-            help: ArgumentHelp("State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file")
-        )
-        var state: String?
+        @OptionGroup var state: SandboxStateOption
 
         @Option(help: ArgumentHelp("Taxpayers to serve, as JSON (default: the built-in seed).", valueName: "file"))
         var seed: String?
 
         func run() async throws {
             let taxpayers = try Seed.load(file: seed)
-            let stateFile = try state ?? EmbeddedSandbox.defaultStateFile()
-            let portalState = try PortalState(
-                taxpayers: taxpayers, stateFile: stateFile, logger: SandboxLogs.sms())
+            let stateFile = try state.file()
+            let portalState = try PortalState(taxpayers: taxpayers, stateFile: stateFile, logger: SandboxLogs.sms())
             let host = host
-            if !["127.0.0.1", "::1", "localhost"].contains(host) && !host.hasPrefix("127.") {
+            if !SandboxPortalApp.isLoopback(host) {
                 Console.note(
                     "warning: listening on \(host), not loopback: anyone who can reach it can read the OTPs at "
                         + "/sandbox/outbox and register users; keep it to test networks")
@@ -77,16 +73,10 @@ struct SandboxCommand: AsyncParsableCommand {
                 """
         )
 
-        @Option(
-            help: ArgumentHelp("State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file")
-        )
-        var state: String?
+        @OptionGroup var state: SandboxStateOption
 
         func run() async throws {
-            let portalState = try PortalState(
-                taxpayers: try Seed.load(file: nil), stateFile: try state ?? EmbeddedSandbox.defaultStateFile(),
-                logger: SandboxLogs.http())
-            Console.out(try await portalState.publicKeyPEM().trimmingCharacters(in: .newlines))
+            Console.out(try await state.portal().publicKeyPEM().trimmingCharacters(in: .newlines))
         }
     }
 
@@ -124,16 +114,11 @@ struct SandboxCommand: AsyncParsableCommand {
             @Option(help: "The GSP the client is issued to (direct access when left out).")
             var gsp: String?
 
-            @Option(
-                help: ArgumentHelp(
-                    "State file (default: $XDG_STATE_HOME/nicvault/sandbox-portal.json).", valueName: "file"))
-            var state: String?
+            @OptionGroup var state: SandboxStateOption
 
             func run() async throws {
                 var vault = try options.openVault()
-                let portal = try PortalState(
-                    taxpayers: try Seed.load(file: nil), stateFile: try state ?? EmbeddedSandbox.defaultStateFile(),
-                    logger: SandboxLogs.http())
+                let portal = try state.portal()
                 let id = try GSTIN.argument(gstin)
                 let (clientID, secret) = try await portal.issueClientReadingTheMessage(gstin: id.value, gsp: gsp)
                 var client = APIClient(
