@@ -75,6 +75,7 @@ harness: build
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py tamper 100
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py fulldisk
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py hygiene
+	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py terminal
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py late 2
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py embedded 8
 	NICVAULT_BIN=$(BIN) /usr/bin/python3 harness/harness.py postgres 4 8

@@ -19,11 +19,13 @@
                              P writers at once on distinct credentials and two on one
   harness.py embedded P      P concurrent registers on the default in-process sandbox (one shared state file),
                              and P more beside a `sandbox serve` on the same file: every user reaches the portal
+  harness.py terminal        secrets typed on a real terminal (a pseudo-terminal): echo is off while asked, and
+                             back on after the answer, Ctrl-C, a kill or a hang-up; the secret never shows
 
 Each prints its figures and ends with "N passed, N failed". Uses only the standard library.
 """
-import http.client, json, os, random, re, shutil, signal, socket, socketserver, struct, subprocess, sys, tempfile, \
-    threading, time, urllib.request
+import http.client, json, os, pty, random, re, shutil, signal, socket, socketserver, struct, subprocess, sys, tempfile, \
+    termios, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("NICVAULT_BIN", os.path.join(ROOT, ".build/debug/nicvault"))
@@ -424,6 +426,109 @@ def hygiene():
         done = box.run("exec", g, "--", "sh", "-c", "cat /proc/$$/cmdline")
         check("exec puts no password in argv", not any(s in done.stdout for s in secrets))
         print(f"hygiene: {len(secrets)} passwords searched for in {len(files)} files")
+    finally:
+        box.close()
+
+
+class Prompted:
+    """The binary on a pseudo-terminal of its own (its controlling terminal), as a person runs it."""
+
+    def __init__(self, box, *args):
+        env = dict(box.env)
+        env.pop("NICVAULT_PASSPHRASE_FILE", None)
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execve(BIN, [BIN, *args], env)
+        self.output = b""
+
+    def wait_for(self, text, seconds=20):
+        deadline = time.time() + seconds
+        while text.encode() not in self.output and time.time() < deadline:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.output += chunk
+        return text.encode() in self.output
+
+    def echoes(self):
+        return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
+
+    def finish(self):
+        """How the process ended: ("exit", code) or ("signal", number); reads what is left of its output."""
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.output += chunk
+        _, status = os.waitpid(self.pid, 0)
+        return ("signal", os.WTERMSIG(status)) if os.WIFSIGNALED(status) else ("exit", os.WEXITSTATUS(status))
+
+    def close(self):
+        os.close(self.fd)
+
+
+def terminal():
+    box = Box()
+    passphrase = "harness passphrase"
+    try:
+        box.run("init", "--kdf", "interactive", check_ok=True)
+        before = box.generation()
+        # Typed: no echo while asked, echo again after, and the passphrase never on the screen.
+        session = Prompted(box, "list")
+        check("terminal: the passphrase is asked on the terminal", session.wait_for("Vault passphrase:"))
+        time.sleep(0.2)
+        check("terminal: no echo while the passphrase is asked", not session.echoes())
+        # No crash handler (the Swift runtime's backtracer) that would read the process's memory: SIGABRT, SIGBUS,
+        # SIGFPE, SIGILL, SIGSEGV, SIGTRAP at their default action.
+        caught = int(re.search(r"SigCgt:\s*([0-9a-f]+)", open(f"/proc/{session.pid}/status").read()).group(1), 16)
+        crash_signals = (signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGSEGV, signal.SIGTRAP)
+        check("terminal: no crash handler reads the process", not any(caught & (1 << (n - 1)) for n in crash_signals),
+              f"SigCgt {caught:x}")
+        os.write(session.fd, (passphrase + "\n").encode())
+        ended = session.finish()
+        check("terminal: the typed passphrase opens the vault", ended == ("exit", 0), f"{ended} {session.output!r}")
+        check("terminal: echo is back on after the answer", session.echoes())
+        check("terminal: the passphrase never shows", passphrase.encode() not in session.output)
+        session.close()
+        # Interrupted while asked: the process ends as the signal says, and the terminal echoes again.
+        for how, number in (("Ctrl-C", signal.SIGINT), ("kill", signal.SIGTERM), ("hang-up", signal.SIGHUP),
+                            ("Ctrl-\\", signal.SIGQUIT)):
+            session = Prompted(box, "show", "27AABCD1234E1Z8")
+            session.wait_for("Vault passphrase:")
+            time.sleep(0.2)
+            echo_off = not session.echoes()
+            if how == "Ctrl-C":
+                os.write(session.fd, b"\x03")
+            elif how == "Ctrl-\\":
+                os.write(session.fd, b"\x1c")
+            else:
+                os.kill(session.pid, number)
+            ended = session.finish()
+            check(f"terminal: {how} at the prompt ends the process by its signal",
+                  echo_off and ended == ("signal", number), f"{ended}")
+            check(f"terminal: echo is back on after {how} at the prompt", session.echoes())
+            session.close()
+        # A new vault's passphrase, asked twice: Ctrl-C at the second question leaves no vault and a sane terminal.
+        fresh = box.root + "/fresh.nicv"
+        session = Prompted(box, "init", "--vault", fresh, "--kdf", "interactive")
+        session.wait_for("New vault passphrase:")
+        os.write(session.fd, (passphrase + "\n").encode())
+        session.wait_for("Repeat it:")
+        time.sleep(0.2)
+        os.write(session.fd, b"\x03")
+        ended = session.finish()
+        check("terminal: Ctrl-C at the repeated passphrase ends init", ended == ("signal", signal.SIGINT), f"{ended}")
+        check("terminal: echo is back on after Ctrl-C in init", session.echoes())
+        check("terminal: init interrupted leaves no vault", not os.path.exists(fresh))
+        session.close()
+        check("terminal: the vault is as it was", box.generation() == before)
+        print(f"terminal: {results['passed'] + results['failed']} checks on a pseudo-terminal")
     finally:
         box.close()
 
@@ -1015,7 +1120,7 @@ if __name__ == "__main__":
     random.seed(int(os.environ.get("HARNESS_SEED", "1")))
     {"crash": crash, "concurrency": concurrency, "tamper": tamper, "fulldisk": fulldisk, "hygiene": hygiene,
      "late": late, "embedded": embedded, "postgres": postgres,
-     "postgres-due": postgres_due, "pgbouncer": pgbouncer}[command](
+     "postgres-due": postgres_due, "pgbouncer": pgbouncer, "terminal": terminal}[command](
         *arguments)
     shutil.rmtree(private, ignore_errors=True)
     print(f"{results['passed']} passed, {results['failed']} failed")

@@ -24,8 +24,10 @@ struct NICVaultCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        // Before anything can hold a secret: no core files, no ptrace by other processes of this user.
+        // Before anything can hold a secret: no core files, no ptrace by other processes of this user, no crash
+        // reporter reading this process's memory.
         ProcessHardening.disableCoreDumps()
+        ProcessHardening.disableCrashReports()
         ProcessMemory.keepLargeBlocks()
         do {
             var command = try parseAsRoot()

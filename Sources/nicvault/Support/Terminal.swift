@@ -95,12 +95,18 @@ enum Terminal {
         var saved = termios()
         let haveAttributes = tcgetattr(fd, &saved) == 0
         if haveAttributes {
+            EchoGuard.arm(fd: fd, settings: saved)
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
             quiet.c_lflag |= tcflag_t(ECHONL)
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
         }
-        defer { if haveAttributes { _ = tcsetattr(fd, TCSAFLUSH, &saved) } }
+        defer {
+            if haveAttributes {
+                _ = tcsetattr(fd, TCSAFLUSH, &saved)
+                EchoGuard.disarm()
+            }
+        }
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
         return try SecretReader.readLine(fd: fd)
     }
@@ -144,5 +150,39 @@ enum Terminal {
             Console.note("The two entries differ; try again.")
         }
         throw CLIError("the entries did not match three times; nothing was changed", code: Exit.usage)
+    }
+}
+
+/// While a secret is read with echo off, a signal that ends the process (Ctrl-C, a hang-up, a kill) first puts
+/// the terminal's settings back: otherwise the shell is left not showing what is typed. Only signals whose
+/// action is the default are taken over, and only for the read.
+private enum EchoGuard {
+    nonisolated(unsafe) static var fd: Int32 = -1
+    nonisolated(unsafe) static var settings = termios()
+    nonisolated(unsafe) static var armed: [Int32] = []
+
+    static func arm(fd: Int32, settings: termios) {
+        Self.fd = fd
+        Self.settings = settings
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+            let previous = signal(number, restoreThenEnd)
+            // Ignored, or handled by someone else (a batch's Ctrl-C): left as it was.
+            if previous != nil { _ = signal(number, previous) } else { armed.append(number) }
+        }
+    }
+
+    static func disarm() {
+        for number in armed { _ = signal(number, SIG_DFL) }
+        armed = []
+    }
+
+    /// Async-signal-safe: tcsetattr, write, signal and raise only.
+    private static let restoreThenEnd: @convention(c) (Int32) -> Void = { number in
+        var settings = EchoGuard.settings
+        _ = tcsetattr(EchoGuard.fd, TCSAFLUSH, &settings)
+        var newline: UInt8 = 0x0a
+        _ = write(EchoGuard.fd, &newline, 1)
+        _ = signal(number, SIG_DFL)
+        _ = raise(number)
     }
 }
