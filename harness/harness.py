@@ -24,7 +24,7 @@
 
 Each prints its figures and ends with "N passed, N failed". Uses only the standard library.
 """
-import http.client, json, os, pty, random, re, shutil, signal, socket, socketserver, struct, subprocess, sys, tempfile, \
+import http.client, json, os, pty, random, re, select, shutil, signal, socket, socketserver, struct, subprocess, sys, tempfile, \
     termios, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -456,9 +456,16 @@ class Prompted:
     def echoes(self):
         return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
 
-    def finish(self):
-        """How the process ended: ("exit", code) or ("signal", number); reads what is left of its output."""
+    def finish(self, seconds=20):
+        """How the process ended: ("exit", code) or ("signal", number); reads what is left of its output. One
+        still running after `seconds` (hung at the terminal) is killed, and ends as ("hung", SIGKILL)."""
+        deadline = time.time() + seconds
         while True:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.time()))
+            if not ready:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                return ("hung", signal.SIGKILL)
             try:
                 chunk = os.read(self.fd, 4096)
             except OSError:
