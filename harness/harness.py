@@ -534,6 +534,22 @@ def terminal():
         check("terminal: echo is back on after Ctrl-C in init", session.echoes())
         check("terminal: init interrupted leaves no vault", not os.path.exists(fresh))
         session.close()
+        # An API client typed: the id is echoed (not a secret), the secret is not; Ctrl-C at the secret stores
+        # nothing and leaves echo on.
+        session = Prompted(box, "client", "add", "typed-keys", "--env", "sandbox", "--passphrase-file",
+                           box.root + "/pass")
+        session.wait_for("Client id:")
+        time.sleep(0.2)
+        check("terminal: the client id is asked with echo on", session.echoes())
+        os.write(session.fd, b"harness-client-id\n")
+        session.wait_for("Client secret:")
+        time.sleep(0.2)
+        check("terminal: the client secret is asked with echo off", not session.echoes())
+        os.write(session.fd, b"\x03")
+        ended = session.finish()
+        check("terminal: Ctrl-C at the client secret ends client add", ended == ("signal", signal.SIGINT), f"{ended}")
+        check("terminal: echo is back on after Ctrl-C at the client secret", session.echoes())
+        session.close()
         check("terminal: the vault is as it was", box.generation() == before)
         print(f"terminal: {results['passed'] + results['failed']} checks on a pseudo-terminal")
     finally:

@@ -80,18 +80,22 @@ enum Console {
 /// The controlling terminal, read without echo.
 enum Terminal {
     /// True when a controlling terminal can be opened.
-    static var isAvailable: Bool {
-        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        if fd < 0 { return false }
-        close(fd)
-        return true
+    static var isAvailable: Bool { withTerminal { _ in true } ?? false }
+
+    /// Runs `body` with the controlling terminal open; nil when there is none.
+    private static func withTerminal<R>(_ mode: Int32 = O_RDWR, _ body: (Int32) throws -> R) rethrows -> R? {
+        let fd = open("/dev/tty", mode | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return try body(fd)
     }
 
     /// Shows `prompt` on the terminal and reads one line with echo off. Nil when there is no terminal.
     static func readSecret(prompt: String) throws -> SecureBytes? {
-        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        try withTerminal { fd in try readSecret(prompt: prompt, fd: fd) }
+    }
+
+    private static func readSecret(prompt: String, fd: Int32) throws -> SecureBytes {
         var saved = termios()
         let haveAttributes = tcgetattr(fd, &saved) == 0
         if haveAttributes {
@@ -113,20 +117,15 @@ enum Terminal {
 
     /// Shows `prompt` and reads one line with echo on (for answers that are not secret). Nil without a terminal.
     static func readLine(prompt: String) throws -> String? {
-        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        _ = prompt.withCString { write(fd, $0, strlen($0)) }
-        let line = try SecretReader.readLine(fd: fd)
-        return line.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        try withTerminal { fd in
+            _ = prompt.withCString { write(fd, $0, strlen($0)) }
+            return try SecretReader.readLine(fd: fd).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// Writes straight to the terminal, never to stdout or stderr (which may be logged).
     static func writeToTerminal(_ text: String) {
-        let fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        _ = text.withCString { write(fd, $0, strlen($0)) }
+        withTerminal(O_WRONLY) { fd in _ = text.withCString { write(fd, $0, strlen($0)) } }
     }
 
     /// A new vault passphrase, asked twice; one too short is asked again (three times at most).
