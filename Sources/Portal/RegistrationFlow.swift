@@ -35,6 +35,19 @@ public struct RegistrationRequest: Sendable {
     }
 }
 
+extension RegistrationRequest {
+    /// What makes a request impossible before anything is asked, as a sentence; nil when there is nothing. A GSP
+    /// makes API users only: a portal login through a GSP does not exist on NIC's portal.
+    public static func problem(kind: CredentialKind, gsp: String?) -> String? {
+        kind == .portal && gsp != nil ? "a GSP applies to API users only (--kind api); a portal login has none" : nil
+    }
+}
+
+/// A registration request that cannot be made (`RegistrationRequest.problem`); nothing was asked or stored.
+public struct RegistrationRequestError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+}
+
 /// How a resumed registration ended.
 public enum ResumeOutcome: Sendable, Equatable {
     /// The portal knows the user: the credential is committed.
@@ -71,6 +84,9 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
     /// Runs the whole flow and returns the committed credential. With `restarting`, a pending registration is
     /// started over under the same record: its earlier user id and password stay in history, never confirmed.
     public func register(_ request: RegistrationRequest, restarting: Credential? = nil) async throws -> Credential {
+        if let problem = RegistrationRequest.problem(kind: request.kind, gsp: request.gsp) {
+            throw RegistrationRequestError(description: problem)
+        }
         if request.kind == .api { return try await registerAPIUser(request, restarting: restarting) }
         let details = try await driver.lookUp(request.gstin)
         progress(

@@ -47,6 +47,28 @@ struct RegistrationFlowTests {
         #expect(try ledger.vault.credentials().count == 1)
     }
 
+    /// GSPs make API users only: a portal login "through a GSP" is refused before the portal is asked, and
+    /// nothing is stored (the CLI's --gsp check is the same rule).
+    @Test func aPortalLoginThroughAGSPIsRefusedBeforeAnythingIsAsked() async throws {
+        let folder = Folder()
+        let portal = try await RunningPortal.start()
+        defer { portal.stop() }
+        let ledger = try makeLedger(folder, clock: portal.clock)
+        var registration = flow(portal.driver, ledger, clock: portal.clock)
+        var asked = 0
+        registration.progress = { _ in asked += 1 }
+        let error = await #expect(throws: RegistrationRequestError.self) {
+            try await registration.register(
+                RegistrationRequest(
+                    gstin: gstin("27AABCD1234E1Z8"), environment: .sandbox, kind: .portal, gsp: "Demo GSP"))
+        }
+        #expect(error?.description.contains("API users only") == true)
+        #expect(asked == 0)
+        #expect(try ledger.vault.credentials().isEmpty)
+        #expect(RegistrationRequest.problem(kind: .api, gsp: "Demo GSP") == nil)
+        #expect(RegistrationRequest.problem(kind: .portal, gsp: nil) == nil)
+    }
+
     @Test func takenUserIDLeadsToTheNextCandidate() async throws {
         let folder = Folder()
         let portal = try await RunningPortal.start()

@@ -67,7 +67,7 @@ struct RegisterCommand: AsyncParsableCommand {
     var every: RotationInterval?
 
     func validate() throws {
-        if kind == .portal && gsp != nil { throw ValidationError("--gsp applies to --kind api only") }
+        if let problem = RegistrationRequest.problem(kind: kind, gsp: gsp) { throw ValidationError(problem) }
         if resume && restart { throw ValidationError("give --resume or --restart, not both") }
         if otpFromOutbox && portalOptions.portal == "assisted" {
             throw ValidationError("--otp-from-outbox needs a sandbox portal")
@@ -109,7 +109,7 @@ struct RegisterCommand: AsyncParsableCommand {
             return
         }
         let request = RegistrationRequest(
-            gstin: gstin, environment: env, kind: kind, gsp: kind == .api ? gsp : nil, userID: userID, client: client,
+            gstin: gstin, environment: env, kind: kind, gsp: gsp, userID: userID, client: client,
             rotationDays: every?.days)
         let credential = try await flow.register(request, restarting: restart ? pending : nil)
         Console.note(

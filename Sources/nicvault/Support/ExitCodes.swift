@@ -79,7 +79,7 @@ enum ErrorReport {
             return Exit.usage
         case is ExportError, is ImportFileError: return Exit.usage
         case is NICAuthError: return Exit.portalRefused
-        case is PortalChoiceError: return Exit.usage
+        case is PortalChoiceError, is RegistrationRequestError: return Exit.usage
         case let e as VerifierError:
             if case .noPublicKey = e { return Exit.usage }
             return Exit.portalRefused
