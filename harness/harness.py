@@ -550,6 +550,15 @@ def terminal():
         check("terminal: Ctrl-C at the client secret ends client add", ended == ("signal", signal.SIGINT), f"{ended}")
         check("terminal: echo is back on after Ctrl-C at the client secret", session.echoes())
         session.close()
+        # --otp-from-outbox with the assisted driver (production, on a terminal): refused before anything is asked.
+        session = Prompted(box, "register", "29AACCK5521H1ZK", "--env", "production", "--otp-from-outbox",
+                           "--passphrase-file", box.root + "/pass")
+        ended = session.finish()
+        check("terminal: --otp-from-outbox with the assisted driver is a usage error",
+              ended == ("exit", 64) and b"needs a sandbox portal" in session.output, f"{ended} {session.output!r}")
+        check("terminal: nothing is asked before that refusal",
+              session.output.startswith(b"nicvault: --otp-from-outbox needs a sandbox portal"), f"{session.output!r}")
+        session.close()
         check("terminal: the vault is as it was", box.generation() == before)
         print(f"terminal: {results['passed'] + results['failed']} checks on a pseudo-terminal")
     finally:

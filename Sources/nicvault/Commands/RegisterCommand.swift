@@ -69,9 +69,6 @@ struct RegisterCommand: AsyncParsableCommand {
     func validate() throws {
         if let problem = RegistrationRequest.problem(kind: kind, gsp: gsp) { throw ValidationError(problem) }
         if resume && restart { throw ValidationError("give --resume or --restart, not both") }
-        if otpFromOutbox && portalOptions.portal == "assisted" {
-            throw ValidationError("--otp-from-outbox needs a sandbox portal")
-        }
     }
 
     func run() async throws {
@@ -87,6 +84,8 @@ struct RegisterCommand: AsyncParsableCommand {
         if let client { _ = try ledger.vault.client(named: client, environment: env) }
         let (driver, embedded) = try await portalOptions.makeDriver(environment: env)
         defer { embedded?.stop() }
+        // Refused before the person is asked anything.
+        if otpFromOutbox { _ = try OTPSources.outbox(of: driver) }
         Console.note("Using the \(driver.name).")
 
         var flow = RegistrationFlow(driver: driver, ledger: ledger, clock: vault.clock)

@@ -9,7 +9,8 @@ enum OTPSources {
     static func make(fromOutbox: Bool, driver: any PortalDriver, gstin: GSTIN) -> OTPSource {
         return { challenge, attempt in
             if fromOutbox {
-                guard let sandbox = driver as? SandboxDriver, attempt == 1 else {
+                let sandbox = try outbox(of: driver)
+                guard attempt == 1 else {
                     throw CLIError("the OTP from the outbox was refused", code: Exit.portalRefused)
                 }
                 return try await sandbox.otpFromOutbox(challenge, gstin: gstin)
@@ -32,6 +33,18 @@ enum OTPSources {
             }
             return typed.trimmingCharacters(in: .whitespaces)
         }
+    }
+}
+
+extension OTPSources {
+    /// The portal whose outbox --otp-from-outbox reads: only a sandbox portal has one (NIC sends a real SMS).
+    static func outbox(of driver: any PortalDriver) throws -> SandboxDriver {
+        guard let sandbox = driver as? SandboxDriver else {
+            throw CLIError(
+                "--otp-from-outbox needs a sandbox portal, and this is the \(driver.name): leave it out and type the "
+                    + "OTP NIC sends", code: Exit.usage)
+        }
+        return sandbox
     }
 }
 
