@@ -15,6 +15,11 @@ public enum CredentialKind: String, Codable, Sendable, CaseIterable, Comparable 
     case api
 
     public static func < (a: CredentialKind, b: CredentialKind) -> Bool { a.rawValue < b.rawValue }
+
+    /// Whether a credential of this kind is made through a GSP: API users only (NIC's portal makes a portal
+    /// login for the taxpayer alone). `gspForAPIUsersOnly` says so.
+    public var goesThroughGSP: Bool { self == .api }
+    public static let gspForAPIUsersOnly = "a GSP applies to API users only"
 }
 
 /// What names one credential: at most one per environment, GSTIN and kind.

@@ -32,7 +32,7 @@ public struct ExistingCredential: Sendable {
     /// What NIC would refuse of it: warnings only, since the portal holds it already.
     public var warnings: [String] {
         Self.warnings(userID: userID, password: password)
-            + (kind == .portal && gsp != nil ? ["a GSP applies to API users only; ignored"] : [])
+            + (!kind.goesThroughGSP && gsp != nil ? [CredentialKind.gspForAPIUsersOnly + "; ignored"] : [])
     }
 
     /// The one check of a user id and a password the portal already holds (add, import, update): what breaks
@@ -58,7 +58,7 @@ public struct ExistingCredential: Sendable {
     func record(now: Timestamp, defaultRotationDays: Int, change: String) -> Credential {
         var credential = Credential(
             environment: environment, gstin: gstin, kind: kind, legalName: legalName,
-            gsp: kind == .api ? gsp : nil, userID: userID, password: password, client: client, createdAt: now,
+            gsp: kind.goesThroughGSP ? gsp : nil, userID: userID, password: password, client: client, createdAt: now,
             rotationDays: rotationDays ?? defaultRotationDays)
         credential.version = 0
         credential.note(change, at: now)

@@ -36,10 +36,11 @@ public struct RegistrationRequest: Sendable {
 }
 
 extension RegistrationRequest {
-    /// What makes a request impossible before anything is asked, as a sentence; nil when there is nothing. A GSP
-    /// makes API users only: a portal login through a GSP does not exist on NIC's portal.
+    /// What makes a request impossible before anything is asked, as a sentence; nil when there is nothing: a GSP
+    /// for a kind not made through one (`CredentialKind.goesThroughGSP`).
     public static func problem(kind: CredentialKind, gsp: String?) -> String? {
-        kind == .portal && gsp != nil ? "a GSP applies to API users only (--kind api); a portal login has none" : nil
+        !kind.goesThroughGSP && gsp != nil
+            ? CredentialKind.gspForAPIUsersOnly + " (--kind api); a portal login has none" : nil
     }
 }
 
