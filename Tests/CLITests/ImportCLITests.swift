@@ -53,6 +53,17 @@ struct ImportCLITests {
             #expect(!shown.out.unicodeScalars.contains { $0.value == 0x1B }, "\(command)")
         }
         #expect(try box.run(["list"] + box.vaultFlags).out.contains("Kaveri \\u{1B}[2J Traders"))
+        // A GSP goes with API users only: on a portal login it is warned about and not stored.
+        let portalWithGSP = try box.run(
+            [
+                "add", "27AABCD1234E1Z8", "--kind", "portal", "--env", "sandbox", "--user-id", "DEMOPORTAL27", "--gsp",
+                "X",
+            ]
+                + box.vaultFlags, stdin: "Demo@Pass2024\n")
+        #expect(portalWithGSP.code == 0, "\(portalWithGSP.err)")
+        #expect(portalWithGSP.err.contains("warning: a GSP applies to API users only; ignored"), "\(portalWithGSP.err)")
+        let gsp = try box.run(["show", "27AABCD1234E1Z8", "--kind", "portal", "--field", "gsp"] + box.vaultFlags)
+        #expect(gsp.code == 0 && gsp.out == "\n", "\(gsp.out)")
         let field = try box.run(["show", "29AACCK5521H1ZK", "--field", "legalName"] + box.vaultFlags)
         #expect(field.out == name + "\n", "\(field.out)")
     }
