@@ -314,7 +314,7 @@ struct LibraryExampleTests {
         // As in the README (with `environment: env` for the test's folders).
         let means = try UnlockMeans(
             identity: nil, passphraseFile: nil, passphraseFD: nil, locations: places,
-            terminal: { _ in nil }, warn: { print($0) })
+            terminal: ControllingTerminal.readSecret, warn: { print($0) })
         let store = VaultStore(
             path: Locations.realPath(try places.defaultVault()), rollbackMemory: try places.generations())
         let vault = try means.openVault(store)

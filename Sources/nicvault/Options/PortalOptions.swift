@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import GST
+import NICVault
 import Portal
 import PortalWire
 import SandboxPortal
@@ -33,7 +34,7 @@ struct PortalOptions: ParsableArguments {
         case .sandbox(let url):
             return (SandboxDriver(baseURL: url, timeout: timeout), nil)
         case .assisted:
-            guard Terminal.isAvailable else {
+            guard ControllingTerminal.isAvailable else {
                 throw CLIError("the assisted driver needs a terminal to talk to you", code: Exit.usage)
             }
             let url = NICEndpoints.portal(production: environment == .production)

@@ -121,13 +121,13 @@ struct VaultOptions: ParsableArguments {
     private func means() throws -> UnlockMeans {
         try UnlockMeans(
             identity: identity, passphraseFile: passphraseFile, passphraseFD: passphraseFd, locations: Locations(),
-            terminal: Terminal.readSecret, warn: Console.note)
+            terminal: ControllingTerminal.readSecret, warn: Console.note)
     }
 }
 
 extension PassphraseSource {
     /// The passphrase, asked on the terminal when that is the source; a warning to stderr.
     func read(prompt: String) throws -> SecureBytes {
-        try read(prompt: prompt, terminal: Terminal.readSecret, warn: Console.note)
+        try read(prompt: prompt, terminal: ControllingTerminal.readSecret, warn: Console.note)
     }
 }

@@ -28,7 +28,7 @@ enum OTPSources {
                 }
                 return otp
             }
-            guard let typed = try Terminal.readLine(prompt: "OTP sent to \(challenge.sentTo): ") else {
+            guard let typed = try ControllingTerminal.readLine(prompt: "OTP sent to \(challenge.sentTo): ") else {
                 throw CLIError("no terminal to read the OTP from", code: Exit.usage)
             }
             return typed.trimmingCharacters(in: .whitespaces)
@@ -53,7 +53,7 @@ struct TerminalConversation: Conversation {
     func say(_ text: String) { Console.note(text) }
 
     func ask(_ question: String) throws -> String {
-        guard let answer = try Terminal.readLine(prompt: question) else {
+        guard let answer = try ControllingTerminal.readLine(prompt: question) else {
             throw CLIError("no terminal to ask: \(question)", code: Exit.usage)
         }
         return answer.trimmingCharacters(in: .whitespaces)
@@ -70,7 +70,7 @@ struct TerminalConversation: Conversation {
     func offerSecret(_ label: String, _ secret: Secret) throws {
         let answer = try ask("Type show and Enter to display the \(label) (Enter to skip): ")
         if answer.lowercased() == "show" {
-            Terminal.writeToTerminal("  \(label): \(secret.unsafeStringValue())\n")
+            ControllingTerminal.write("  \(label): \(secret.unsafeStringValue())\n")
             _ = try ask("Press Enter once you have typed it; the screen line stays, clear your terminal after. ")
         }
     }

@@ -27,7 +27,7 @@ enum SecretPrompt {
     /// only `yes` goes ahead.
     static func confirm(_ question: String, typing word: String, yes: Bool) throws {
         if yes { return }
-        guard let answer = try Terminal.readLine(prompt: "\(question)\nType \(word) to confirm: ") else {
+        guard let answer = try ControllingTerminal.readLine(prompt: "\(question)\nType \(word) to confirm: ") else {
             throw CLIError("no terminal to confirm on; add --yes if you mean it", code: Exit.usage)
         }
         guard answer.trimmingCharacters(in: .whitespaces).uppercased() == word.uppercased() else {
@@ -43,7 +43,7 @@ enum SecretPrompt {
             id = try SecretReader.readLine(fd: 0).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
             secret = Secret(try SecretReader.readLine(fd: 0))
         } else {
-            guard let typed = try Terminal.readLine(prompt: "Client id: "),
+            guard let typed = try ControllingTerminal.readLine(prompt: "Client id: "),
                 let typedSecret = try Terminal.readNewSecret(prompt: "Client secret: ", confirm: "Repeat it: ")
             else { throw CLIError("no terminal and no stdin to read the client from", code: Exit.usage) }
             id = typed
