@@ -441,38 +441,36 @@ class Prompted:
             os.execve(BIN, [BIN, *args], env)
         self.output = b""
 
-    def wait_for(self, text, seconds=20):
+    def read(self, until=lambda: False, seconds=20):
+        """Reads its output until `until()` holds or it ends (True), or `seconds` pass (False)."""
         deadline = time.time() + seconds
-        while text.encode() not in self.output and time.time() < deadline:
+        while not until():
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.time()))
+            if not ready:
+                return False
             try:
                 chunk = os.read(self.fd, 4096)
             except OSError:
-                break
+                return True
             if not chunk:
-                break
+                return True
             self.output += chunk
+        return True
+
+    def wait_for(self, text, seconds=20):
+        self.read(lambda: text.encode() in self.output, seconds)
         return text.encode() in self.output
 
     def echoes(self):
         return bool(termios.tcgetattr(self.fd)[3] & termios.ECHO)
 
     def finish(self, seconds=20):
-        """How the process ended: ("exit", code) or ("signal", number); reads what is left of its output. One
-        still running after `seconds` (hung at the terminal) is killed, and ends as ("hung", SIGKILL)."""
-        deadline = time.time() + seconds
-        while True:
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.time()))
-            if not ready:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                return ("hung", signal.SIGKILL)
-            try:
-                chunk = os.read(self.fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.output += chunk
+        """How the process ended: ("exit", code) or ("signal", number), its output read to the end. One still
+        running after `seconds` (hung at the terminal) is killed, and ends as ("hung", SIGKILL)."""
+        if not self.read(seconds=seconds):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            return ("hung", signal.SIGKILL)
         _, status = os.waitpid(self.pid, 0)
         return ("signal", os.WTERMSIG(status)) if os.WIFSIGNALED(status) else ("exit", os.WEXITSTATUS(status))
 
