@@ -111,7 +111,10 @@ public struct RegistrationFlow<Ledger: RegistrationLedger> {
     /// User, an OTP, "Direct" or a GSP from the portal's list, then the user name and password.
     func registerAPIUser(_ request: RegistrationRequest, restarting: Credential?) async throws -> Credential {
         let gsp = try await APIRegistration.gsp(request.gsp, driver: driver)
-        let main = try ledger.mainUser(of: request.gstin, environment: request.environment)
+        // The vault's main user, asked for only when the request leaves out its login or its names.
+        let main =
+            request.mainUser == nil || request.names == nil
+            ? try ledger.mainUser(of: request.gstin, environment: request.environment) : nil
         let api = try await APIRegistration.open(
             request.mainUser ?? main.map(MainUser.init), gstin: request.gstin, driver: driver, otpCode: otpCode,
             progress: progress)

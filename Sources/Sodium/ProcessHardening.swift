@@ -24,7 +24,7 @@ public enum ProcessHardening {
     }
 
     /// The signals the Swift runtime's backtracer takes over on Linux.
-    public static let crashSignals = [SIGQUIT, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP]
+    private static let crashSignals = [SIGQUIT, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP]
 
     /// True when this process can no longer write a core file.
     public static var coreDumpsDisabled: Bool {
